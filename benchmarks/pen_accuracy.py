@@ -1,0 +1,106 @@
+"""Accuracy on real pen-drawn digits, replayed through digitpad's ink path.
+
+Reads a UNIPEN file of the UCI pendigits set, turns every digit into
+:class:`digitpad.Ink` and classifies it exactly as the pad does
+(``ink_to_input`` then the predictor). Prints the accuracy and the confusion
+matrix. With ``--held-out``, only the writers that the bundled model's
+training left out (``digitpad.pendigits.split_by_writer``) are counted.
+
+    python benchmarks/pen_accuracy.py ../shared/data/pendigits-train.unipen --held-out
+    python benchmarks/pen_accuracy.py pendigits-orig.tes          # other writers entirely
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from digitpad.pendigits import read_unipen, split_by_writer  # noqa: E402
+from digitpad.predictor import Predictor  # noqa: E402
+from digitpad.preprocess import ink_to_input  # noqa: E402
+
+
+def confusion_table(confusion: np.ndarray) -> str:
+    lines = ["true\\pred " + " ".join(f"{d:>5}" for d in range(10))]
+    for d, row in enumerate(confusion):
+        lines.append(f"{d:>9} " + " ".join(f"{n:>5}" for n in row))
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("unipen", type=Path)
+    parser.add_argument("--model", type=Path, help="default: the bundled model")
+    parser.add_argument(
+        "--held-out", action="store_true", help="count only the writers held out from training"
+    )
+    parser.add_argument("--errors", type=Path, help="save a PNG sheet of the misread digits here")
+    args = parser.parse_args(argv)
+
+    digits = read_unipen(args.unipen)
+    if args.held_out:
+        digits = split_by_writer(digits)[1]
+    predictor = Predictor(args.model)
+
+    started = time.perf_counter()
+    inputs = [ink_to_input(d.ink) for d in digits]
+    kept = [i for i, x in enumerate(inputs) if x is not None]
+    probabilities = predictor.predict(np.stack([inputs[i] for i in kept]))
+    elapsed = time.perf_counter() - started
+
+    labels = np.array([digits[i].label for i in kept])
+    predicted = probabilities.argmax(axis=1)
+    confusion = np.zeros((10, 10), dtype=int)
+    np.add.at(confusion, (labels, predicted), 1)
+    correct = int((predicted == labels).sum())
+    writers = sorted({d.writer for d in digits})
+
+    print(f"file: {args.unipen}  model: {predictor.path}")
+    print(f"writers: {len(writers)} ({'held out from training' if args.held_out else 'all'})")
+    print(f"digits: {len(digits)}  empty: {len(digits) - len(kept)}")
+    print(confusion_table(confusion))
+    writer_of = np.array([digits[i].writer for i in kept])
+    right = predicted == labels
+    per_writer = {w: float(right[writer_of == w].mean()) for w in writers}
+    worst = sorted(per_writer.items(), key=lambda kv: kv[1])[:3]
+    print("worst writers: " + ", ".join(f"{w}: {a:.1%}" for w, a in worst))
+    print(f"time: {elapsed / len(digits) * 1000:.2f} ms per digit (preprocess + batched predict)")
+    print(
+        f"accuracy: {correct / len(digits):.2%} ({correct}/{len(digits)}; "
+        "empty ink counts as wrong)"
+    )
+
+    if args.errors:
+        wrong = [k for k, i in enumerate(kept) if predicted[k] != labels[k]]
+        save_error_sheet(
+            args.errors,
+            [inputs[kept[k]] for k in wrong],
+            [f"{labels[k]}>{predicted[k]}" for k in wrong],
+        )
+    return 0
+
+
+def save_error_sheet(path: Path, images, captions) -> None:
+    from PIL import Image, ImageDraw
+
+    columns = 12
+    rows = max(1, -(-len(images) // columns))
+    sheet = Image.new("L", (columns * 64, rows * 76), 0)
+    draw = ImageDraw.Draw(sheet)
+    for n, (image, caption) in enumerate(zip(images, captions, strict=True)):
+        x, y = n % columns * 64, n // columns * 76
+        sheet.paste(
+            Image.fromarray((image * 255).astype(np.uint8)).resize((56, 56)), (x + 4, y + 2)
+        )
+        draw.text((x + 18, y + 60), caption, fill=255)
+    sheet.save(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The ``digitpad`` command: the drawing pad, or ``digitpad predict`` for files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digitpad",
+        description="A drawing pad that recognizes handwritten digits. "
+        "Without a command, opens the pad.",
+    )
+    parser.add_argument(
+        "--model", metavar="PATH", help="a .tflite or .keras model (default: bundled)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("pad", help="open the drawing pad (the default)")
+    predict = commands.add_parser(
+        "predict",
+        help="classify image and ink files",
+        description="Classify images (PNG, JPEG, BMP, GIF, TIFF, WebP, ...) and ink .json "
+        "files. A folder stands for its image and ink files, sorted by name.",
+    )
+    predict.add_argument(
+        "paths", nargs="+", metavar="PATH", help="image, ink .json file, or folder"
+    )
+    predict.add_argument("--json", action="store_true", help="one JSON object per input, per line")
+    predict.add_argument(
+        "--model",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="a .tflite or .keras model (default: bundled)",
+    )
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "predict":
+        return predict(args.paths, model=args.model, as_json=args.json)
+    from .ui.app import run
+
+    return run(model=args.model)
+
+
+def predict(paths, *, model=None, as_json=False, out=None, err=None) -> int:
+    """``digitpad predict``: one line per input; exit code 2 if any input was bad."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    from .predictor import ModelError
+    from .recognize import Recognizer, expand_paths
+
+    try:
+        recognizer = Recognizer(model)
+    except ModelError as error:
+        print(f"digitpad: error: {error}", file=err)
+        return EXIT_BAD_INPUT
+    failures = 0
+    if not as_json:
+        print(f"{'FILE':<40} {'DIGIT':>5} {'CONFIDENCE':>10}", file=out)
+    for path, result in recognizer.files(expand_paths(paths)):
+        name = str(path)
+        if isinstance(result, Exception):
+            failures += 1
+            print(f"digitpad: {name}: {result}", file=err)
+            if as_json:
+                print(json.dumps({"file": name, "error": str(result)}), file=out)
+            else:
+                print(f"{name:<40} {'-':>5} {'error':>10}", file=out)
+            continue
+        if as_json:
+            print(json.dumps({"file": name, **result.to_json()}), file=out)
+        elif result.digit is None:
+            print(f"{name:<40} {'-':>5} {'no digit':>10}", file=out)
+        else:
+            print(f"{name:<40} {result.digit:>5} {result.confidence:>10.1%}", file=out)
+    return EXIT_BAD_INPUT if failures else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Reader for the UNIPEN files of UCI's "Pen-Based Recognition of Handwritten Digits".
+
+Each digit is a ``.SEGMENT DIGIT ... "label"`` block, followed by
+``.COMMENT label writer index`` and one or more ``.PEN_DOWN`` ... ``.PEN_UP``
+strokes of ``x y`` lines. Tablet y grows upward; :func:`read_unipen` flips it
+so that the ink is in screen orientation like everything else in digitpad.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ink import Ink
+
+__all__ = ["PenDigit", "read_unipen", "split_by_writer"]
+
+#: Height of the tablet's writing box, used to flip y.
+TABLET_HEIGHT = 500
+
+
+@dataclass
+class PenDigit:
+    label: int
+    writer: int
+    ink: Ink
+
+
+def read_unipen(path: str | os.PathLike) -> list[PenDigit]:
+    """All digits of a UNIPEN file, in file order."""
+    digits: list[PenDigit] = []
+    label = writer = None
+    strokes: list[list[tuple[float, float]]] = []
+    stroke: list[tuple[float, float]] | None = None
+
+    def finish():
+        if label is not None and any(strokes):
+            ink = Ink([np.array(s, dtype=np.float64) for s in strokes if s])
+            for s in ink.strokes:
+                s[:, 1] = TABLET_HEIGHT - s[:, 1]
+            digits.append(PenDigit(label, writer if writer is not None else -1, ink))
+
+    with open(path, encoding="ascii", errors="replace") as f:
+        for line_number, line in enumerate(f, 1):
+            text = line.strip()
+            if not text:
+                continue
+            if text.startswith(".SEGMENT"):
+                finish()
+                label = int(text.rsplit('"', 2)[-2])
+                writer, strokes, stroke = None, [], None
+            elif text.startswith(".COMMENT") and label is not None and writer is None:
+                parts = text.split()
+                if len(parts) >= 3:
+                    writer = int(parts[2])
+            elif text.startswith(".PEN_DOWN"):
+                stroke = []
+                strokes.append(stroke)
+            elif text.startswith(".PEN_UP"):
+                stroke = None
+            elif stroke is not None and not text.startswith("."):
+                x, y = text.split()[:2]
+                try:
+                    stroke.append((float(x), float(y)))
+                except ValueError:
+                    raise ValueError(f"{path}:{line_number}: bad point {text!r}") from None
+    finish()
+    return digits
+
+
+def split_by_writer(
+    digits: list[PenDigit], held_out_every: int = 3
+) -> tuple[list[PenDigit], list[PenDigit]]:
+    """Split into (training, held-out) by writer: every n-th writer id is held out.
+
+    The split is deterministic so that training and benchmarks agree on which
+    writers the model has never seen.
+    """
+    writers = sorted({d.writer for d in digits})
+    held_out = set(writers[held_out_every - 1 :: held_out_every])
+    train = [d for d in digits if d.writer not in held_out]
+    test = [d for d in digits if d.writer in held_out]
+    return train, test

@@ -1,0 +1,189 @@
+"""The predictor: a trained model file in, ten digit probabilities out.
+
+``model.tflite`` files run on LiteRT (``ai-edge-litert``), which imports in a
+fraction of a second; TensorFlow is imported only when a ``.keras`` file is
+given. Inputs follow the model card's convention: float32, 28x28, 0..1, light
+ink on dark.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["ModelError", "Predictor", "bundled_model_path"]
+
+_PACKAGE = Path(__file__).resolve().parent
+# An installed wheel carries the model inside the package; a source checkout
+# (or an editable install) keeps it in the top-level resources/ folder.
+_RESOURCE_DIRS = (_PACKAGE / "resources", _PACKAGE.parent / "resources")
+
+#: Inputs are fed to LiteRT in chunks of this many images.
+BATCH = 256
+
+
+class ModelError(Exception):
+    """A model file that is missing, unreadable or not a digit classifier."""
+
+
+def bundled_model_path() -> Path:
+    """Path of the bundled ``model.tflite`` (which may not exist in a broken install)."""
+    for folder in _RESOURCE_DIRS:
+        candidate = folder / "model.tflite"
+        if candidate.is_file():
+            return candidate
+    return _RESOURCE_DIRS[-1] / "model.tflite"
+
+
+class Predictor:
+    """Run a digit classifier.
+
+    Parameters
+    ----------
+    model_path : path, optional
+        A ``.tflite`` or ``.keras`` file; default: the bundled model.
+
+    Attributes
+    ----------
+    path : Path
+        The model file.
+    card : dict or None
+        The model card (``model-card.json`` beside the model), when there is one.
+
+    Raises
+    ------
+    ModelError
+        When the file is missing, cannot be loaded, or does not map a 28x28
+        image to ten scores.
+    """
+
+    def __init__(self, model_path: str | os.PathLike | None = None):
+        self.path = Path(model_path) if model_path is not None else bundled_model_path()
+        if not self.path.is_file():
+            raise ModelError(f"{self.path}: model file not found")
+        self.card = _read_card(self.path)
+        if self.path.suffix == ".keras":
+            self._run = _keras_runner(self.path)
+        else:
+            self._run = _litert_runner(self.path)
+
+    @property
+    def name(self) -> str:
+        if self.card and self.card.get("name"):
+            return str(self.card["name"])
+        return self.path.name
+
+    @property
+    def test_accuracy(self) -> float | None:
+        """MNIST test accuracy from the model card, when known."""
+        try:
+            return float(self.card["test"]["mnist"]["accuracy"])
+        except (TypeError, KeyError, ValueError):
+            return None
+
+    def predict(self, images) -> np.ndarray:
+        """Probabilities for a batch.
+
+        Parameters
+        ----------
+        images : array_like, shape (n, 28, 28) or (n, 28, 28, 1) or (28, 28)
+            Model inputs as made by :mod:`digitpad.preprocess`.
+
+        Returns
+        -------
+        ndarray of float32, shape (n, 10)
+            One row of probabilities per image (a single image gives n = 1).
+        """
+        batch = np.asarray(images, dtype=np.float32)
+        if batch.ndim == 2:
+            batch = batch[None]
+        if batch.ndim == 3:
+            batch = batch[..., None]
+        if batch.shape[1:] != (28, 28, 1):
+            raise ValueError(f"expected images of 28x28, got an array of shape {batch.shape}")
+        if len(batch) == 0:
+            return np.zeros((0, 10), dtype=np.float32)
+        chunks = [self._run(batch[i : i + BATCH]) for i in range(0, len(batch), BATCH)]
+        return np.concatenate(chunks).astype(np.float32, copy=False)
+
+
+def _read_card(model_path: Path) -> dict | None:
+    card_path = model_path.with_name("model-card.json")
+    try:
+        with open(card_path, encoding="utf-8") as f:
+            card = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return card if isinstance(card, dict) else None
+
+
+def _litert_runner(path: Path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    try:
+        interpreter = Interpreter(model_path=str(path))
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as error:
+        raise ModelError(f"{path}: not a LiteRT model ({_first_line(error)})") from None
+    inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ModelError(f"{path}: expected one input and one output tensor")
+    signature = tuple(inputs[0]["shape_signature"])
+    if len(signature) != 4 or signature[1:] != (28, 28, 1):
+        raise ModelError(f"{path}: model input is {list(signature)}, expected [n, 28, 28, 1]")
+    if tuple(outputs[0]["shape_signature"])[-1:] != (10,):
+        raise ModelError(
+            f"{path}: model output is {list(outputs[0]['shape_signature'])}, expected [n, 10]"
+        )
+    input_index, output_index = inputs[0]["index"], outputs[0]["index"]
+    dynamic_batch = signature[0] == -1
+    state = {"batch": int(inputs[0]["shape"][0])}
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        if not dynamic_batch:
+            return np.concatenate([run_one(image[None]) for image in batch])
+        return run_one(batch)
+
+    def run_one(batch: np.ndarray) -> np.ndarray:
+        if len(batch) != state["batch"]:
+            interpreter.resize_tensor_input(input_index, batch.shape)
+            interpreter.allocate_tensors()
+            state["batch"] = len(batch)
+        interpreter.set_tensor(input_index, batch)
+        interpreter.invoke()
+        return interpreter.get_tensor(output_index).copy()
+
+    return run
+
+
+def _keras_runner(path: Path):
+    try:
+        import keras
+    except ImportError:
+        raise ModelError(
+            f"{path}: loading .keras files needs TensorFlow (pip install 'digitpad[train]')"
+        ) from None
+    try:
+        # safe_mode stays on: a .keras file must never run code of its own.
+        model = keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many kinds for a bad archive
+        raise ModelError(f"{path}: not a loadable Keras model ({_first_line(error)})") from None
+    shape = tuple(model.input_shape)
+    if shape[1:] != (28, 28, 1) or tuple(model.output_shape)[-1:] != (10,):
+        raise ModelError(
+            f"{path}: model maps {list(shape)} to {list(model.output_shape)}, "
+            "expected [n, 28, 28, 1] to [n, 10]"
+        )
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        return np.asarray(model(batch, training=False))
+
+    return run
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

@@ -1,0 +1,223 @@
+"""Ink or image to the model's input, made the way MNIST digits were made.
+
+MNIST's recipe (LeCun et al.): crop to the ink, scale so that the larger side
+fits a 20x20 box keeping the aspect ratio, anti-alias, then place the result
+in a 28x28 field so that its centre of mass sits at the centre.
+
+The model's input convention (also recorded in the model card): a float32
+array of shape (28, 28), values 0 (background) to 1 (ink), light ink on a dark
+background like MNIST. ``None`` stands for "no digit" (empty ink, blank image).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .ink import Ink, render
+
+__all__ = [
+    "FIELD",
+    "BOX",
+    "PEN_WIDTH",
+    "MAX_PIXELS",
+    "ImageReadError",
+    "ink_to_input",
+    "image_to_input",
+    "load_image",
+]
+
+FIELD = 28
+BOX = 20
+#: Stroke width, in pixels of the 28x28 field, at which ink is drawn for the
+#: model. Chosen so that rendered pen digits carry about as much ink as MNIST
+#: digits (see benchmarks/pen_accuracy.py --ink-mass).
+PEN_WIDTH = 2.3
+#: Images with more pixels than this are refused before they are decoded.
+MAX_PIXELS = 50_000_000
+#: Ink this small relative to its canvas is a tap, not a digit.
+MIN_RELATIVE_EXTENT = 0.01
+
+_SUPERSAMPLE = 4
+# Rendering margin around the 28x28 window: room for the centre-of-mass shift,
+# which is at most half of the 20-pixel box.
+_MARGIN = 10
+_CENTRE = (FIELD - 1) / 2  # in pixel-index coordinates
+
+
+class ImageReadError(ValueError):
+    """Raised for an image file that cannot be read or is refused."""
+
+
+def ink_to_input(ink: Ink, *, pen_width: float = PEN_WIDTH) -> np.ndarray | None:
+    """Render ink as a 28x28 MNIST-like model input, or None when there is no digit.
+
+    The ink is scaled to the 20x20 box first and drawn at that scale, so the
+    stroke width the model sees does not depend on how large the person wrote.
+    """
+    bounds = ink.bounds()
+    if bounds is None:
+        return None
+    x0, y0, x1, y1 = bounds
+    extent = max(x1 - x0, y1 - y0)
+    canvas_extent = max(ink.width or 0, ink.height or 0)
+    if extent <= 0 or extent < MIN_RELATIVE_EXTENT * canvas_extent:
+        return None
+    s = _SUPERSAMPLE
+    size = (FIELD + 2 * _MARGIN) * s
+    scale = (BOX - pen_width) / extent
+    # Put the box centre at the centre of the rendering, then shift by the
+    # centre of mass when cutting out the 28x28 window.
+    offset = (
+        size / 2 - (x0 + x1) / 2 * scale * s,
+        size / 2 - (y0 + y1) / 2 * scale * s,
+    )
+    big = render(ink, (size, size), pen_width=pen_width * s, scale=scale * s, offset=offset)
+    # The centre of mass of the box-filtered picture is that of the full one.
+    small = np.asarray(big.reduce(s), dtype=np.float32)
+    cy, cx = _centre_of_mass(small)
+    window = FIELD * s
+    top = int(round((cy + 0.5) * s - window / 2))
+    left = int(round((cx + 0.5) * s - window / 2))
+    top = min(max(top, 0), size - window)
+    left = min(max(left, 0), size - window)
+    crop = big.crop((left, top, left + window, top + window)).reduce(s)
+    return np.asarray(crop, dtype=np.float32) * np.float32(1 / 255)
+
+
+def load_image(path: str | os.PathLike) -> Image.Image:
+    """Open an image file for :func:`image_to_input`.
+
+    The pixel count is checked before decoding (:data:`MAX_PIXELS`); animated
+    images give their first frame; EXIF orientation is applied. Raises
+    :class:`ImageReadError` with a one-line reason.
+    """
+    try:
+        image = Image.open(path)
+    except FileNotFoundError:
+        raise ImageReadError("no such file") from None
+    except IsADirectoryError:
+        raise ImageReadError("is a folder") from None
+    except UnidentifiedImageError:
+        raise ImageReadError("not an image Pillow can read") from None
+    except Image.DecompressionBombError as error:
+        raise ImageReadError(f"refused: {error}") from None
+    except OSError as error:
+        raise ImageReadError(f"cannot open image: {error}") from None
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        image.close()
+        raise ImageReadError(
+            f"refused: {width}x{height} is {width * height} pixels; the limit is {MAX_PIXELS}"
+        )
+    if width == 0 or height == 0:
+        raise ImageReadError("image has no pixels")
+    try:
+        image.seek(0)
+        image.load()
+        image = ImageOps.exif_transpose(image)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise ImageReadError(f"cannot decode image: {error}") from None
+    return image
+
+
+def image_to_input(image: Image.Image | np.ndarray) -> np.ndarray | None:
+    """Turn a picture of a digit into a 28x28 MNIST-like model input.
+
+    Any Pillow mode is accepted. Dark ink on a light background and light on
+    dark are told apart by the border; a transparent background means the ink
+    is in the alpha channel. Returns None for a blank image.
+    """
+    ink = _ink_coverage(image)
+    if ink is None:
+        return None
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return None
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h, w = crop.shape
+    factor = BOX / max(h, w)
+    new_w, new_h = max(1, round(w * factor)), max(1, round(h * factor))
+    resample = Image.Resampling.BOX if factor < 1 else Image.Resampling.BILINEAR
+    boxed = np.asarray(
+        Image.fromarray(crop, mode="F").resize((new_w, new_h), resample), dtype=np.float32
+    )
+    boxed = np.clip(boxed, 0.0, 1.0)
+    cy, cx = _centre_of_mass(boxed)
+    top = int(round(_CENTRE - cy))
+    left = int(round(_CENTRE - cx))
+    field = np.zeros((FIELD, FIELD), dtype=np.float32)
+    _paste(field, boxed, top, left)
+    if not field.any():
+        return None
+    return field
+
+
+def _ink_coverage(image: Image.Image | np.ndarray) -> np.ndarray | None:
+    """Float32 ink map, 0 background to 1 ink, or None when the image is blank."""
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(np.ascontiguousarray(image))
+    if image.mode == "P" or (image.mode in ("L", "RGB", "I;16") and "transparency" in image.info):
+        image = image.convert("RGBA")
+    alpha = None
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        alpha = np.asarray(image.getchannel("A"), dtype=np.float32) / 255
+        image = image.convert("RGB").convert("L")
+    gray, full_scale = _gray(image)
+    if alpha is not None and float(np.median(_border(alpha))) < 0.5:
+        # Ink drawn on a transparent background: opacity is the ink.
+        ink = alpha
+    else:
+        if alpha is not None:
+            gray = gray * alpha + full_scale * (1 - alpha)
+        low, high = float(gray.min()), float(gray.max())
+        if high - low < 0.1 * full_scale:
+            return None
+        gray = (gray - low) / (high - low)
+        background = float(np.median(_border(gray)))
+        if background > 0.5:
+            gray = 1 - gray
+            background = 1 - background
+        ink = (gray - background) / max(1 - background, 1e-6)
+    ink = np.clip(ink, 0.0, 1.0).astype(np.float32)
+    # Faint specks (JPEG noise, paper texture) are background.
+    ink[ink < 0.15] = 0
+    return ink if ink.any() else None
+
+
+def _gray(image: Image.Image) -> tuple[np.ndarray, float]:
+    """Grey levels as float32 and the value that stands for full white."""
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        return np.asarray(image, dtype=np.float32), 65535.0
+    if image.mode in ("I", "F"):
+        gray = np.asarray(image, dtype=np.float32)
+        return gray, max(float(np.abs(gray).max()), 1.0)
+    if image.mode != "L":
+        image = image.convert("L")
+    return np.asarray(image, dtype=np.float32), 255.0
+
+
+def _border(array: np.ndarray) -> np.ndarray:
+    return np.concatenate([array[0], array[-1], array[:, 0], array[:, -1]])
+
+
+def _centre_of_mass(array: np.ndarray) -> tuple[float, float]:
+    total = float(array.sum())
+    if total <= 0:
+        return (array.shape[0] - 1) / 2, (array.shape[1] - 1) / 2
+    rows = array.sum(axis=1)
+    cols = array.sum(axis=0)
+    cy = float(rows @ np.arange(array.shape[0])) / total
+    cx = float(cols @ np.arange(array.shape[1])) / total
+    return cy, cx
+
+
+def _paste(field: np.ndarray, patch: np.ndarray, top: int, left: int) -> None:
+    h, w = patch.shape
+    y0, x0 = max(top, 0), max(left, 0)
+    y1, x1 = min(top + h, field.shape[0]), min(left + w, field.shape[1])
+    if y0 < y1 and x0 < x1:
+        field[y0:y1, x0:x1] = patch[y0 - top : y1 - top, x0 - left : x1 - left]

@@ -1,0 +1,124 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitpad.cli import main, predict
+from digitpad.ink import Ink
+
+from .conftest import ROOT
+
+
+@pytest.fixture
+def inputs(tmp_path, mnist_sample, pen_digits):
+    """A folder of MNIST PNGs (one inverted), pen-digit ink files and odd files."""
+    images, labels = mnist_sample
+    expected = {}
+    for i in range(4):
+        picture = images[i] if i % 2 == 0 else 255 - images[i]  # dark on light
+        name = f"mnist-{i}.png"
+        Image.fromarray(picture).save(tmp_path / name)
+        expected[name] = int(labels[i])
+    for i, (label, ink) in enumerate(pen_digits[::75]):
+        name = f"pen-{i}.json"
+        ink.save(tmp_path / name)
+        expected[name] = label
+    Image.new("L", (40, 40), 255).save(tmp_path / "blank.png")
+    Ink().save(tmp_path / "empty.json")
+    (tmp_path / "notes.txt").write_text("ignored: not an image or ink file")
+    return tmp_path, expected
+
+
+def run_json(paths, capsys, **kwargs):
+    code = predict([str(p) for p in paths], as_json=True, **kwargs)
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    return code, lines, captured.err
+
+
+def test_json_lines_for_a_folder_in_sorted_order(inputs, capsys):
+    folder, expected = inputs
+    code, lines, err = run_json([folder], capsys)
+    assert code == 0 and err == ""
+    names = [line["file"].rsplit("/", 1)[-1] for line in lines]
+    assert names == sorted(list(expected) + ["blank.png", "empty.json"])
+    for line in lines:
+        name = line["file"].rsplit("/", 1)[-1]
+        if name in ("blank.png", "empty.json"):
+            assert line == {
+                "file": line["file"],
+                "digit": None,
+                "confidence": None,
+                "probabilities": None,
+            }
+            continue
+        assert set(line) == {"file", "digit", "confidence", "probabilities"}
+        assert line["digit"] == expected[name], name
+        assert len(line["probabilities"]) == 10
+        assert sum(line["probabilities"]) == pytest.approx(1.0, abs=1e-3)
+        assert line["confidence"] == pytest.approx(max(line["probabilities"]), abs=1e-6)
+
+
+def test_bad_inputs_get_an_error_line_and_exit_code_2(inputs, capsys):
+    folder, _ = inputs
+    (folder / "bad.png").write_text("not a picture")
+    (folder / "bad.json").write_text("{not json")
+    paths = [
+        folder / "mnist-0.png",
+        folder / "bad.png",
+        folder / "missing.png",
+        folder / "bad.json",
+        folder / "pen-0.json",
+    ]
+    code, lines, err = run_json(paths, capsys)
+    assert code == 2
+    assert [line["file"] for line in lines] == [str(p) for p in paths]
+    assert "digit" in lines[0] and "digit" in lines[4]
+    for line in lines[1:4]:
+        assert set(line) == {"file", "error"} and line["error"]
+    messages = err.strip().splitlines()
+    assert len(messages) == 3 and all(m.startswith("digitpad: ") for m in messages)
+    assert "Traceback" not in err
+
+
+def test_table_output(inputs, capsys):
+    folder, expected = inputs
+    code = predict([str(folder / "mnist-0.png"), str(folder / "blank.png")])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert out[0].split() == ["FILE", "DIGIT", "CONFIDENCE"]
+    assert out[1].split()[1] == str(expected["mnist-0.png"]) and out[1].endswith("%")
+    assert out[2].split()[-2:] == ["no", "digit"]
+
+
+def test_bad_model_is_a_clean_error(tmp_path, capsys):
+    broken = tmp_path / "broken.tflite"
+    broken.write_bytes(b"nope")
+    code = main(["predict", "--model", str(broken), str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "broken.tflite" in err and "Traceback" not in err
+
+
+def test_many_files_in_one_process(tmp_path, mnist_sample, capsys):
+    images, labels = mnist_sample
+    for i in range(600):  # more than one batch
+        Image.fromarray(images[i]).save(tmp_path / f"{i:04d}.png")
+    code, lines, _ = run_json([tmp_path], capsys)
+    assert code == 0 and len(lines) == 600
+    predicted = np.array([line["digit"] for line in lines])
+    assert (predicted == labels[:600]).mean() >= 0.98
+
+
+def test_command_line_entry_point(inputs):
+    folder, expected = inputs
+    result = subprocess.run(
+        [sys.executable, "-m", "digitpad", "predict", "--json", str(folder / "pen-1.json")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["digit"] == expected["pen-1.json"]

@@ -1,0 +1,121 @@
+import json
+import re
+
+import numpy as np
+import pytest
+
+from digitpad.ink import MAX_POINTS, Ink, InkError, load_ink, parse_ink, rasterize
+
+
+def write(tmp_path, text, name="ink.json"):
+    path = tmp_path / name
+    path.write_text(text if isinstance(text, str) else json.dumps(text))
+    return path
+
+
+def test_json_round_trip_keeps_points_and_extra_values(tmp_path):
+    ink = Ink([[[1, 2], [3.5, 4]], [[5, 6, 120, 0.5], [7, 8, 130, 0.75]]], width=400, height=300)
+    path = tmp_path / "a.json"
+    ink.save(path)
+    again = load_ink(path)
+    assert (again.width, again.height) == (400, 300)
+    assert len(again.strokes) == 2
+    np.testing.assert_allclose(again.strokes[0], [[1, 2], [3.5, 4]])
+    np.testing.assert_allclose(again.strokes[1], [[5, 6, 120, 0.5], [7, 8, 130, 0.75]])
+
+
+def test_width_and_height_are_optional():
+    ink = parse_ink({"strokes": [[[0, 0], [10, 10]]]})
+    assert ink.width is None and ink.height is None
+    assert ink.bounds() == (0, 0, 10, 10)
+
+
+def test_quick_draw_layout_is_read():
+    ink = parse_ink({"word": "seven", "drawing": [[[0, 50, 60], [0, 0, 90], [0, 10, 20]]]})
+    np.testing.assert_allclose(ink.strokes[0], [[0, 0, 0], [50, 0, 10], [60, 90, 20]])
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("not json", "not valid JSON"),
+        ("[1, 2]", "must be an object"),
+        ('{"lines": []}', "neither 'strokes' nor 'drawing'"),
+        ('{"strokes": [[[1]]]}', "list of [x, y"),
+        ('{"strokes": [[["a", "b"]]]}', "must be numbers"),
+        ('{"strokes": [[[NaN, 1]]]}', "NaN"),
+        ('{"strokes": [[[Infinity, 1]]]}', "Infinity"),
+        ('{"strokes": [[[1e300, 1]]]}', "beyond"),
+        ('{"strokes": [[[1, 2]]], "width": -3}', "positive"),
+        ('{"drawing": [[[1, 2], [3]]]}', "different lengths"),
+    ],
+)
+def test_bad_ink_gives_a_clear_error(tmp_path, text, message):
+    with pytest.raises(InkError, match=re.escape(message)):
+        load_ink(write(tmp_path, text))
+
+
+def test_too_many_points_is_refused():
+    stroke = [[i % 100, i // 100] for i in range(MAX_POINTS + 1)]
+    with pytest.raises(InkError, match="limit"):
+        parse_ink({"strokes": [stroke]})
+
+
+def test_unknown_keys_are_ignored():
+    ink = parse_ink({"strokes": [[[0, 0], [1, 1]]], "author": "x", "version": 3})
+    assert ink.point_count == 2
+
+
+def test_empty_ink():
+    assert parse_ink({"strokes": []}).is_empty
+    assert parse_ink({"strokes": [[]]}).is_empty
+    assert Ink().bounds() is None
+
+
+def test_rasterize_draws_a_line_of_the_given_width():
+    image = rasterize([np.array([[5.0, 10.0], [25.0, 10.0]])], (30, 20), pen_width=4)
+    assert image.shape == (20, 30) and image.dtype == np.float32
+    assert 0.0 <= image.min() and image.max() <= 1.0
+    # The line covers rows 8..11 fully in its middle, nothing far away.
+    assert image[8:12, 10:20].min() > 0.9
+    assert image[:6].max() == 0 and image[14:].max() == 0
+    # Ink area = length * width + a round cap of diameter 4 (pi * 2^2).
+    assert image.sum() == pytest.approx(20 * 4 + np.pi * 4, rel=0.08)
+
+
+def test_rasterize_anti_aliases_edges():
+    image = rasterize([np.array([[2.0, 5.3], [18.0, 5.3]])], (20, 10), pen_width=2)
+    values = np.unique(image)
+    assert ((values > 0.05) & (values < 0.95)).any()
+
+
+def test_rasterize_single_point_is_a_dot():
+    image = rasterize([np.array([[10.0, 10.0]])], (20, 20), pen_width=6)
+    assert image.sum() == pytest.approx(np.pi * 9, rel=0.15)
+    assert image[10, 10] == 1.0
+
+
+def test_rasterize_scale_and_offset():
+    stroke = [np.array([[0.0, 0.0], [10.0, 0.0]])]
+    image = rasterize(stroke, (40, 20), pen_width=2, scale=2.0, offset=(10.0, 10.0))
+    cols = np.flatnonzero(image.max(axis=0) > 0.5)
+    rows = np.flatnonzero(image.max(axis=1) > 0.5)
+    assert cols.min() == 9 and cols.max() == 30
+    assert rows.min() == 9 and rows.max() == 10
+
+
+def test_rasterize_pressure_varies_width():
+    light = np.array([[5.0, 10.0, 0, 0.1], [35.0, 10.0, 10, 0.1]])
+    heavy = np.array([[5.0, 10.0, 0, 1.0], [35.0, 10.0, 10, 1.0]])
+    a = rasterize([light], (40, 20), pen_width=4, pressure=True).sum()
+    b = rasterize([heavy], (40, 20), pen_width=4, pressure=True).sum()
+    assert b > 2 * a
+
+
+def test_dense_points_draw_the_same_line_as_sparse_ones():
+    t = np.linspace(0, np.pi, 400)
+    dense = np.stack([20 + 15 * np.cos(t), 20 + 15 * np.sin(t)], axis=1)
+    sparse = dense[::20]
+    a = rasterize([dense], (40, 40), pen_width=3)
+    b = rasterize([sparse], (40, 40), pen_width=3)
+    assert np.abs(a - b).mean() < 0.01

@@ -1,0 +1,257 @@
+import io
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
+
+from digitpad.ink import Ink
+from digitpad.preprocess import (
+    BOX,
+    FIELD,
+    MAX_PIXELS,
+    ImageReadError,
+    image_to_input,
+    ink_to_input,
+    load_image,
+)
+
+CENTRE = (FIELD - 1) / 2
+
+coordinate = st.floats(-2000, 2000, allow_nan=False, allow_infinity=False)
+point = st.tuples(coordinate, coordinate)
+stroke = st.lists(point, min_size=1, max_size=40)
+inks = st.lists(stroke, min_size=1, max_size=5).map(lambda strokes: Ink(strokes))
+
+
+def centre_of_mass(x):
+    total = x.sum()
+    rows, cols = np.indices(x.shape)
+    return (rows * x).sum() / total, (cols * x).sum() / total
+
+
+def touched_extent(x):
+    rows = np.flatnonzero(x.any(axis=1))
+    cols = np.flatnonzero(x.any(axis=0))
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def check_model_input(x, box_pixels):
+    assert x.shape == (FIELD, FIELD) and x.dtype == np.float32
+    assert x.min() >= 0.0 and x.max() <= 1.0
+    cy, cx = centre_of_mass(x)
+    assert abs(cy - CENTRE) <= 1.0 and abs(cx - CENTRE) <= 1.0
+    height, width = touched_extent(x)
+    assert max(height, width) <= box_pixels
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inks)
+def test_any_ink_gives_a_centred_input_inside_the_box(ink):
+    x = ink_to_input(ink)
+    if x is None:
+        x0, y0, x1, y1 = ink.bounds()
+        assert max(x1 - x0, y1 - y0) == 0  # only a dot (or nothing) means "no digit"
+        return
+    # The 20-pixel box sits at a sub-pixel position, so it may touch 21 rows.
+    check_model_input(x, BOX + 1)
+    # The box is filled along its larger side (up to anti-aliasing).
+    assert max(touched_extent(x)) >= BOX - 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(inks, st.floats(-500, 500), st.floats(-500, 500), st.floats(0.05, 20))
+def test_translating_or_scaling_ink_changes_nothing(ink, dx, dy, factor):
+    x = ink_to_input(ink)
+    moved = ink_to_input(Ink([s * factor + (dx, dy) for s in ink.strokes]))
+    if x is None:
+        assert moved is None
+        return
+    # Pillow snaps lines to the 4x supersampling grid and the centring crop
+    # moves in whole supersampled pixels, so single edge pixels may change by
+    # up to a few quarter-pixel coverages; the picture as a whole may not.
+    assert np.abs(moved - x).mean() < 0.02
+    assert np.abs(moved - x).max() < 0.5
+
+
+def test_stroke_width_does_not_depend_on_drawing_size():
+    t = np.linspace(0, 2 * np.pi, 60)
+    circle = np.stack([np.cos(t), np.sin(t)], axis=1)
+    small = ink_to_input(Ink([circle * 10]))
+    large = ink_to_input(Ink([circle * 1000]))
+    assert abs(small.sum() - large.sum()) < 0.5
+
+
+def test_empty_ink_and_a_tap_are_no_digit():
+    assert ink_to_input(Ink()) is None
+    assert ink_to_input(Ink([[(5, 5)]])) is None
+    assert ink_to_input(Ink([[(5, 5), (5, 5)]])) is None
+    # A 2-pixel scribble on a 400-pixel canvas is a tap, not a digit.
+    assert ink_to_input(Ink([[(100, 100), (101, 101)]], width=400, height=400)) is None
+
+
+def test_a_vertical_line_is_a_thin_centred_one():
+    x = ink_to_input(Ink([[(50, 10), (50, 200)]]))
+    check_model_input(x, BOX + 1)
+    height, width = touched_extent(x)
+    assert height >= BOX - 1 and width <= 4
+
+
+# --- images -----------------------------------------------------------------
+
+
+def digit_picture(size=(120, 160), ink=0, paper=255, mode="L", width=12):
+    image = Image.new(mode, size, paper)
+    draw = ImageDraw.Draw(image)
+    w, h = size
+    draw.line([(w * 0.3, h * 0.2), (w * 0.7, h * 0.2), (w * 0.4, h * 0.85)], fill=ink, width=width)
+    return image
+
+
+def reference():
+    return image_to_input(digit_picture(ink=255, paper=0))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: digit_picture(),  # dark on light
+        lambda: digit_picture(ink=255, paper=0),  # light on dark
+        lambda: digit_picture().convert("1"),
+        lambda: digit_picture().convert("RGB"),
+        lambda: digit_picture().convert("CMYK"),
+        lambda: digit_picture().convert("P"),
+        lambda: digit_picture(ink=(20, 40, 200), paper=(250, 250, 240), mode="RGB"),
+        lambda: Image.fromarray(
+            (np.asarray(digit_picture(), dtype=np.uint16) * 257).astype(np.uint16)
+        ),  # 16-bit grey
+        lambda: digit_picture(ink=(0, 0, 0, 255), paper=(0, 0, 0, 0), mode="RGBA"),
+        lambda: digit_picture(ink=(255, 255, 255, 255), paper=(0, 0, 0, 0), mode="RGBA"),
+        lambda: digit_picture(ink=(0, 0, 0, 255), paper=(255, 255, 255, 255), mode="RGBA"),
+    ],
+    ids=[
+        "L",
+        "L-inverted",
+        "1-bit",
+        "RGB",
+        "CMYK",
+        "P",
+        "colour",
+        "I;16",
+        "RGBA-black-on-clear",
+        "RGBA-white-on-clear",
+        "RGBA-opaque",
+    ],
+)
+def test_any_image_mode_gives_the_same_input(make):
+    x = image_to_input(make())
+    check_model_input(x, BOX)
+    assert np.abs(x - reference()).mean() < 0.03
+
+
+def test_palette_image_with_transparency(tmp_path):
+    image = digit_picture(ink=1, paper=0, mode="P")
+    image.putpalette([255, 255, 255, 0, 0, 0] + [0] * 762)
+    path = tmp_path / "p.png"
+    image.save(path, transparency=0)
+    x = image_to_input(load_image(path))
+    check_model_input(x, BOX)
+    assert np.abs(x - reference()).mean() < 0.03
+
+
+def test_exif_orientation_is_honoured(tmp_path):
+    upright = digit_picture()
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # as a camera would store it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    path = tmp_path / "photo.jpg"
+    stored.convert("RGB").save(path, exif=exif, quality=95)
+    x = image_to_input(load_image(path))
+    assert np.abs(x - reference()).mean() < 0.04
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP"])
+def test_image_formats(tmp_path, fmt):
+    path = tmp_path / f"digit.{fmt.lower()}"
+    digit_picture().save(path, format=fmt)
+    x = image_to_input(load_image(path))
+    assert np.abs(x - reference()).mean() < 0.04
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        Image.new("L", (50, 50), 255),
+        Image.new("L", (50, 50), 0),
+        Image.new("RGBA", (50, 50), (0, 0, 0, 0)),
+        Image.new("1", (1, 1), 1),
+        Image.fromarray(np.random.default_rng(1).integers(250, 256, (40, 40), dtype=np.uint8)),
+    ],
+    ids=["white", "black", "clear", "1x1", "faint-noise"],
+)
+def test_blank_images_are_no_digit(image):
+    assert image_to_input(image) is None
+
+
+def test_mnist_digits_pass_through_almost_unchanged(mnist_sample):
+    images, _ = mnist_sample
+    differences = []
+    for raw in images[:50]:
+        x = image_to_input(raw)
+        check_model_input(x, BOX)
+        differences.append(np.abs(x - raw / 255).mean())
+    assert np.mean(differences) < 0.08 and np.max(differences) < 0.15
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 80),
+    st.integers(1, 80),
+    st.sampled_from(["L", "RGB", "RGBA", "1", "P", "I;16"]),
+    st.randoms(use_true_random=False),
+)
+def test_any_image_gives_valid_input_or_no_digit(width, height, mode, random):
+    data = bytes(random.getrandbits(8) for _ in range(width * height * 4))
+    image = Image.frombytes("RGBA", (width, height), data).convert("RGB")
+    image = (
+        image.convert(mode)
+        if mode != "I;16"
+        else Image.fromarray(np.asarray(image.convert("L"), dtype=np.uint16) * 250)
+    )
+    x = image_to_input(image)
+    if x is not None:
+        check_model_input(x, BOX)
+
+
+def test_load_image_errors(tmp_path):
+    (tmp_path / "text.png").write_text("hello, I am not a picture")
+    truncated = io.BytesIO()
+    digit_picture().save(truncated, format="PNG")
+    (tmp_path / "cut.png").write_bytes(truncated.getvalue()[:200])
+    (tmp_path / "empty.png").write_bytes(b"")
+    for name, message in [
+        ("text.png", "not an image"),
+        ("cut.png", "cannot"),
+        ("empty.png", "not an image"),
+        ("missing.png", "no such file"),
+    ]:
+        with pytest.raises(ImageReadError, match=message):
+            load_image(tmp_path / name)
+
+
+def test_huge_images_are_refused_before_decoding(tmp_path):
+    side = int(MAX_PIXELS**0.5) + 100
+    path = tmp_path / "bomb.png"
+    Image.new("1", (side, side), 0).save(path, optimize=True)
+    assert path.stat().st_size < 2_000_000
+    with pytest.raises(ImageReadError, match="limit"):
+        load_image(path)
+
+
+def test_animated_gif_gives_its_first_frame(tmp_path):
+    frames = [digit_picture(), Image.new("L", (120, 160), 255)]
+    path = tmp_path / "anim.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100)
+    x = image_to_input(load_image(path))
+    assert x is not None and np.abs(x - reference()).mean() < 0.04
