@@ -11,6 +11,7 @@ background like MNIST. ``None`` stands for "no digit" (empty ink, blank image).
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -25,7 +26,9 @@ __all__ = [
     "MAX_PIXELS",
     "ImageReadError",
     "ink_to_input",
+    "coverage_to_input",
     "image_to_input",
+    "ink_coverage",
     "load_image",
 ]
 
@@ -79,10 +82,16 @@ def ink_to_input(ink: Ink, *, pen_width: float = PEN_WIDTH) -> np.ndarray | None
     small = np.asarray(big.reduce(s), dtype=np.float32)
     cy, cx = _centre_of_mass(small)
     window = FIELD * s
-    top = int(round((cy + 0.5) * s - window / 2))
-    left = int(round((cx + 0.5) * s - window / 2))
-    top = min(max(top, 0), size - window)
-    left = min(max(left, 0), size - window)
+    # Centre by mass, but never so far that part of the box leaves the field
+    # (a long stroke with a distant dot would otherwise lose the dot).
+    half_height = ((y1 - y0) * scale + pen_width) / 2 * s
+    half_width = ((x1 - x0) * scale + pen_width) / 2 * s
+    top = _clamp(
+        round((cy + 0.5) * s - window / 2), size / 2 + half_height - window, size / 2 - half_height
+    )
+    left = _clamp(
+        round((cx + 0.5) * s - window / 2), size / 2 + half_width - window, size / 2 - half_width
+    )
     crop = big.crop((left, top, left + window, top + window)).reduce(s)
     return np.asarray(crop, dtype=np.float32) * np.float32(1 / 255)
 
@@ -130,14 +139,20 @@ def image_to_input(image: Image.Image | np.ndarray) -> np.ndarray | None:
     dark are told apart by the border; a transparent background means the ink
     is in the alpha channel. Returns None for a blank image.
     """
-    ink = _ink_coverage(image)
-    if ink is None:
-        return None
-    rows = np.flatnonzero(ink.any(axis=1))
-    cols = np.flatnonzero(ink.any(axis=0))
+    coverage = ink_coverage(image)
+    return None if coverage is None else coverage_to_input(coverage)
+
+
+def coverage_to_input(coverage: np.ndarray) -> np.ndarray | None:
+    """Fit an ink coverage map (see :func:`ink_coverage`) into the 28x28 model input.
+
+    Returns None when the map holds no ink.
+    """
+    rows = np.flatnonzero(coverage.any(axis=1))
+    cols = np.flatnonzero(coverage.any(axis=0))
     if rows.size == 0:
         return None
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    crop = coverage[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     h, w = crop.shape
     factor = BOX / max(h, w)
     new_w, new_h = max(1, round(w * factor)), max(1, round(h * factor))
@@ -147,8 +162,9 @@ def image_to_input(image: Image.Image | np.ndarray) -> np.ndarray | None:
     )
     boxed = np.clip(boxed, 0.0, 1.0)
     cy, cx = _centre_of_mass(boxed)
-    top = int(round(_CENTRE - cy))
-    left = int(round(_CENTRE - cx))
+    # As for ink: by mass, but keeping the whole box inside the field.
+    top = _clamp(round(_CENTRE - cy), 0, FIELD - boxed.shape[0])
+    left = _clamp(round(_CENTRE - cx), 0, FIELD - boxed.shape[1])
     field = np.zeros((FIELD, FIELD), dtype=np.float32)
     _paste(field, boxed, top, left)
     if not field.any():
@@ -156,8 +172,12 @@ def image_to_input(image: Image.Image | np.ndarray) -> np.ndarray | None:
     return field
 
 
-def _ink_coverage(image: Image.Image | np.ndarray) -> np.ndarray | None:
-    """Float32 ink map, 0 background to 1 ink, or None when the image is blank."""
+def ink_coverage(image: Image.Image | np.ndarray) -> np.ndarray | None:
+    """Float32 ink map of an image, 0 background to 1 ink, or None when it is blank.
+
+    Polarity and transparency are handled as :func:`image_to_input` describes;
+    faint specks (below 0.15) are zeroed.
+    """
     if isinstance(image, np.ndarray):
         image = Image.fromarray(np.ascontiguousarray(image))
     if image.mode == "P" or (image.mode in ("L", "RGB", "I;16") and "transparency" in image.info):
@@ -213,6 +233,10 @@ def _centre_of_mass(array: np.ndarray) -> tuple[float, float]:
     cy = float(rows @ np.arange(array.shape[0])) / total
     cx = float(cols @ np.arange(array.shape[1])) / total
     return cy, cx
+
+
+def _clamp(value: float, low: float, high: float) -> int:
+    return int(min(max(value, math.ceil(low)), math.floor(high)))
 
 
 def _paste(field: np.ndarray, patch: np.ndarray, top: int, left: int) -> None:
