@@ -88,7 +88,11 @@ def test_a_short_run_writes_every_output(trained):
     assert card["data"]["pendigits"]["training_writers"] == [1, 3]
     assert np.array(card["test"]["mnist"]["confusion_matrix"]).sum() == 200
     assert set(card["test"]["mnist"]["per_class_accuracy"]) == {str(d) for d in range(10)}
-    assert card["training_seconds"] > 0 and "tensorflow" in card["versions"]
+    assert (
+        card["training_seconds"] > 0
+        and card["training_cpu_seconds"] > 0
+        and "tensorflow" in card["versions"]
+    )
     assert not list(output.parent.glob(".train-*")), "staging folder left behind"
 
 
@@ -223,3 +227,25 @@ def test_ctrl_c_while_training_keeps_the_previous_model(tmp_path, trained, small
     assert process.returncode != 0
     assert digest(output) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["resources"]
+
+
+def test_uci_archive_with_compressed_original_is_unpacked(tmp_path):
+    import zipfile
+
+    archive = tmp_path / "pendigits.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("pendigits.names", "description")
+        z.write(FIXTURES / "mini.unipen.Z", "pendigits-orig.tra.Z")
+    path = train_model.extract_pendigits(archive)
+    assert path.read_bytes() == (FIXTURES / "mini.unipen").read_bytes()
+    assert train_model.extract_pendigits(archive) == path  # cached
+
+
+def test_uci_archive_without_the_file_is_a_data_error(tmp_path):
+    import zipfile
+
+    archive = tmp_path / "pendigits.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("readme.txt", "nothing")
+    with pytest.raises(train_model.DataError, match="no pendigits-orig.tra"):
+        train_model.extract_pendigits(archive)
