@@ -1,0 +1,519 @@
+"""The drawing canvas: mouse, pen and touch input recorded as :class:`~digitpad.ink.Ink`.
+
+The picture on screen is what :func:`digitpad.ink.rasterize`, which also draws
+the model's input, makes of the ink (a test compares the two). Committed
+strokes are rasterized whole (at pen-up, undo, resize, ...); the stroke being
+drawn is rasterized a small patch at a time when Qt paints, so a mouse move
+costs only appending a point and asking for a repaint.
+
+Ink lives in its own coordinate space: the canvas size when the drawing was
+started. The view maps that space uniformly (same scale on both axes,
+centred) onto the widget, so resizing the window never stretches or crops
+the drawing.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QInputDevice, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from ..ink import Ink, render
+
+#: Anti-aliasing for the screen picture: 3x3 samples per device pixel, or 2x2 where
+#: device pixels are already small (device pixel ratio 1.5 and up).
+SUPERSAMPLE = 3
+HIGH_DPI_SUPERSAMPLE = 2
+DEFAULT_PEN_WIDTH = 14.0
+MIN_PEN_WIDTH = 2.0
+MAX_PEN_WIDTH = 48.0
+#: Undo steps kept; older ones are dropped so a long session stays bounded.
+UNDO_DEPTH = 100
+#: rasterize() draws a full-pressure point 1.5 times the pen width.
+_MAX_PRESSURE_GROWTH = 1.5
+# The layer is kept in the raster engine's native format, so that a paint blends only
+# the repainted rectangle instead of converting the whole picture first. Alpha is the
+# fourth byte either way.
+if sys.byteorder == "little":
+    _LAYER_FORMAT = QImage.Format.Format_ARGB32_Premultiplied
+    _RGB_BYTES = (2, 1, 0)  # memory order B, G, R, A
+else:
+    _LAYER_FORMAT = QImage.Format.Format_RGBA8888_Premultiplied
+    _RGB_BYTES = (0, 1, 2)
+
+
+class CanvasWidget(QWidget):
+    """A canvas that records strokes and shows them through the shared rasterizer.
+
+    Signals
+    -------
+    strokeUpdated
+        A point was added to the stroke being drawn (many per second).
+    inkChanged
+        The committed strokes changed: pen-up, undo, redo, clear, new ink or image.
+    firstPainted
+        The canvas was painted for the first time (the window is on screen).
+    """
+
+    strokeUpdated = Signal()
+    inkChanged = Signal()
+    firstPainted = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(280, 280)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        # Focus on the canvas, so that Ctrl+Z, Ctrl+C, Delete, ... reach the window's
+        # actions rather than a text field.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Drawing canvas")
+        self.hint = "Draw a digit here"
+
+        self._strokes: list[np.ndarray] = []
+        self._active: list[tuple[float, ...]] | None = None
+        self._flushed = 0  # points of the active stroke already in the layer
+        self._undo: list[tuple] = []
+        self._redo: list[tuple] = []
+        self._space: tuple[float, float] | None = None
+        self._pen_width = DEFAULT_PEN_WIDTH
+        self._image: QImage | None = None
+        self._boxes: list[tuple[float, float, float, float]] = []
+        self._clock = QElapsedTimer()
+
+        # Premultiplied colour, alpha = ink coverage; rebuilt when _layer_key changes.
+        self._layer = np.zeros((1, 1, 4), np.uint8)
+        self._layer_key: tuple | None = None
+        self._painted = False
+
+    # -- the drawing ------------------------------------------------------------------
+
+    def ink(self) -> Ink:
+        """The drawing, including the stroke being drawn, in ink coordinates."""
+        strokes = list(self._strokes)
+        if self._active:
+            strokes.append(np.array(self._active, dtype=np.float64))
+        width, height = self.ink_space()
+        return Ink(strokes, width, height)
+
+    def ink_space(self) -> tuple[float, float]:
+        """Width and height of the ink coordinate space."""
+        return self._space or (float(self.width()), float(self.height()))
+
+    @property
+    def is_empty(self) -> bool:
+        return not self._strokes and not self._active and self._image is None
+
+    @property
+    def is_drawing(self) -> bool:
+        return self._active is not None
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def set_ink(self, ink: Ink) -> None:
+        """Replace the drawing with ``ink`` (undoable, like Clear)."""
+        self._cancel_stroke()
+        self._push_clear()
+        self._image = None
+        self._strokes = [np.array(s, dtype=np.float64) for s in ink.strokes if len(s)]
+        self._space = _ink_space(ink) if self._strokes else None
+        self._changed()
+
+    def clear(self) -> None:
+        """Remove the drawing and any image; Undo brings the drawing back."""
+        self._cancel_stroke()
+        self._push_clear()
+        self._image = None
+        self._strokes = []
+        self._space = None
+        self._changed()
+
+    def undo(self) -> None:
+        if not self._undo or self._active is not None:
+            return
+        entry = self._undo.pop()
+        self._apply(entry, undo=True)
+        self._redo.append(entry)
+        self._changed()
+
+    def redo(self) -> None:
+        if not self._redo or self._active is not None:
+            return
+        entry = self._redo.pop()
+        self._apply(entry, undo=False)
+        self._undo.append(entry)
+        self._changed()
+
+    def _apply(self, entry: tuple, *, undo: bool) -> None:
+        self._image = None
+        kind = entry[0]
+        if kind == "add":
+            if undo:
+                self._strokes.pop()
+            else:
+                self._strokes.append(entry[1])
+        elif undo:  # "clear" with the strokes and space it removed
+            self._strokes, self._space = list(entry[1]), entry[2]
+        else:
+            self._strokes, self._space = [], None
+
+    def _push_clear(self) -> None:
+        if self._strokes:
+            self._push(("clear", tuple(self._strokes), self._space))
+        self._redo.clear()
+
+    def _push(self, entry: tuple) -> None:
+        self._undo.append(entry)
+        del self._undo[:-UNDO_DEPTH]
+        self._redo.clear()
+
+    def _changed(self) -> None:
+        self._layer_key = None
+        self.update()
+        self.inkChanged.emit()
+
+    # -- images and overlays ----------------------------------------------------------
+
+    @property
+    def has_image(self) -> bool:
+        return self._image is not None
+
+    def show_image(self, image: QImage) -> None:
+        """Show a picture instead of the drawing (Undo brings the drawing back)."""
+        self._cancel_stroke()
+        self._push_clear()
+        self._strokes = []
+        self._space = None
+        self._image = image
+        self._changed()
+
+    def set_boxes(self, boxes) -> None:
+        """Outline regions, each ``(x0, y0, x1, y1)`` in ink coordinates."""
+        self._boxes = [tuple(map(float, b)) for b in boxes]
+        self.update()
+
+    # -- pen --------------------------------------------------------------------------
+
+    @property
+    def pen_width(self) -> float:
+        """Line width in ink units (logical pixels while the view is unscaled)."""
+        return self._pen_width
+
+    @pen_width.setter
+    def pen_width(self, width: float) -> None:
+        width = float(min(max(width, MIN_PEN_WIDTH), MAX_PEN_WIDTH))
+        if width != self._pen_width:
+            self._pen_width = width
+            self._layer_key = None
+            self.update()
+
+    # -- geometry ---------------------------------------------------------------------
+
+    def view_transform(self) -> tuple[float, float, float]:
+        """``(scale, dx, dy)``: ink point p is shown at logical pixel ``p * scale + (dx, dy)``."""
+        width, height = self.width(), self.height()
+        space_w, space_h = self.ink_space()
+        scale = min(width / space_w, height / space_h) if space_w > 0 and space_h > 0 else 1.0
+        return scale, (width - space_w * scale) / 2, (height - space_h * scale) / 2
+
+    def device_size(self) -> tuple[int, int, float]:
+        """Device pixels of the picture and the device pixel ratio."""
+        ratio = self.devicePixelRatioF()
+        return (
+            max(1, math.ceil(self.width() * ratio - 1e-6)),
+            max(1, math.ceil(self.height() * ratio - 1e-6)),
+            ratio,
+        )
+
+    def coverage(self) -> np.ndarray:
+        """The ink coverage on screen, float32 (device height, width), 0..1."""
+        self._ensure_layer()
+        self._flush_active()
+        return self._layer[..., 3].astype(np.float32) * np.float32(1 / 255)
+
+    def rasterize_args(self) -> dict:
+        """The :func:`~digitpad.ink.rasterize` arguments the screen picture is drawn with."""
+        scale, dx, dy = self.view_transform()
+        width, height, ratio = self.device_size()
+        return {
+            "size": (width, height),
+            "pen_width": self._pen_width * scale * ratio,
+            "scale": scale * ratio,
+            "offset": (dx * ratio, dy * ratio),
+            "supersample": SUPERSAMPLE if ratio < 1.5 else HIGH_DPI_SUPERSAMPLE,
+            "pressure": True,
+        }
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        return QSize(560, 560)
+
+    # -- input ------------------------------------------------------------------------
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._begin_stroke(event.position(), None)
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
+        # A quick second stroke arrives as a double click; it is still a stroke.
+        if event.button() == Qt.MouseButton.LeftButton and self._active is None:
+            self._begin_stroke(event.position(), None)
+        event.accept()
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        if self._active is not None:
+            self._add_point(event.position(), None)
+        event.accept()
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton and self._active is not None:
+            self._add_point(event.position(), None)
+            self._end_stroke()
+        event.accept()
+
+    def tabletEvent(self, event) -> None:  # noqa: N802
+        kind = event.type()
+        if kind == QEvent.Type.TabletPress:
+            self._begin_stroke(event.position(), event.pressure())
+        elif kind == QEvent.Type.TabletMove and self._active is not None:
+            self._add_point(event.position(), event.pressure())
+        elif kind == QEvent.Type.TabletRelease and self._active is not None:
+            self._end_stroke()
+        # Accepted, so Qt does not also send the same motion as mouse events.
+        event.accept()
+
+    def event(self, event) -> bool:
+        kind = event.type()
+        if kind in _TOUCH_EVENTS:
+            self._touch_event(kind, event)
+            event.accept()
+            return True
+        return super().event(event)
+
+    def _touch_event(self, kind, event) -> None:
+        if kind == QEvent.Type.TouchCancel:
+            self._cancel_stroke()
+            return
+        points = event.points()
+        if not points:
+            return
+        point = points[0]  # one finger draws; the others are ignored
+        has_pressure = bool(event.device().capabilities() & QInputDevice.Capability.Pressure)
+        pressure = point.pressure() if has_pressure else None
+        if kind == QEvent.Type.TouchBegin:
+            self._begin_stroke(point.position(), pressure)
+        elif self._active is not None:
+            self._add_point(point.position(), pressure)
+            if kind == QEvent.Type.TouchEnd:
+                self._end_stroke()
+
+    def _begin_stroke(self, position: QPointF, pressure: float | None) -> None:
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        if self._active is not None:
+            self._end_stroke()
+        if self._image is not None:
+            self.clear()  # drawing on a picture starts a new drawing
+        if self._space is None:
+            self._space = (float(self.width()), float(self.height()))
+            self._layer_key = None
+        if not self._strokes:
+            self._clock.start()  # times count from the drawing's first stroke
+        self._active = []
+        self._flushed = 0
+        self._add_point(position, pressure)
+
+    def _add_point(self, position: QPointF, pressure: float | None) -> None:
+        scale, dx, dy = self.view_transform()
+        x, y = (position.x() - dx) / scale, (position.y() - dy) / scale
+        active = self._active
+        if active and active[-1][0] == x and active[-1][1] == y:
+            return
+        t = float(self._clock.elapsed())
+        active.append((x, y, t) if pressure is None else (x, y, t, float(pressure)))
+        reach = self._pen_width * scale * _MAX_PRESSURE_GROWTH / 2 + 2
+        last = active[-2] if len(active) > 1 else active[-1]
+        x0, x1 = sorted((last[0] * scale + dx, position.x()))
+        y0, y1 = sorted((last[1] * scale + dy, position.y()))
+        self.update(
+            QRectF(x0 - reach, y0 - reach, x1 - x0 + 2 * reach, y1 - y0 + 2 * reach).toAlignedRect()
+        )
+        self.strokeUpdated.emit()
+
+    def _end_stroke(self) -> None:
+        stroke = np.array(self._active, dtype=np.float64)
+        self._active = None
+        if len(stroke):
+            self._strokes.append(stroke)
+            self._push(("add", stroke))
+        self._changed()
+
+    def _cancel_stroke(self) -> None:
+        if self._active is not None:
+            self._active = None
+            self._layer_key = None
+            self.update()
+
+    # -- painting ---------------------------------------------------------------------
+
+    def _ensure_layer(self) -> None:
+        """Rasterize all strokes when anything but the active stroke changed."""
+        args = self.rasterize_args()
+        key = (tuple(args["size"]), args["pen_width"], args["scale"], args["offset"])
+        if key == self._layer_key:
+            return
+        strokes = list(self._strokes)
+        if self._active:
+            strokes.append(np.array(self._active, dtype=np.float64))
+            self._flushed = len(self._active)
+        width, height = args["size"]
+        self._layer = np.zeros((height, width, 4), np.uint8)
+        if strokes:
+            alpha = _coverage_bytes(strokes, **args)
+            rows, columns = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+            self._layer[..., 3] = alpha
+            if rows.size:  # only the pixels with ink need a colour
+                self._colorize(self._layer[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1])
+        self._layer_key = key
+
+    def _flush_active(self) -> None:
+        """Add the points of the active stroke drawn since the last paint to the layer."""
+        active = self._active
+        if not active or self._flushed >= len(active):
+            return
+        points = np.array(active[max(self._flushed - 1, 0) :], dtype=np.float64)
+        self._flushed = len(active)
+        args = self.rasterize_args()
+        scale, (dx, dy) = args["scale"], args["offset"]
+        reach = args["pen_width"] * _MAX_PRESSURE_GROWTH / 2 + 2
+        xs, ys = points[:, 0] * scale + dx, points[:, 1] * scale + dy
+        height, width = self._layer.shape[:2]
+        x0, x1 = max(int(xs.min() - reach), 0), min(math.ceil(xs.max() + reach), width)
+        y0, y1 = max(int(ys.min() - reach), 0), min(math.ceil(ys.max() + reach), height)
+        if x0 >= x1 or y0 >= y1:
+            return
+        args["size"] = (x1 - x0, y1 - y0)
+        args["offset"] = (dx - x0, dy - y0)
+        patch = _coverage_bytes([points], **args)
+        region = self._layer[y0:y1, x0:x1]
+        np.maximum(region[..., 3], patch, out=region[..., 3])
+        self._colorize(region)
+
+    def _colorize(self, region: np.ndarray) -> None:
+        color = self.palette().color(QPalette.ColorRole.Text)
+        alpha = region[..., 3].astype(np.uint16)
+        for channel, value in zip(
+            _RGB_BYTES, (color.red(), color.green(), color.blue()), strict=True
+        ):
+            region[..., channel] = (alpha * value + 127) // 255
+
+    def _layer_image(self) -> QImage:
+        height, width = self._layer.shape[:2]
+        image = QImage(self._layer.data, width, height, width * 4, _LAYER_FORMAT)
+        image.setDevicePixelRatio(self.devicePixelRatioF())
+        return image
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        self._ensure_layer()
+        self._flush_active()
+        palette = self.palette()
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), palette.color(QPalette.ColorRole.Base))
+        if self._image is not None:
+            self._paint_image(painter)
+        else:
+            painter.drawImage(QPointF(0, 0), self._layer_image())
+        if self._boxes:
+            self._paint_boxes(painter, palette)
+        if self.is_empty and self.hint:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            font = painter.font()
+            font.setPointSizeF(font.pointSizeF() * 1.3)
+            painter.setFont(font)
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.hint)
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5))
+        painter.end()
+        if not self._painted:
+            self._painted = True
+            self.firstPainted.emit()
+
+    def _paint_image(self, painter: QPainter) -> None:
+        image = self._image
+        margin = 16
+        area = QRectF(self.rect()).adjusted(margin, margin, -margin, -margin)
+        scale = min(area.width() / image.width(), area.height() / image.height())
+        width, height = image.width() * scale, image.height() * scale
+        target = QRectF(
+            area.x() + (area.width() - width) / 2,
+            area.y() + (area.height() - height) / 2,
+            width,
+            height,
+        )
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 4)
+        painter.drawImage(target, image)
+
+    def _paint_boxes(self, painter: QPainter, palette: QPalette) -> None:
+        scale, dx, dy = self.view_transform()
+        color = QColor(palette.color(QPalette.ColorRole.Highlight))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(color, 1.5))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for x0, y0, x1, y1 in self._boxes:
+            painter.drawRect(
+                QRectF(x0 * scale + dx, y0 * scale + dy, (x1 - x0) * scale, (y1 - y0) * scale)
+            )
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.PaletteChange:
+            self._colorize(self._layer)
+            self.update()
+        super().changeEvent(event)
+
+
+_TOUCH_EVENTS = frozenset(
+    {
+        QEvent.Type.TouchBegin,
+        QEvent.Type.TouchUpdate,
+        QEvent.Type.TouchEnd,
+        QEvent.Type.TouchCancel,
+    }
+)
+
+
+def _coverage_bytes(strokes, size, *, pen_width, scale, offset, supersample, pressure):
+    """:func:`~digitpad.ink.rasterize` as 8-bit coverage (``rasterize() * 255``, exactly).
+
+    The same render-then-box-filter steps, minus the conversion to float, which
+    costs more than the drawing on a large high-DPI canvas.
+    """
+    s = int(supersample)
+    image = render(
+        strokes,
+        (int(size[0]) * s, int(size[1]) * s),
+        pen_width=pen_width * s,
+        scale=scale * s,
+        offset=(offset[0] * s, offset[1] * s),
+        pressure=pressure,
+    )
+    return np.asarray(image.reduce(s) if s > 1 else image)
+
+
+def _ink_space(ink: Ink) -> tuple[float, float]:
+    """The coordinate space to show ``ink`` in: its own size, else room around its bounds."""
+    x0, y0, x1, y1 = ink.bounds()
+    width = ink.width or max(x1, 1.0) + max(x0, 0.0)
+    height = ink.height or max(y1, 1.0) + max(y0, 0.0)
+    return float(width), float(height)

@@ -1,0 +1,107 @@
+"""Take the README screenshot: the window with a real pen digit drawn, grabbed from the screen.
+
+Run on a display (e.g. under ``xvfb-run``)::
+
+    python -m digitpad.ui.screenshot docs/screenshot.png [--dark] [--digit 7]
+
+The digit comes from tests/fixtures/pen-digits.json and is drawn with mouse
+events, so the picture shows the same path a person's drawing takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTemporaryDir
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+from ..ink import parse_ink
+from .driver import draw_with_mouse, fit_strokes
+from .window import MainWindow
+
+FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "pen-digits.json"
+
+
+def dark_palette() -> QPalette:
+    """A neutral dark palette, for platforms that do not report a dark colour scheme."""
+    colors = {
+        QPalette.ColorRole.Window: "#202124",
+        QPalette.ColorRole.WindowText: "#e8eaed",
+        QPalette.ColorRole.Base: "#17181a",
+        QPalette.ColorRole.AlternateBase: "#26272a",
+        QPalette.ColorRole.Text: "#f1f3f4",
+        QPalette.ColorRole.Button: "#2b2c30",
+        QPalette.ColorRole.ButtonText: "#e8eaed",
+        QPalette.ColorRole.Highlight: "#4c8bf5",
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.PlaceholderText: "#9aa0a6",
+        QPalette.ColorRole.Mid: "#3c4043",
+        QPalette.ColorRole.Midlight: "#35363a",
+        QPalette.ColorRole.Dark: "#151618",
+        QPalette.ColorRole.Light: "#4a4d52",
+        QPalette.ColorRole.ToolTipBase: "#2b2c30",
+        QPalette.ColorRole.ToolTipText: "#e8eaed",
+    }
+    palette = QPalette()
+    for role, color in colors.items():
+        palette.setColor(role, QColor(color))
+    return palette
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("output")
+    parser.add_argument("--dark", action="store_true", help="use a dark palette")
+    parser.add_argument("--digit", type=int, default=7, help="which digit to draw")
+    parser.add_argument("--size", default="960x640", help="window size")
+    parser.add_argument("--empty", action="store_true", help="draw nothing")
+    parser.add_argument("--model", help="model file (default: the bundled one)")
+    args = parser.parse_args(argv)
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setStyle("Fusion")
+    if args.dark:
+        app.setPalette(dark_palette())
+    settings_dir = QTemporaryDir()
+    settings = QSettings(f"{settings_dir.path()}/screenshot.ini", QSettings.Format.IniFormat)
+    window = MainWindow(model=args.model, settings=settings)
+    width, height = (int(v) for v in args.size.split("x"))
+    window.resize(width, height)
+    window.move(0, 0)
+    window.show()
+    _settle(app)
+
+    if not args.empty:
+        digits = json.loads(FIXTURE.read_text())["digits"]
+        sample = next(d for d in digits if d["label"] == args.digit)
+        canvas = window.canvas
+        strokes = fit_strokes(parse_ink(sample["ink"]), (canvas.width(), canvas.height()), 0.62)
+        draw_with_mouse(canvas, strokes)
+        _settle(app)
+
+    screen = window.screen()
+    frame = window.frameGeometry()
+    shot = screen.grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())
+    if not shot.save(args.output):
+        print(f"cannot write {args.output}", file=sys.stderr)
+        return 1
+    print(f"{args.output}: {shot.width()}x{shot.height()}; {window.status_label.text()}")
+    window.close()
+    return 0
+
+
+def _settle(app: QApplication) -> None:
+    from PySide6.QtCore import QDeadlineTimer, QEventLoop
+
+    deadline = QDeadlineTimer(400)
+    while not deadline.hasExpired():
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    app.sendPostedEvents()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Starting the pad: platform check, start-up without TensorFlow, high-DPI, a Qt workaround."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+from digitpad.ui import app  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+HINT = (
+    "digitpad: Qt cannot open a window: install the X11 libraries with: sudo apt-get install "
+    "libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 "
+    "libegl1"
+)
+
+
+def python(code: str, env_update=None, remove=(), timeout=60) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in remove}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(env_update or {})
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def loader(missing=()):
+    loaded = []
+
+    def load(name):
+        if name in missing:
+            raise OSError(f"{name}: cannot open shared object file")
+        loaded.append(name)
+
+    return load
+
+
+def test_missing_x11_libraries_give_the_install_hint():
+    env = {"DISPLAY": ":0"}
+    problem = app.platform_problem(env, "linux", loader({"libxcb-cursor.so.0"}))
+    assert "digitpad: " + problem == HINT
+    # A library outside the usual list is added to the command.
+    problem = app.platform_problem(env, "linux", loader({"libxcb-randr.so.0"}))
+    assert problem == HINT.removeprefix("digitpad: ") + " libxcb-randr0"
+
+
+def test_no_display_is_explained():
+    problem = app.platform_problem({}, "linux", loader())
+    assert problem.startswith("Qt cannot open a window: no X11 display")
+
+
+@pytest.mark.parametrize(
+    "env, platform",
+    [
+        ({"DISPLAY": ":0"}, "linux"),
+        ({"QT_QPA_PLATFORM": "offscreen"}, "linux"),
+        ({"QT_QPA_PLATFORM": "wayland"}, "linux"),
+        ({"WAYLAND_DISPLAY": "wayland-0", "XDG_SESSION_TYPE": "wayland"}, "linux"),
+        ({}, "darwin"),
+        ({}, "win32"),
+    ],
+)
+def test_no_problem_where_qt_can_start(env, platform):
+    assert app.platform_problem(env, platform, loader()) is None
+
+
+def test_xcb_in_a_fallback_list_is_checked():
+    env = {"QT_QPA_PLATFORM": "wayland;xcb", "DISPLAY": ":0"}
+    assert app.platform_problem(env, "linux", loader({"libxcb-icccm.so.4"})) is not None
+
+
+def test_run_exits_with_the_hint_instead_of_starting_qt(monkeypatch, capsys):
+    monkeypatch.setattr(app, "platform_problem", lambda: HINT.removeprefix("digitpad: "))
+
+    def no_window(*args, **kwargs):
+        raise AssertionError("no window may be built")
+
+    import digitpad.ui.window
+
+    monkeypatch.setattr(digitpad.ui.window, "MainWindow", no_window)
+    assert app.run() == 1
+    assert capsys.readouterr().err.strip() == HINT
+
+
+def test_digitpad_without_a_display_exits_with_a_hint_not_an_abort():
+    result = python(
+        "from digitpad.cli import main; raise SystemExit(main([]))",
+        remove=("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"),
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("digitpad: Qt cannot open a window: ")
+
+
+def test_window_opens_fast_and_without_tensorflow():
+    result = python(
+        """
+        import sys, time
+        started = time.perf_counter()
+        from PySide6.QtWidgets import QApplication
+        from PySide6.QtCore import QSettings, QTemporaryDir
+        from digitpad.ui.window import MainWindow
+        app = QApplication([])
+        folder = QTemporaryDir()
+        settings = QSettings(folder.path() + "/s.ini", QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings)
+        window.show()
+        app.processEvents()
+        assert window.predictor is not None
+        print(round(time.perf_counter() - started, 3))
+        print(sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
+        """,
+        {"QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr
+    seconds, modules = result.stdout.split("\n")[:2]
+    assert modules == "[]"
+    assert float(seconds) < 3  # ~0.5 s; the benchmark measures it properly
+
+
+def test_python_m_digitpad_shows_the_window(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "digitpad"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "QT_QPA_PLATFORM": "offscreen",
+            app.EXIT_WHEN_SHOWN: "1",
+            "XDG_CONFIG_HOME": str(tmp_path),
+            "HOME": str(tmp_path),
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert "digitpad: shown after" in result.stdout
+    assert "digitpad: model loaded after" in result.stdout
+
+
+def test_high_dpi_picture_is_rasterized_at_device_pixels():
+    result = python(
+        """
+        import numpy as np
+        from PySide6.QtWidgets import QApplication
+        from PySide6.QtCore import QSettings, QTemporaryDir
+        from digitpad.ink import rasterize
+        from digitpad.ui.driver import draw_with_mouse
+        from digitpad.ui.window import MainWindow
+        app = QApplication([])
+        folder = QTemporaryDir()
+        settings = QSettings(folder.path() + "/s.ini", QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings)
+        window.resize(800, 600)
+        window.show()
+        app.processEvents()
+        canvas = window.canvas
+        draw_with_mouse(canvas, [[(100, 100), (120, 200), (200, 260)]])
+        coverage = canvas.coverage()
+        assert canvas.devicePixelRatioF() == 2.0, canvas.devicePixelRatioF()
+        assert coverage.shape == (canvas.height() * 2, canvas.width() * 2), coverage.shape
+        assert (coverage == rasterize(canvas.ink(), **canvas.rasterize_args())).all()
+        assert canvas.ink().strokes[0][:, :2].tolist() == [[100, 100], [120, 200], [200, 260]]
+        image = canvas.grab().toImage()
+        assert image.devicePixelRatio() == 2.0 and image.width() == canvas.width() * 2
+        print("ok")
+        """,
+        {"QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": "2"},
+    )
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_guard_keeps_pyside_from_freeing_none_and_true():
+    # PySide6 6.12.0 drops a reference to None per void call and to True per emit();
+    # unguarded, this loop aborts Python on 3.11.
+    result = python(
+        """
+        import digitpad.ui
+        from PySide6.QtCore import QObject, QPoint, Signal
+        class Source(QObject):
+            changed = Signal()
+        point, source = QPoint(), Source()
+        for _ in range(300_000):
+            point.setX(1)
+            source.changed.emit()
+        print("ok")
+        """
+    )
+    assert result.stdout.strip() == "ok", result.stderr[-2000:]
