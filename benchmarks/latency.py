@@ -3,7 +3,8 @@
     python benchmarks/latency.py ../shared/data/pendigits-train.unipen
 
 1. In-process, one digit at a time, as the pad does it: ``ink_to_input`` plus
-   ``Predictor.predict`` on real pen digits (median and p99 over N digits).
+   ``Predictor.predict`` on real pen digits (median and p99 over N digits),
+   and the same through ``Recognizer.ink``, which segments the ink first.
 2. ``digitpad predict`` on one ink file in a fresh process (wall time, cold).
 3. ``digitpad predict --json`` on a folder of N ink files: peak resident memory
    of the process (ru_maxrss), and its wall time.
@@ -28,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from digitpad.pendigits import read_unipen  # noqa: E402
 from digitpad.predictor import Predictor  # noqa: E402
 from digitpad.preprocess import ink_to_input  # noqa: E402
+from digitpad.recognize import Recognizer  # noqa: E402
 
 
 def percentiles(samples_ms):
@@ -48,7 +50,18 @@ def in_process(digits, repeats: int):
         preprocess.append((t1 - t0) * 1000)
         predict.append((t2 - t1) * 1000)
         total.append((t2 - t0) * 1000)
-    return percentiles(preprocess), percentiles(predict), percentiles(total)
+    recognizer = Recognizer(predictor)
+    recognize = []
+    for digit in digits[:repeats]:
+        t0 = time.perf_counter()
+        recognizer.ink(digit.ink)
+        recognize.append((time.perf_counter() - t0) * 1000)
+    return (
+        percentiles(preprocess),
+        percentiles(predict),
+        percentiles(total),
+        percentiles(recognize),
+    )
 
 
 def cli(args, env=None):
@@ -74,7 +87,8 @@ def main(argv=None) -> int:
 
     digits = read_unipen(args.unipen)
     points = [d.ink.point_count for d in digits[: args.digits]]
-    (pre_med, pre_p99), (pred_med, pred_p99), (med, p99) = in_process(digits, args.digits)
+    timings = in_process(digits, args.digits)
+    (pre_med, pre_p99), (pred_med, pred_p99), (med, p99), (rec_med, rec_p99) = timings
     print(
         f"in-process, one digit at a time ({args.digits} pen digits, median "
         f"{int(np.median(points))} points):"
@@ -82,6 +96,7 @@ def main(argv=None) -> int:
     print(f"  preprocess (ink_to_input) median {pre_med:.3f} ms  p99 {pre_p99:.3f} ms")
     print(f"  predict (LiteRT)          median {pred_med:.3f} ms  p99 {pred_p99:.3f} ms")
     print(f"  preprocess + predict      median {med:.3f} ms  p99 {p99:.3f} ms")
+    print(f"  Recognizer.ink (segments) median {rec_med:.3f} ms  p99 {rec_p99:.3f} ms")
 
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)

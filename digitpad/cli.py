@@ -23,9 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("pad", help="open the drawing pad (the default)")
     predict = commands.add_parser(
         "predict",
-        help="classify image and ink files",
-        description="Classify images (PNG, JPEG, BMP, GIF, TIFF, WebP, ...) and ink .json "
-        "files. A folder stands for its image and ink files, sorted by name.",
+        help="read the digits or numbers in image and ink files",
+        description="Read the digit or number in images (PNG, JPEG, BMP, GIF, TIFF, WebP, ...) "
+        "and ink .json files. A folder stands for its image and ink files, sorted by name.",
     )
     predict.add_argument(
         "paths", nargs="+", metavar="PATH", help="image, ink .json file, or folder"
@@ -63,7 +63,7 @@ def predict(paths, *, model=None, as_json=False, out=None, err=None) -> int:
         return EXIT_BAD_INPUT
     failures = 0
     if not as_json:
-        print(f"{'FILE':<40} {'DIGIT':>5} {'CONFIDENCE':>10}", file=out)
+        print(f"{'FILE':<40} {'DIGIT':>5} {'CONFIDENCE':>10} {'NUMBER':>8}", file=out)
     for path, result in recognizer.files(expand_paths(paths)):
         name = str(path)
         if isinstance(result, Exception):
@@ -72,14 +72,16 @@ def predict(paths, *, model=None, as_json=False, out=None, err=None) -> int:
             if as_json:
                 print(json.dumps({"file": name, "error": str(result)}), file=out)
             else:
-                print(f"{name:<40} {'-':>5} {'error':>10}", file=out)
+                print(f"{name:<40} {'-':>5} {'error':>10} {'-':>8}", file=out)
             continue
         if as_json:
             print(json.dumps({"file": name, **result.to_json()}), file=out)
-        elif result.digit is None:
-            print(f"{name:<40} {'-':>5} {'no digit':>10}", file=out)
+        elif result.number is None:
+            print(f"{name:<40} {'-':>5} {'no digit':>10} {'-':>8}", file=out)
         else:
-            print(f"{name:<40} {result.digit:>5} {result.confidence:>10.1%}", file=out)
+            # With several digits there is no single DIGIT; the confidence is the number's.
+            digit = "-" if result.digit is None else result.digit
+            print(f"{name:<40} {digit:>5} {result.confidence:>10.1%} {result.number:>8}", file=out)
     return EXIT_BAD_INPUT if failures else EXIT_OK
 
 

@@ -1,10 +1,12 @@
-"""Recognize digits in ink, images and files: the in-process Python API.
+"""Recognize digits and numbers in ink, images and files: the in-process Python API.
 
 >>> from digitpad import Recognizer, Ink
 >>> recognizer = Recognizer()                   # the bundled model
 >>> result = recognizer.ink(Ink([[(10, 10), (10, 90)]]))
 >>> result.digit, round(result.confidence, 2)   # doctest: +SKIP
 (1, 1.0)
+>>> recognizer.ink(Ink([[(10, 10), (10, 90)], [(40, 10), (40, 90)]])).number  # doctest: +SKIP
+'11'
 >>> recognizer.file("seven.png").digit          # doctest: +SKIP
 7
 """
@@ -13,16 +15,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .ink import Ink, InkError, load_ink
+from .ink import Ink, InkError, _json_number, load_ink
 from .predictor import Predictor
-from .preprocess import ImageReadError, image_to_input, ink_to_input, load_image
+from .preprocess import (
+    ImageReadError,
+    coverage_to_input,
+    ink_coverage,
+    ink_to_input,
+    load_image,
+)
+from .segment import Box, segment_coverage, segment_ink
 
 __all__ = [
+    "DigitPrediction",
     "Prediction",
     "Recognizer",
     "IMAGE_SUFFIXES",
@@ -41,24 +51,74 @@ ReadError = (InkError, ImageReadError)
 
 
 @dataclass
-class Prediction:
-    """What the model made of one input.
+class DigitPrediction:
+    """What the model made of one digit of the input.
 
-    ``digit`` and ``confidence`` are None when there is no digit (empty ink,
-    blank image); ``input`` is the 28x28 picture the model saw.
+    ``box`` is ``(x0, y0, x1, y1)``: the ink's bounds in ink coordinates, or
+    pixel edges of an image (``x1``, ``y1`` exclusive); None only for a
+    prediction made directly from probabilities. ``input`` is the 28x28
+    picture the model saw.
+    """
+
+    digit: int
+    confidence: float
+    probabilities: np.ndarray
+    box: Box | None
+    input: np.ndarray
+
+    @classmethod
+    def from_probabilities(cls, probabilities: np.ndarray, model_input: np.ndarray, box=None):
+        digit = int(np.argmax(probabilities))
+        return cls(digit, float(probabilities[digit]), probabilities, box, model_input)
+
+    def to_json(self) -> dict:
+        return {
+            "digit": self.digit,
+            "confidence": round(self.confidence, 6),
+            "probabilities": [round(float(p), 6) for p in self.probabilities],
+            "box": None if self.box is None else [_json_number(v) for v in self.box],
+        }
+
+
+@dataclass
+class Prediction:
+    """What the model made of one input: the digits of the number in it, left to right.
+
+    ``digits`` is empty when there is no digit (empty ink, blank image).
+    ``digit``, ``confidence``, ``probabilities`` and ``input`` are those of
+    the digit when there is exactly one. With several digits, ``digit``,
+    ``probabilities`` and ``input`` are None and ``confidence`` is the product
+    of the digits' confidences (how sure the model is of the whole number);
+    with none, all four are None.
     """
 
     digit: int | None
     confidence: float | None
     probabilities: np.ndarray | None
     input: np.ndarray | None
+    digits: list[DigitPrediction] = field(default_factory=list)
+
+    @property
+    def number(self) -> str | None:
+        """The digits read left to right, leading zeros kept ("2026"); None for no digit."""
+        return "".join(str(d.digit) for d in self.digits) or None
+
+    @classmethod
+    def from_digits(cls, digits: list[DigitPrediction]) -> Prediction:
+        if not digits:
+            return cls(None, None, None, None, [])
+        if len(digits) == 1:
+            (one,) = digits
+            return cls(one.digit, one.confidence, one.probabilities, one.input, digits)
+        confidence = float(np.prod([d.confidence for d in digits]))
+        return cls(None, confidence, None, None, digits)
 
     @classmethod
     def from_probabilities(cls, probabilities: np.ndarray | None, model_input: np.ndarray | None):
+        """A single-digit prediction from the model's output for ``model_input``."""
         if probabilities is None:
             return cls(None, None, None, model_input)
-        digit = int(np.argmax(probabilities))
-        return cls(digit, float(probabilities[digit]), probabilities, model_input)
+        return cls.from_digits([DigitPrediction.from_probabilities(probabilities, model_input)])
 
     def to_json(self) -> dict:
         return {
@@ -67,11 +127,21 @@ class Prediction:
             "probabilities": None
             if self.probabilities is None
             else [round(float(p), 6) for p in self.probabilities],
+            "number": self.number,
+            "digits": [d.to_json() for d in self.digits],
         }
 
 
+#: The model inputs of the digits found in one input, left to right, with their boxes.
+DigitInputs = list[tuple[np.ndarray, Box]]
+
+
 class Recognizer:
-    """Preprocessing plus a :class:`~digitpad.predictor.Predictor`.
+    """Segmentation, preprocessing and a :class:`~digitpad.predictor.Predictor`.
+
+    Every method reads a number: the input is split into digits left to
+    right (:mod:`digitpad.segment`); a single digit is recognized exactly as
+    it was before numbers were read.
 
     Parameters
     ----------
@@ -83,19 +153,19 @@ class Recognizer:
         self.predictor = model if isinstance(model, Predictor) else Predictor(model)
 
     def ink(self, ink: Ink) -> Prediction:
-        """Recognize one digit drawn as ink."""
-        return self._predict([ink_to_input(ink)])[0]
+        """Recognize the digits drawn as ink."""
+        return self._predict([ink_inputs(ink)])[0]
 
     def image(self, image) -> Prediction:
-        """Recognize one digit in a Pillow image or a 2-D / 3-D numpy array."""
-        return self._predict([image_to_input(image)])[0]
+        """Recognize the digits in a Pillow image or a 2-D / 3-D numpy array."""
+        return self._predict([image_inputs(image)])[0]
 
     def file(self, path: str | os.PathLike) -> Prediction:
         """Recognize an image file or an ink ``.json`` file.
 
         Raises one of :data:`ReadError` for a file that cannot be read.
         """
-        return self._predict([read_input(path)])[0]
+        return self._predict([read_inputs(path)])[0]
 
     def files(
         self, paths: Iterable[str | os.PathLike], batch_size: int = 256
@@ -103,13 +173,14 @@ class Recognizer:
         """Recognize many files, a batch at a time, in order.
 
         Yields ``(path, prediction)``, or ``(path, error)`` for a file that
-        could not be read; the other files are still done.
+        could not be read; the other files are still done. The digits of all
+        the files of a batch go through the model in one call.
         """
-        pending: list[tuple[Path, np.ndarray | None | Exception]] = []
+        pending: list[tuple[Path, DigitInputs | Exception]] = []
         for path in paths:
             path = Path(path)
             try:
-                pending.append((path, read_input(path)))
+                pending.append((path, read_inputs(path)))
             except ReadError as error:
                 pending.append((path, error))
             if len(pending) >= batch_size:
@@ -123,21 +194,40 @@ class Recognizer:
         for path, x in pending:
             yield path, x if isinstance(x, Exception) else next(results)
 
-    def _predict(self, inputs: list[np.ndarray | None]) -> list[Prediction]:
-        present = [x for x in inputs if x is not None]
-        probabilities = iter(self.predictor.predict(np.stack(present)) if present else [])
+    def _predict(self, inputs: list[DigitInputs]) -> list[Prediction]:
+        pictures = [picture for digits in inputs for picture, _ in digits]
+        rows = iter(self.predictor.predict(np.stack(pictures)) if pictures else [])
         return [
-            Prediction.from_probabilities(None if x is None else next(probabilities), x)
-            for x in inputs
+            Prediction.from_digits(
+                [DigitPrediction.from_probabilities(next(rows), x, box) for x, box in digits]
+            )
+            for digits in inputs
         ]
 
 
-def read_input(path: str | os.PathLike) -> np.ndarray | None:
-    """The model input for an image or ink file (None: no digit in it)."""
+def ink_inputs(ink: Ink) -> DigitInputs:
+    """The model inputs of the digits drawn as ink, left to right."""
+    segments = segment_ink(ink)
+    inputs = [(ink_to_input(s.ink), s.box) for s in segments]
+    # A segment too small to be a digit (a tap) gives no input.
+    return [(x, box) for x, box in inputs if x is not None]
+
+
+def image_inputs(image) -> DigitInputs:
+    """The model inputs of the digits in a picture, left to right."""
+    coverage = ink_coverage(image)
+    if coverage is None:
+        return []
+    inputs = [(coverage_to_input(s.coverage), s.box) for s in segment_coverage(coverage)]
+    return [(x, box) for x, box in inputs if x is not None]
+
+
+def read_inputs(path: str | os.PathLike) -> DigitInputs:
+    """The model inputs of the digits in an image or ink file (empty: no digit)."""
     path = Path(path)
     if path.suffix.lower() in INK_SUFFIXES:
         try:
-            return ink_to_input(load_ink(path))
+            return ink_inputs(load_ink(path))
         except FileNotFoundError:
             raise InkError("no such file") from None
         except IsADirectoryError:
@@ -145,7 +235,7 @@ def read_input(path: str | os.PathLike) -> np.ndarray | None:
         except OSError as error:
             raise InkError(f"cannot read: {error.strerror or error}") from None
     with load_image(path) as image:
-        return image_to_input(image)
+        return image_inputs(image)
 
 
 def expand_paths(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:

@@ -53,13 +53,20 @@ def test_json_lines_for_a_folder_in_sorted_order(inputs, capsys):
                 "digit": None,
                 "confidence": None,
                 "probabilities": None,
+                "number": None,
+                "digits": [],
             }
             continue
-        assert set(line) == {"file", "digit", "confidence", "probabilities"}
+        assert set(line) == {"file", "digit", "confidence", "probabilities", "number", "digits"}
         assert line["digit"] == expected[name], name
+        assert line["number"] == str(expected[name]), name
         assert len(line["probabilities"]) == 10
         assert sum(line["probabilities"]) == pytest.approx(1.0, abs=1e-3)
         assert line["confidence"] == pytest.approx(max(line["probabilities"]), abs=1e-6)
+        (digit,) = line["digits"]
+        assert set(digit) == {"digit", "confidence", "probabilities", "box"}
+        assert digit["digit"] == line["digit"] and digit["confidence"] == line["confidence"]
+        assert digit["probabilities"] == line["probabilities"] and len(digit["box"]) == 4
 
 
 def test_bad_inputs_get_an_error_line_and_exit_code_2(inputs, capsys):
@@ -89,9 +96,11 @@ def test_table_output(inputs, capsys):
     code = predict([str(folder / "mnist-0.png"), str(folder / "blank.png")])
     out = capsys.readouterr().out.splitlines()
     assert code == 0
-    assert out[0].split() == ["FILE", "DIGIT", "CONFIDENCE"]
-    assert out[1].split()[1] == str(expected["mnist-0.png"]) and out[1].endswith("%")
-    assert out[2].split()[-2:] == ["no", "digit"]
+    assert out[0].split() == ["FILE", "DIGIT", "CONFIDENCE", "NUMBER"]
+    digit = str(expected["mnist-0.png"])
+    assert out[1].split()[1:] == [digit, out[1].split()[2], digit]
+    assert out[1].split()[2].endswith("%")
+    assert out[2].split()[-3:] == ["no", "digit", "-"]
 
 
 def test_bad_model_is_a_clean_error(tmp_path, capsys):

@@ -1,0 +1,293 @@
+"""Split a written number into its digits, left to right.
+
+Ink is split by strokes, images by connected blobs of ink; both kinds of
+piece are then grouped by the same rule (:func:`group_pieces`), which looks
+only at the pieces' bounding boxes:
+
+* pieces whose horizontal extents overlap by at least :data:`OVERLAP` of the
+  narrower one's width are one digit (the bar of a 5 or 7, the cross stroke of
+  a 4, a dot on a stroke);
+* pieces that (nearly) touch (:data:`NEAR_GAP`) are one digit unless they
+  stand side by side like two digits, spanning (nearly) the same rows
+  (:data:`SIDE_BY_SIDE`): this keeps the lowered second stroke of a 4 or a
+  5's bar drawn beside the body with their digit, and a tight "11" apart;
+* pieces one above the other are one digit when not far apart
+  (:data:`STACKED_GAP`): a 5 whose bar came off the body;
+* pieces tiny next to the tallest one (:data:`SPECK`) are specks (a dot,
+  dust, a dashed scanner line): they take no part in the grouping, then join
+  the digit whose width they lie in or are dropped.
+
+Writing order is deliberately not used: numbers are written left to right, so
+neighbouring digits are consecutive in time anyway, and a 5 whose bar is added
+after the next digit would be split by a rule that relied on it.
+
+When there is one digit, the one segment holds the whole input, specks and
+all (the same :class:`Ink`, or the whole coverage map), so single digits are
+recognized exactly as before segmentation existed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ink import Ink
+
+__all__ = [
+    "ImageSegment",
+    "InkSegment",
+    "group_pieces",
+    "segment_coverage",
+    "segment_ink",
+]
+
+#: Horizontal overlap, as a fraction of the narrower piece's width, that makes
+#: two pieces one digit.
+OVERLAP = 0.3
+#: Pieces at most this far apart horizontally, as a fraction of the taller
+#: one's height, are one digit...
+NEAR_GAP = 0.1
+#: ...unless they stand side by side like two digits: their vertical extents
+#: overlap by at least this fraction of the taller one's height.
+SIDE_BY_SIDE = 0.8
+#: Pieces one entirely above the other are one digit (the digits of a number
+#: stand side by side) when at most this far apart horizontally, as a
+#: fraction of the taller one's height.
+STACKED_GAP = 0.3
+#: A piece whose larger side is below this fraction of the tallest piece's
+#: height is a speck, not part of a digit.
+SPECK = 0.2
+#: Images are labelled at most this many pixels on their larger side (the
+#: labelling is a Python loop over pixel runs, so its cost must be bounded).
+LABEL_SIDE = 512
+
+#: Where a digit is: ``(x0, y0, x1, y1)`` in the input's coordinates.
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class InkSegment:
+    """The strokes of one digit and their bounding box ``(x0, y0, x1, y1)``."""
+
+    ink: Ink
+    box: Box
+
+
+@dataclass(frozen=True)
+class ImageSegment:
+    """One digit's ink coverage, cropped to its box ``(x0, y0, x1, y1)``.
+
+    The box is in pixel edges of the input image (``x1`` and ``y1`` are
+    exclusive, so ``image.crop(box)`` cuts the digit out); pixels of other
+    digits inside the box are zero.
+    """
+
+    coverage: np.ndarray
+    box: tuple[int, int, int, int]
+
+
+def group_pieces(boxes: np.ndarray) -> list[np.ndarray]:
+    """Group pieces of ink into digits by their bounding boxes.
+
+    Parameters
+    ----------
+    boxes : array_like, shape (n, 4)
+        ``(x0, y0, x1, y1)`` of each piece.
+
+    Returns
+    -------
+    list of ndarray of int
+        The indices of the pieces of each digit, sorted; the digits ordered
+        left to right. Specks, pieces tiny next to the tallest one
+        (:data:`SPECK`), join the digit whose width they lie in, or are left out.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    widths, heights = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    speck = np.maximum(widths, heights) < SPECK * heights.max(initial=0.0)
+    kept = np.flatnonzero(~speck)
+    pieces = [([int(i)], boxes[i]) for i in kept[np.argsort(boxes[kept, 0], kind="stable")]]
+    # Overlap is strong evidence and closeness weak: joining what overlaps
+    # first judges a piece by its whole digit, so the separate flag of a "1"
+    # written close after another digit joins its own stem, not that digit.
+    groups = _sweep(_sweep(pieces, _overlapping), _same_digit)
+    # A speck within a digit's width (the dot some write at the end of a 9)
+    # stays with it; one between digits is dropped.
+    lefts = np.array([box[0] for _, box in groups])
+    rights = np.array([box[2] for _, box in groups])
+    for i in np.flatnonzero(speck):
+        centre = (boxes[i, 0] + boxes[i, 2]) / 2
+        inside = np.flatnonzero((lefts <= centre) & (centre <= rights))
+        if len(inside):
+            groups[inside[0]][0].append(int(i))
+    return [np.sort(members) for members, _ in groups]
+
+
+def _sweep(pieces, belong_together):
+    """Merge pieces (sorted by left edge) left to right while ``belong_together`` says so.
+
+    Each piece is merged with the group to its left for as long as the rule
+    holds, which keeps the cost at O(n) for inks with very many strokes; the
+    groups come out sorted by left edge too.
+    """
+    groups: list[tuple[list[int], np.ndarray]] = []
+    for members, box in pieces:
+        while groups and belong_together(groups[-1][1], box):
+            left_members, left_box = groups.pop()
+            members = left_members + members
+            box = np.concatenate(
+                [np.minimum(left_box[:2], box[:2]), np.maximum(left_box[2:], box[2:])]
+            )
+        groups.append((members, box))
+    return groups
+
+
+def _overlapping(left: np.ndarray, right: np.ndarray) -> bool:
+    overlap = min(left[2], right[2]) - max(left[0], right[0])
+    narrower = min(left[2] - left[0], right[2] - right[0])
+    return overlap >= 0 and overlap >= OVERLAP * narrower
+
+
+def _same_digit(left: np.ndarray, right: np.ndarray) -> bool:
+    if _overlapping(left, right):
+        return True
+    gap = max(left[0], right[0]) - min(left[2], right[2])
+    taller = max(left[3] - left[1], right[3] - right[1])
+    vertical_overlap = min(left[3], right[3]) - max(left[1], right[1])
+    if vertical_overlap <= 0:
+        return gap <= STACKED_GAP * taller
+    return gap <= NEAR_GAP * taller and vertical_overlap < SIDE_BY_SIDE * taller
+
+
+def segment_ink(ink: Ink) -> list[InkSegment]:
+    """Split ink into digits, left to right (an empty list for empty ink).
+
+    Each segment's :class:`Ink` keeps its strokes in writing order and the
+    canvas size of ``ink``.
+    """
+    strokes = [s for s in ink.strokes if len(s)]
+    if not strokes:
+        return []
+    if len(strokes) == 1:
+        return [InkSegment(ink, ink.bounds())]
+    boxes = np.array(
+        [(*s[:, :2].min(axis=0), *s[:, :2].max(axis=0)) for s in strokes], dtype=np.float64
+    )
+    groups = group_pieces(boxes)
+    if len(groups) == 1:
+        return [InkSegment(ink, ink.bounds())]
+    segments = []
+    for members in groups:
+        part = Ink([strokes[i] for i in members], ink.width, ink.height)
+        segments.append(InkSegment(part, part.bounds()))
+    return segments
+
+
+def segment_coverage(coverage: np.ndarray) -> list[ImageSegment]:
+    """Split an ink coverage map (0 paper .. 1 ink) into digits, left to right.
+
+    Connected blobs of nonzero coverage are the pieces; the map is labelled
+    at a resolution of at most :data:`LABEL_SIDE` pixels, so blobs closer than
+    one labelling cell count as touching.
+    """
+    height, width = coverage.shape
+    factor = max(1, -(-max(height, width) // LABEL_SIDE))
+    mask = _pool_any(coverage > 0, factor)
+    labels, count = _label(mask)
+    if count == 0:
+        return []
+    boxes = _label_boxes(labels, count) * factor
+    boxes[:, 2:] = np.minimum(boxes[:, 2:], (width, height))
+    groups = group_pieces(boxes)
+    if len(groups) == 1:
+        return [_crop(coverage, (0, 0, width, height))]
+    segments = []
+    for members in groups:
+        x0, y0 = boxes[members, :2].min(axis=0)
+        x1, y1 = boxes[members, 2:].max(axis=0)
+        inside = np.isin(
+            labels[y0 // factor : -(-y1 // factor), x0 // factor : -(-x1 // factor)], members + 1
+        )
+        inside = np.repeat(np.repeat(inside, factor, axis=0), factor, axis=1)
+        oy, ox = y0 - y0 // factor * factor, x0 - x0 // factor * factor
+        region = coverage[y0:y1, x0:x1] * inside[oy : oy + y1 - y0, ox : ox + x1 - x0]
+        segments.append(_crop(region, (x0, y0, x1, y1)))
+    return segments
+
+
+def _crop(coverage: np.ndarray, box) -> ImageSegment:
+    """The segment for the ink of ``coverage`` (which sits at ``box``), cropped tight."""
+    rows = np.flatnonzero(coverage.any(axis=1))
+    cols = np.flatnonzero(coverage.any(axis=0))
+    x0, y0 = int(box[0] + cols[0]), int(box[1] + rows[0])
+    x1, y1 = int(box[0] + cols[-1] + 1), int(box[1] + rows[-1] + 1)
+    return ImageSegment(coverage[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], (x0, y0, x1, y1))
+
+
+def _pool_any(mask: np.ndarray, factor: int) -> np.ndarray:
+    """Downscale a boolean mask by ``factor``: a cell is set if any of its pixels is."""
+    if factor == 1:
+        return mask
+    height, width = mask.shape
+    padded = np.zeros((-(-height // factor) * factor, -(-width // factor) * factor), dtype=bool)
+    padded[:height, :width] = mask
+    return padded.reshape(len(padded) // factor, factor, -1, factor).any(axis=(1, 3))
+
+
+def _label(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """Label the 8-connected blobs of a boolean mask.
+
+    Returns an int32 array (0 background, blobs 1..count) and the count.
+    Blobs are found as horizontal runs of set pixels joined with the
+    overlapping runs of the row above by union-find.
+    """
+    height, width = mask.shape
+    edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    start_rows, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)  # exclusive; nonzero is row-major, so they pair up
+    labels = np.zeros((height, width), dtype=np.int32)
+    if len(starts) == 0:
+        return labels, 0
+    # Run j of the row above touches run i (8-connected) when
+    # start_j <= end_i and end_j >= start_i; with runs sorted by row and
+    # column, the j's form a contiguous range found by binary search.
+    stride = width + 2
+    start_keys = start_rows * stride + starts
+    end_keys = start_rows * stride + ends
+    above = (start_rows - 1) * stride
+    first = np.searchsorted(end_keys, above + starts, side="left")
+    last = np.searchsorted(start_keys, above + ends, side="right")
+    parent = list(range(len(starts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in np.flatnonzero(last > first).tolist():
+        for j in range(first[i], last[i]):
+            a, b = root(i), root(j)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    roots = np.array([root(i) for i in range(len(starts))])
+    _, run_labels = np.unique(roots, return_inverse=True)
+    run_labels = run_labels.astype(np.int32) + 1
+    lengths = ends - starts
+    flat = np.repeat(start_rows * width + starts - np.cumsum(lengths) + lengths, lengths)
+    labels.ravel()[flat + np.arange(len(flat))] = np.repeat(run_labels, lengths)
+    return labels, int(run_labels.max())
+
+
+def _label_boxes(labels: np.ndarray, count: int) -> np.ndarray:
+    """``(x0, y0, x1, y1)`` of each label 1..count, pixel edges (x1, y1 exclusive)."""
+    rows, cols = np.nonzero(labels)
+    which = labels[rows, cols] - 1
+    boxes = np.empty((count, 4), dtype=np.int64)
+    boxes[:, :2] = np.iinfo(np.int64).max
+    boxes[:, 2:] = -1
+    np.minimum.at(boxes[:, 0], which, cols)
+    np.minimum.at(boxes[:, 1], which, rows)
+    np.maximum.at(boxes[:, 2], which, cols + 1)
+    np.maximum.at(boxes[:, 3], which, rows + 1)
+    return boxes
