@@ -88,7 +88,8 @@ def window(qtbot):
     win.resize(900, 620)
     win.show()
     qtbot.waitExposed(win)
-    return win
+    yield win
+    win.release_clipboard()  # as digitpad.ui.app.run does when the pad closes
 
 
 def sample_ink(pen_digits, index) -> Ink:
@@ -580,3 +581,39 @@ def test_clipboard_ink_that_is_broken_is_ignored(window):
     QGuiApplication.clipboard().setMimeData(data)
     window.paste_action.trigger()
     assert window.canvas.is_empty
+    QGuiApplication.clipboard().clear()  # our own QMimeData: see release_clipboard()
+
+
+COPY_THEN_EXIT = """
+import sys
+from PySide6.QtWidgets import QApplication
+from digitpad.ink import Ink
+from digitpad.ui.window import MainWindow
+
+app = QApplication([])
+window = MainWindow()
+window.canvas.set_ink(Ink([[(10, 10), (100, 200)]]))
+window.copy_action.trigger()
+assert QApplication.clipboard().mimeData().hasImage()
+if sys.argv[1] == "release":
+    window.release_clipboard()
+"""
+
+
+@pytest.mark.parametrize("release, crashes", [("release", False), ("keep", True)])
+def test_quitting_after_copy_does_not_crash(release, crashes):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-c", COPY_THEN_EXIT, release],
+        cwd=Path(__file__).parents[1],
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    # "keep" shows the PySide6 crash (a signal, not an error exit) that
+    # release_clipboard() exists for.
+    assert (result.returncode < 0) == crashes, result.stderr[-500:]
+    assert result.returncode <= 0, result.stderr[-500:]

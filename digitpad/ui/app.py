@@ -123,4 +123,6 @@ def run(model: str | None = None, argv: list[str] | None = None) -> int:
     window.show()
     # Ctrl+C in the terminal ends the app (Qt's loop would not let Python see it).
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    return app.exec()
+    code = app.exec()
+    window.release_clipboard()
+    return code

@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.show_message = show_message_box
         self.ask_open_path = ask_open_path
         self.ask_save_path = ask_save_path
+        self._copied: QMimeData | None = None
 
         self.model_path = model
         self.predictor: Predictor | None = None
@@ -410,7 +411,19 @@ class MainWindow(QMainWindow):
                 INK_MIME_TYPE, QByteArray(json.dumps(self.canvas.ink().to_json()).encode())
             )
         QGuiApplication.clipboard().setMimeData(data)
+        self._copied = data
         self.statusBar().showMessage("Copied the drawing", 3000)
+
+    def release_clipboard(self) -> None:
+        """Take our copy off the clipboard; call before the application ends.
+
+        PySide6 crashes at interpreter exit while the clipboard still holds a
+        QMimeData made in Python.
+        """
+        clipboard = QGuiApplication.clipboard()
+        if self._copied is not None and clipboard.mimeData() is self._copied:
+            clipboard.clear()
+        self._copied = None
 
     def paste(self) -> None:
         if not self._accept_mime(QGuiApplication.clipboard().mimeData()):
