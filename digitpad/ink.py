@@ -236,6 +236,7 @@ def rasterize(
         scale=scale * s,
         offset=(offset[0] * s, offset[1] * s),
         pressure=pressure,
+        pixel=s,
     )
     if s > 1:
         image = image.reduce(s)
@@ -250,11 +251,14 @@ def render(
     scale: float = 1.0,
     offset: tuple[float, float] = (0.0, 0.0),
     pressure: bool = False,
+    pixel: float = 1.0,
 ) -> Image.Image:
     """Draw strokes without anti-aliasing into a new 8-bit Pillow image.
 
     The arguments are those of :func:`rasterize` at ``supersample=1``;
-    :func:`rasterize` is this followed by a box filter.
+    :func:`rasterize` is this followed by a box filter. ``pixel`` is the size
+    of the final picture's pixel in this image's pixels (the supersampling
+    factor): details smaller than half of it are not drawn.
     """
     if isinstance(strokes, Ink):
         strokes = strokes.strokes
@@ -272,7 +276,7 @@ def render(
             widths = pen_width * (0.35 + 0.65 * np.clip(xy[:, 3], 0.0, 1.0)) * 1.5
         else:
             widths = np.full(len(xy), float(pen_width))
-        _draw_stroke(draw, points, widths)
+        _draw_stroke(draw, points, widths, pixel)
     return canvas
 
 
@@ -292,7 +296,9 @@ def _thin(points: np.ndarray, spacing: float) -> np.ndarray:
     return points[keep]
 
 
-def _draw_stroke(draw: ImageDraw.ImageDraw, points: np.ndarray, widths: np.ndarray) -> None:
+def _draw_stroke(
+    draw: ImageDraw.ImageDraw, points: np.ndarray, widths: np.ndarray, pixel: float
+) -> None:
     # Pillow's pixel centres sit on integer coordinates; ours on half-integers.
     points = points - 0.5
     uniform = np.all(widths == widths[0])
@@ -301,7 +307,7 @@ def _draw_stroke(draw: ImageDraw.ImageDraw, points: np.ndarray, widths: np.ndarr
         # the sharper bends make the same round joins.
         w = float(widths[0])
         draw.line(points.ravel().tolist(), fill=255, width=max(1, round(w)))
-        for p in points[_corners(points, w)]:
+        for p in points[_corners(points, w / pixel)]:
             _dot(draw, p, w)
         return
     for i, p in enumerate(points):
@@ -316,7 +322,8 @@ def _corners(points: np.ndarray, width: float) -> np.ndarray:
 
     Two segments meeting at an angle leave a wedge-shaped notch of about
     ``width / 2 * angle`` on the outside of the bend; below half a pixel it
-    cannot be seen and the (slow) dot is skipped.
+    cannot be seen and the (slow) dot is skipped. ``width`` is in pixels of
+    the final picture.
     """
     mask = np.zeros(len(points), dtype=bool)
     mask[0] = mask[-1] = True

@@ -77,7 +77,9 @@ def ink_to_input(ink: Ink, *, pen_width: float = PEN_WIDTH) -> np.ndarray | None
         size / 2 - (x0 + x1) / 2 * scale * s,
         size / 2 - (y0 + y1) / 2 * scale * s,
     )
-    big = render(ink, (size, size), pen_width=pen_width * s, scale=scale * s, offset=offset)
+    big = render(
+        ink, (size, size), pen_width=pen_width * s, scale=scale * s, offset=offset, pixel=s
+    )
     # The centre of mass of the box-filtered picture is that of the full one.
     small = np.asarray(big.reduce(s), dtype=np.float32)
     cy, cx = _centre_of_mass(small)

@@ -507,6 +507,7 @@ def _coverage_bytes(strokes, size, *, pen_width, scale, offset, supersample, pre
         scale=scale * s,
         offset=(offset[0] * s, offset[1] * s),
         pressure=pressure,
+        pixel=s,
     )
     return np.asarray(image.reduce(s) if s > 1 else image)
 
