@@ -174,17 +174,23 @@ def _numbers(rows, width: int) -> np.ndarray:
 
 def load_ink(path: str | os.PathLike) -> Ink:
     """Read an ink JSON file. Raises :class:`InkError` for anything unreadable."""
-    size = os.path.getsize(path)
-    # 64 bytes per point is generous for JSON; bigger files are refused unread.
-    if size > MAX_POINTS * 64:
-        raise InkError(f"ink file is {size} bytes; the limit is {MAX_POINTS * 64}")
     try:
+        size = os.path.getsize(path)
+        # 64 bytes per point is generous for JSON; bigger files are refused unread.
+        if size > MAX_POINTS * 64:
+            raise InkError(f"ink file is {size} bytes; the limit is {MAX_POINTS * 64}")
         with open(path, encoding="utf-8") as f:
             data = json.load(f, parse_constant=_refuse_constant)
+    except FileNotFoundError:
+        raise InkError("no such file") from None
+    except IsADirectoryError:
+        raise InkError("is a folder") from None
     except UnicodeDecodeError:
         raise InkError("not a text file") from None
     except json.JSONDecodeError as error:
         raise InkError(f"not valid JSON ({error.msg} at line {error.lineno})") from None
+    except OSError as error:
+        raise InkError(f"cannot read: {error.strerror or error}") from None
     return parse_ink(data)
 
 
@@ -201,6 +207,7 @@ def rasterize(
     offset: tuple[float, float] = (0.0, 0.0),
     supersample: int = 4,
     pressure: bool = False,
+    dtype=np.float32,
 ) -> np.ndarray:
     """Draw strokes as anti-aliased round-capped lines.
 
@@ -223,10 +230,14 @@ def rasterize(
         ``pen_width * (0.35 + 0.65 * pressure) * 1.5``; missing pressure
         counts as 2/3 so that mouse and pen lines look alike.
 
+    dtype : np.float32 or np.uint8
+        float32 gives coverage 0..1; uint8 gives 0..255 and skips the
+        conversion, which costs more than the drawing on a large canvas.
+
     Returns
     -------
-    ndarray of float32, shape (height, width)
-        Ink coverage, 0 (paper) to 1 (ink).
+    ndarray of dtype, shape (height, width)
+        Ink coverage, 0 (paper) to 1 (ink), or 0 to 255 for uint8.
     """
     s = int(supersample)
     image = render(
@@ -240,6 +251,8 @@ def rasterize(
     )
     if s > 1:
         image = image.reduce(s)
+    if np.dtype(dtype) == np.uint8:
+        return np.asarray(image)
     return np.asarray(image, dtype=np.float32) * np.float32(1 / 255)
 
 

@@ -226,14 +226,7 @@ def read_inputs(path: str | os.PathLike) -> DigitInputs:
     """The model inputs of the digits in an image or ink file (empty: no digit)."""
     path = Path(path)
     if path.suffix.lower() in INK_SUFFIXES:
-        try:
-            return ink_inputs(load_ink(path))
-        except FileNotFoundError:
-            raise InkError("no such file") from None
-        except IsADirectoryError:
-            raise InkError("is a folder") from None
-        except OSError as error:
-            raise InkError(f"cannot read: {error.strerror or error}") from None
+        return ink_inputs(load_ink(path))
     with load_image(path) as image:
         return image_inputs(image)
 

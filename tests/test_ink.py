@@ -119,3 +119,21 @@ def test_dense_points_draw_the_same_line_as_sparse_ones():
     a = rasterize([dense], (40, 40), pen_width=3)
     b = rasterize([sparse], (40, 40), pen_width=3)
     assert np.abs(a - b).mean() < 0.01
+
+
+def test_rasterize_as_bytes_is_the_same_picture():
+    stroke = [np.array([[3.0, 4.0], [20.0, 15.0], [8.0, 17.0]])]
+    coverage = rasterize(stroke, (24, 20), pen_width=3)
+    raw = rasterize(stroke, (24, 20), pen_width=3, dtype=np.uint8)
+    assert raw.dtype == np.uint8
+    np.testing.assert_allclose(raw / 255, coverage, atol=1e-6)
+
+
+def test_unreadable_ink_files_give_ink_errors(tmp_path):
+    with pytest.raises(InkError, match="no such file"):
+        load_ink(tmp_path / "missing.json")
+    with pytest.raises(InkError, match="is a folder"):
+        load_ink(tmp_path)
+    (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(InkError):
+        load_ink(tmp_path / "binary.json")

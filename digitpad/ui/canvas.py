@@ -22,7 +22,7 @@ from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, QRectF, QSize, Qt, Si
 from PySide6.QtGui import QColor, QImage, QInputDevice, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ..ink import Ink, render
+from ..ink import Ink, rasterize
 
 #: Anti-aliasing for the screen picture: 3x3 samples per device pixel, or 2x2 where
 #: device pixels are already small (device pixel ratio 1.5 and up).
@@ -380,7 +380,7 @@ class CanvasWidget(QWidget):
         width, height = args["size"]
         self._layer = np.zeros((height, width, 4), np.uint8)
         if strokes:
-            alpha = _coverage_bytes(strokes, **args)
+            alpha = rasterize(strokes, **args, dtype=np.uint8)
             rows, columns = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
             self._layer[..., 3] = alpha
             if rows.size:  # only the pixels with ink need a colour
@@ -405,7 +405,7 @@ class CanvasWidget(QWidget):
             return
         args["size"] = (x1 - x0, y1 - y0)
         args["offset"] = (dx - x0, dy - y0)
-        patch = _coverage_bytes([points], **args)
+        patch = rasterize([points], **args, dtype=np.uint8)
         region = self._layer[y0:y1, x0:x1]
         np.maximum(region[..., 3], patch, out=region[..., 3])
         self._colorize(region)
@@ -491,25 +491,6 @@ _TOUCH_EVENTS = frozenset(
         QEvent.Type.TouchCancel,
     }
 )
-
-
-def _coverage_bytes(strokes, size, *, pen_width, scale, offset, supersample, pressure):
-    """:func:`~digitpad.ink.rasterize` as 8-bit coverage (``rasterize() * 255``, exactly).
-
-    The same render-then-box-filter steps, minus the conversion to float, which
-    costs more than the drawing on a large high-DPI canvas.
-    """
-    s = int(supersample)
-    image = render(
-        strokes,
-        (int(size[0]) * s, int(size[1]) * s),
-        pen_width=pen_width * s,
-        scale=scale * s,
-        offset=(offset[0] * s, offset[1] * s),
-        pressure=pressure,
-        pixel=s,
-    )
-    return np.asarray(image.reduce(s) if s > 1 else image)
 
 
 def _ink_space(ink: Ink) -> tuple[float, float]:

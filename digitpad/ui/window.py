@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..ink import Ink, InkError, load_ink, parse_ink, rasterize
+from ..ink import InkError, load_ink, parse_ink, rasterize
 from ..predictor import ModelError, Predictor
 from ..preprocess import ImageReadError, image_to_input, ink_to_input, load_image
 from ..recognize import IMAGE_SUFFIXES, INK_SUFFIXES, Prediction
@@ -340,7 +340,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         try:
             if path.suffix.lower() in INK_SUFFIXES:
-                ink = _read_ink(path)
+                ink = load_ink(path)
                 if ink.is_empty:
                     raise InkError("the ink has no strokes")
                 self.canvas.set_ink(ink)
@@ -494,17 +494,6 @@ def model_description(predictor: Predictor) -> str:
 
 def _a(digit: int) -> str:
     return f"an {digit}" if digit == 8 else f"a {digit}"
-
-
-def _read_ink(path: Path) -> Ink:
-    try:
-        return load_ink(path)
-    except FileNotFoundError:
-        raise InkError("no such file") from None
-    except IsADirectoryError:
-        raise InkError("is a folder") from None
-    except OSError as error:
-        raise InkError(f"cannot read: {error.strerror or error}") from None
 
 
 def _qimage_from_pil(image: Image.Image) -> QImage:
