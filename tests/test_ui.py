@@ -33,6 +33,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from digitpad.ink import Ink, load_ink, rasterize  # noqa: E402
+from digitpad.recognize import Recognizer  # noqa: E402
 from digitpad.ui import canvas as canvas_module  # noqa: E402
 from digitpad.ui.driver import draw_with_mouse, fit_strokes  # noqa: E402
 from digitpad.ui.window import INK_MIME_TYPE, PREDICT_INTERVAL_MS, MainWindow  # noqa: E402
@@ -504,7 +505,7 @@ def test_status_line(window, pen_digits):
         def predict(self, batch):
             return np.array([[0.05] * 3 + [0.45] + [0.05] * 6 + [0.0]])[:, :10] / 0.95
 
-    window.predictor = Unsure()
+    window.recognizer = Recognizer(Unsure())
     window.update_prediction()
     assert window.panel.prediction.digit == 3
     assert window.status_label.text().startswith("Not sure: maybe a 3")
@@ -617,3 +618,41 @@ def test_quitting_after_copy_does_not_crash(release, crashes):
     # release_clipboard() exists for.
     assert (result.returncode < 0) == crashes, result.stderr[-500:]
     assert result.returncode <= 0, result.stderr[-500:]
+
+
+def test_a_number_shows_big_with_boxes_and_hover_selects_a_digit(window, pen_digits):
+    # Three fixture digits by one writer, side by side with a gap, as one ink.
+    labels = (2, 0, 7)
+    parts, x = [], 0.0
+    for label in labels:
+        ink = sample_ink(pen_digits, label * 30 + 5)
+        x0, y0, x1, y1 = ink.bounds()
+        parts += [s[:, :2] - (x0 - x, y0) for s in ink.strokes]
+        x += (x1 - x0) + 0.4 * (y1 - y0)
+    canvas = window.canvas
+    draw_with_mouse(canvas, fit_strokes(Ink(parts), (canvas.width(), canvas.height()), 0.8))
+
+    assert window.reading.number == "207"
+    assert window.panel.digit_label.text() == "207"
+    assert len(canvas._boxes) == 3
+    boxes = [d.box for d in window.reading.digits]
+    assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)
+    # By default the bars show the last digit written.
+    assert window.panel.prediction.digit == 7
+    assert window.panel.bars.probabilities.argmax() == 7
+    assert window.status_label.text().startswith("Looks like 207")
+
+    # Hovering over the first digit shows its bars.
+    scale, dx, dy = canvas.view_transform()
+    x0, y0, x1, y1 = boxes[0]
+    centre = QPoint(int((x0 + x1) / 2 * scale + dx), int((y0 + y1) / 2 * scale + dy))
+    QTest.mouseMove(canvas, centre)
+    assert window.selected_digit == 0
+    assert window.panel.prediction.digit == 2
+    assert window.panel.bars.probabilities.argmax() == 2
+    assert "digit 1 of 3" in window.panel.confidence_label.text()
+
+    # One digit again: no boxes, the single-digit panel.
+    window.clear_action.trigger()
+    draw_sample(window, pen_digits, 8)
+    assert canvas._boxes == [] and window.panel.digit_label.text() == "0"

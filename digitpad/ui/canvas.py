@@ -62,6 +62,8 @@ class CanvasWidget(QWidget):
     strokeUpdated = Signal()
     inkChanged = Signal()
     firstPainted = Signal()
+    #: The pointer hovers (no button down) at this ink point.
+    hovered = Signal(float, float)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -85,6 +87,7 @@ class CanvasWidget(QWidget):
         self._pen_width = DEFAULT_PEN_WIDTH
         self._image: QImage | None = None
         self._boxes: list[tuple[float, float, float, float]] = []
+        self.setMouseTracking(True)  # hovering over a digit of a number selects it
         self._clock = QElapsedTimer()
 
         # Premultiplied colour, alpha = ink coverage; rebuilt when _layer_key changes.
@@ -275,6 +278,10 @@ class CanvasWidget(QWidget):
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         if self._active is not None:
             self._add_point(event.position(), None)
+        elif event.buttons() == Qt.MouseButton.NoButton:
+            scale, dx, dy = self.view_transform()
+            position = event.position()
+            self.hovered.emit((position.x() - dx) / scale, (position.y() - dy) / scale)
         event.accept()
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802

@@ -141,6 +141,10 @@ class PredictionPanel(QWidget):
         digit_font.setPointSizeF(max(digit_font.pointSizeF(), 9) * 5.5)
         digit_font.setBold(True)
         self.digit_label.setFont(digit_font)
+        self._digit_font = digit_font
+        # Up to six digits fit the panel's minimum width.
+        self._number_font = QFont(digit_font)
+        self._number_font.setPointSizeF(digit_font.pointSizeF() * 0.5)
         self.digit_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.digit_label.setAccessibleName("Recognized digit")
         self.confidence_label = QLabel("")
@@ -188,22 +192,32 @@ class PredictionPanel(QWidget):
         p = self.prediction
         return p is not None and p.confidence is not None and p.confidence < UNSURE_BELOW
 
-    def show_prediction(self, prediction: Prediction | None) -> None:
-        """Show a prediction; None (or one without a digit) empties the panel."""
+    def show_prediction(
+        self, prediction: Prediction | None, number: str | None = None, position: int = 0
+    ) -> None:
+        """Show a prediction; None (or one without a digit) empties the panel.
+
+        For a number of several digits, ``prediction`` is the digit at
+        ``position`` (its bars and preview) and ``number`` is shown big.
+        """
         self.prediction = prediction
         self.preview.set_input(None if prediction is None else prediction.input)
         if prediction is None or prediction.digit is None:
             self.digit_label.setText("–")
+            self.digit_label.setFont(self._digit_font)
             _set_muted(self.digit_label)
             self.confidence_label.setText("")
             self.bars.set_probabilities(None)
             return
-        self.digit_label.setText(str(prediction.digit))
+        self.digit_label.setText(number or str(prediction.digit))
+        self.digit_label.setFont(self._number_font if number else self._digit_font)
         _set_muted(self.digit_label, self.is_unsure)
-        text = f"{percent(prediction.confidence)} confident"
-        self.confidence_label.setText(
-            f"not sure ({percent(prediction.confidence)})" if self.is_unsure else text
-        )
+        sureness = f"{percent(prediction.confidence)} confident"
+        if self.is_unsure:
+            sureness = f"not sure ({percent(prediction.confidence)})"
+        if number:
+            sureness = f"digit {position + 1} of {len(number)}: {prediction.digit}, {sureness}"
+        self.confidence_label.setText(sureness)
         self.bars.set_probabilities(prediction.probabilities)
 
     def show_message(self, text: str | None) -> None:

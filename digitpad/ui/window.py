@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from ..ink import InkError, load_ink, parse_ink, rasterize
 from ..predictor import ModelError, Predictor
 from ..preprocess import ImageReadError, image_to_input, ink_to_input, load_image
-from ..recognize import IMAGE_SUFFIXES, INK_SUFFIXES, Prediction
+from ..recognize import IMAGE_SUFFIXES, INK_SUFFIXES, Prediction, Recognizer
 from .canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, CanvasWidget
 from .prediction import UNSURE_BELOW, PredictionPanel, percent
 
@@ -97,9 +97,14 @@ class MainWindow(QMainWindow):
 
         self.model_path = model
         self.predictor: Predictor | None = None
+        self.recognizer: Recognizer | None = None
         self.model_error: str | None = None
         self._picture: Image.Image | None = None
         self._picture_input: np.ndarray | None = None
+        #: The whole reading of the canvas (all digits of a number) and which
+        #: of its digits the bars show (None: the last one written).
+        self.reading: Prediction | None = None
+        self.selected_digit: int | None = None
 
         self.canvas = CanvasWidget()
         self.panel = PredictionPanel()
@@ -122,6 +127,7 @@ class MainWindow(QMainWindow):
         self._predict_timer.timeout.connect(self.update_prediction)
         self.canvas.strokeUpdated.connect(self._stroke_updated)
         self.canvas.inkChanged.connect(self._ink_changed)
+        self.canvas.hovered.connect(self._hovered)
 
         self._create_actions()
         self._restore_settings()
@@ -139,6 +145,7 @@ class MainWindow(QMainWindow):
         """Load the model; a missing or broken one leaves the window usable, with a message."""
         try:
             self.predictor = Predictor(self.model_path)
+            self.recognizer = Recognizer(self.predictor)
             self.model_error = None
         except (ModelError, ImportError, OSError, ValueError, RuntimeError) as error:
             self.predictor = None
@@ -154,27 +161,62 @@ class MainWindow(QMainWindow):
         self.update_prediction()
 
     def update_prediction(self) -> Prediction | None:
-        """Run the model on what the canvas shows and update the panel and status line."""
+        """Run the model on what the canvas shows and update the panel and status line.
+
+        Returns what the panel shows: the one digit, or the selected digit of a number.
+        """
         self._predict_timer.stop()
-        if self.canvas.has_image:
-            model_input = self._picture_input
+        if self.recognizer is None:
+            model_input = self._picture_input if self.canvas.has_image else None
+            if not self.canvas.has_image and not self.canvas.ink().is_empty:
+                model_input = ink_to_input(self.canvas.ink())
+            self.reading = Prediction(None, None, None, model_input)
+        elif self.canvas.has_image:
+            self.reading = self.recognizer.image(self._picture)
         else:
-            ink = self.canvas.ink()
-            model_input = None if ink.is_empty else ink_to_input(ink)
-        if self.predictor is None or model_input is None:
-            prediction = Prediction(None, None, None, model_input)
+            self.reading = self.recognizer.ink(self.canvas.ink())
+        several = len(self.reading.digits) > 1
+        # Boxes are drawn over ink; a picture's digits are in picture pixels.
+        self.canvas.set_boxes(
+            [d.box for d in self.reading.digits] if several and not self.canvas.has_image else []
+        )
+        return self._show_reading()
+
+    def _show_reading(self) -> Prediction:
+        reading = self.reading
+        if len(reading.digits) > 1:
+            index = self.selected_digit
+            if index is None or index >= len(reading.digits):
+                index = len(reading.digits) - 1
+            digit = reading.digits[index]
+            shown = Prediction(digit.digit, digit.confidence, digit.probabilities, digit.input)
+            self.panel.show_prediction(shown, number=reading.number, position=index)
         else:
-            probabilities = self.predictor.predict(model_input)[0]
-            prediction = Prediction.from_probabilities(probabilities, model_input)
-        self.panel.show_prediction(prediction)
-        self.status_label.setText(self._status_text(prediction))
-        return prediction
+            shown = reading
+            self.panel.show_prediction(shown)
+        self.status_label.setText(self._status_text(reading))
+        return shown
+
+    def _hovered(self, x: float, y: float) -> None:
+        if self.reading is None or len(self.reading.digits) < 2 or self.canvas.has_image:
+            return
+        for index, digit in enumerate(self.reading.digits):
+            x0, y0, x1, y1 = digit.box
+            margin = 0.15 * (y1 - y0)
+            if x0 - margin <= x <= x1 + margin and y0 - margin <= y <= y1 + margin:
+                if index != self.selected_digit:
+                    self.selected_digit = index
+                    self._show_reading()
+                return
 
     def _status_text(self, prediction: Prediction) -> str:
         if self.canvas.is_empty:
             return HINT
         if self.predictor is None:
             return f"No model: {self.model_error}" if self.model_error else "Loading the model…"
+        if len(prediction.digits) > 1:
+            sure = f"{prediction.number} ({percent(prediction.confidence)} sure of every digit)"
+            return f"Looks like {sure}. Point at a digit to see its bars."
         if prediction.digit is None:
             if self.canvas.has_image:
                 return "No digit found in the picture."
@@ -194,6 +236,7 @@ class MainWindow(QMainWindow):
     def _ink_changed(self) -> None:
         if not self.canvas.has_image:
             self._picture = self._picture_input = None
+        self.selected_digit = None
         self.update_prediction()
         self._update_actions()
 
