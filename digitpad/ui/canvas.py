@@ -478,9 +478,13 @@ class CanvasWidget(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(color, 1.5))
         painter.setBrush(Qt.BrushStyle.NoBrush)
+        # Boxes hold the strokes' centre lines; pad them to clear the ink itself.
+        pad = self._pen_width * scale * _MAX_PRESSURE_GROWTH / 2 + 3
         for x0, y0, x1, y1 in self._boxes:
             painter.drawRect(
-                QRectF(x0 * scale + dx, y0 * scale + dy, (x1 - x0) * scale, (y1 - y0) * scale)
+                QRectF(
+                    x0 * scale + dx, y0 * scale + dy, (x1 - x0) * scale, (y1 - y0) * scale
+                ).adjusted(-pad, -pad, pad, pad)
             )
 
     def changeEvent(self, event) -> None:  # noqa: N802
