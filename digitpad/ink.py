@@ -85,7 +85,7 @@ class Ink:
         if self.height is not None:
             data["height"] = self.height
         data["strokes"] = [
-            [[_json_number(v) for v in point] for point in stroke.tolist()]
+            [[json_number(v) for v in point] for point in stroke.tolist()]
             for stroke in self.strokes
         ]
         return data
@@ -95,7 +95,8 @@ class Ink:
             json.dump(self.to_json(), f)
 
 
-def _json_number(value: float) -> float | int:
+def json_number(value: float) -> float | int:
+    """A coordinate as JSON writes it best: whole numbers as ints, others to 3 decimals."""
     return int(value) if float(value).is_integer() else round(value, 3)
 
 

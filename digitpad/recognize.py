@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .ink import Ink, InkError, _json_number, load_ink
+from .ink import Ink, InkError, json_number, load_ink
 from .predictor import Predictor
 from .preprocess import (
     ImageReadError,
@@ -76,7 +76,7 @@ class DigitPrediction:
             "digit": self.digit,
             "confidence": round(self.confidence, 6),
             "probabilities": [round(float(p), 6) for p in self.probabilities],
-            "box": None if self.box is None else [_json_number(v) for v in self.box],
+            "box": None if self.box is None else [json_number(v) for v in self.box],
         }
 
 

@@ -558,8 +558,10 @@ def test_boxes_can_be_drawn_over_regions(window, pen_digits):
     plain = canvas.grab().toImage()
     canvas.set_boxes([(20, 20, 120, 160)])
     boxed = canvas.grab().toImage()
-    assert boxed.pixelColor(20, 90) != plain.pixelColor(20, 90)
-    assert boxed.pixelColor(70, 90) == plain.pixelColor(70, 90)
+    rect = canvas.box_rect((20, 20, 120, 160))
+    left, middle = round(rect.left()), round(rect.center().y())
+    assert boxed.pixelColor(left, middle) != plain.pixelColor(left, middle)
+    assert boxed.pixelColor(left + 12, middle) == plain.pixelColor(left + 12, middle)
     # The ink, and so the prediction, is untouched.
     np.testing.assert_array_equal(
         canvas.coverage(), rasterize(canvas.ink(), **canvas.rasterize_args())

@@ -473,19 +473,21 @@ class CanvasWidget(QWidget):
         painter.drawImage(target, image)
 
     def _paint_boxes(self, painter: QPainter, palette: QPalette) -> None:
-        scale, dx, dy = self.view_transform()
         color = QColor(palette.color(QPalette.ColorRole.Highlight))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(color, 1.5))
         painter.setBrush(Qt.BrushStyle.NoBrush)
+        for box in self._boxes:
+            painter.drawRect(self.box_rect(box))
+
+    def box_rect(self, box) -> QRectF:
+        """Where a box ``(x0, y0, x1, y1)`` in ink coordinates is drawn, in widget pixels."""
+        scale, dx, dy = self.view_transform()
+        x0, y0, x1, y1 = box
         # Boxes hold the strokes' centre lines; pad them to clear the ink itself.
         pad = self._pen_width * scale * _MAX_PRESSURE_GROWTH / 2 + 3
-        for x0, y0, x1, y1 in self._boxes:
-            painter.drawRect(
-                QRectF(
-                    x0 * scale + dx, y0 * scale + dy, (x1 - x0) * scale, (y1 - y0) * scale
-                ).adjusted(-pad, -pad, pad, pad)
-            )
+        rect = QRectF(x0 * scale + dx, y0 * scale + dy, (x1 - x0) * scale, (y1 - y0) * scale)
+        return rect.adjusted(-pad, -pad, pad, pad)
 
     def changeEvent(self, event) -> None:  # noqa: N802
         if event.type() == QEvent.Type.PaletteChange:
