@@ -100,7 +100,6 @@ class MainWindow(QMainWindow):
         self.recognizer: Recognizer | None = None
         self.model_error: str | None = None
         self._picture: Image.Image | None = None
-        self._picture_input: np.ndarray | None = None
         #: The whole reading of the canvas (all digits of a number) and which
         #: of its digits the bars show (None: the last one written).
         self.reading: Prediction | None = None
@@ -166,10 +165,12 @@ class MainWindow(QMainWindow):
         Returns what the panel shows: the one digit, or the selected digit of a number.
         """
         self._predict_timer.stop()
-        if self.recognizer is None:
-            model_input = self._picture_input if self.canvas.has_image else None
-            if not self.canvas.has_image and not self.canvas.ink().is_empty:
-                model_input = ink_to_input(self.canvas.ink())
+        if self.recognizer is None:  # no model: the preview still shows the model's input
+            if self.canvas.has_image:
+                model_input = image_to_input(self._picture)
+            else:
+                ink = self.canvas.ink()
+                model_input = None if ink.is_empty else ink_to_input(ink)
             self.reading = Prediction(None, None, None, model_input)
         elif self.canvas.has_image:
             self.reading = self.recognizer.image(self._picture)
@@ -235,7 +236,7 @@ class MainWindow(QMainWindow):
 
     def _ink_changed(self) -> None:
         if not self.canvas.has_image:
-            self._picture = self._picture_input = None
+            self._picture = None
         self.selected_digit = None
         self.update_prediction()
         self._update_actions()
@@ -399,7 +400,6 @@ class MainWindow(QMainWindow):
 
     def show_picture(self, image: Image.Image) -> None:
         """Show a picture on the canvas and recognize the digit in it."""
-        self._picture_input = image_to_input(image)
         shown = image.convert("RGBA")
         if max(shown.size) > MAX_SHOWN_SIDE:
             shown.thumbnail((MAX_SHOWN_SIDE, MAX_SHOWN_SIDE))
