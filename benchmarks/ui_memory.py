@@ -5,7 +5,9 @@ test fixture, stroke after stroke, clearing the canvas every ``--clear-every``
 strokes, with a prediction at every pen-up as in normal use. Prints RSS at
 the start and end and the growth per 1,000 strokes after a warm-up.
 
-    python benchmarks/ui_memory.py [--strokes 2000] [--clear-every 20]
+    python benchmarks/ui_memory.py [--strokes 2000] [--clear-every 20] [--json]
+
+``--json`` prints one JSON object instead (tests/test_ui_app.py runs it so).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strokes", type=int, default=2000)
     parser.add_argument("--clear-every", type=int, default=20)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
 
     from PySide6.QtCore import QSettings, QTemporaryDir
@@ -57,7 +60,9 @@ def main() -> None:
         for digit in digits
         for stroke in fit_strokes(parse_ink(digit["ink"]), (canvas.width(), canvas.height()))
     ]
-    print(f"start: RSS {rss_mb():.1f} MB (window shown, model loaded)")
+    start = rss_mb()
+    if not args.json:
+        print(f"start: RSS {start:.1f} MB (window shown, model loaded)")
 
     warm_up = min(200, args.strokes // 4)
     marks = {}
@@ -76,6 +81,10 @@ def main() -> None:
     count, warm = marks["warm"]
     growth = (end - warm) / (args.strokes - count) * 1000
     points = sum(len(strokes[n % len(strokes)]) for n in range(args.strokes))
+    if args.json:
+        numbers = {"strokes": args.strokes, "start_mb": start, "warm_mb": warm, "end_mb": end}
+        print(json.dumps({**numbers, "warm_up_strokes": count, "points": points}))
+        return
     print(f"after {warm_up} strokes: RSS {warm:.1f} MB")
     print(
         f"end, after {args.strokes} strokes ({points} points, cleared every "

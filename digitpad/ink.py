@@ -30,6 +30,7 @@ __all__ = [
     "Ink",
     "InkError",
     "MAX_POINTS",
+    "ink_from_json",
     "load_ink",
     "parse_ink",
     "rasterize",
@@ -169,30 +170,86 @@ def parse_ink(data) -> Ink:
 def _numbers(rows, width: int) -> np.ndarray:
     try:
         return np.array([row[:width] for row in rows], dtype=np.float64)
+    except OverflowError:
+        raise InkError(f"ink has a coordinate beyond +-{MAX_COORDINATE:g}") from None
     except (TypeError, ValueError):
         raise InkError("ink points must be numbers") from None
 
 
 def load_ink(path: str | os.PathLike) -> Ink:
-    """Read an ink JSON file. Raises :class:`InkError` for anything unreadable."""
+    """Read an ink JSON file. Raises :class:`InkError` for anything unreadable.
+
+    Files beyond ``MAX_POINTS * 64`` bytes are refused unread; the rest is
+    :func:`ink_from_json`.
+    """
     try:
         size = os.path.getsize(path)
         # 64 bytes per point is generous for JSON; bigger files are refused unread.
         if size > MAX_POINTS * 64:
             raise InkError(f"ink file is {size} bytes; the limit is {MAX_POINTS * 64}")
         with open(path, encoding="utf-8") as f:
-            data = json.load(f, parse_constant=_refuse_constant)
+            text = f.read()
+    except InkError:
+        raise
     except FileNotFoundError:
         raise InkError("no such file") from None
     except IsADirectoryError:
         raise InkError("is a folder") from None
     except UnicodeDecodeError:
         raise InkError("not a text file") from None
-    except json.JSONDecodeError as error:
-        raise InkError(f"not valid JSON ({error.msg} at line {error.lineno})") from None
     except OSError as error:
         raise InkError(f"cannot read: {error.strerror or error}") from None
+    return ink_from_json(text)
+
+
+def ink_from_json(text: str | bytes) -> Ink:
+    """Parse ink JSON text (see :func:`parse_ink`). Raises :class:`InkError`.
+
+    Time and memory stay bounded whatever the text holds: parsing stops as
+    soon as there are more numbers than ``MAX_POINTS`` points can carry.
+    """
+    numbers = _NumberBudget(MAX_POINTS * 4)
+    try:
+        data = json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            parse_int=numbers.integer,
+            parse_float=numbers.real,
+        )
+    except InkError:
+        raise
+    except UnicodeDecodeError:
+        raise InkError("not a text file") from None
+    except json.JSONDecodeError as error:
+        raise InkError(f"not valid JSON ({error.msg} at line {error.lineno})") from None
+    except RecursionError:
+        raise InkError("not ink: JSON nested too deeply") from None
+    except ValueError:  # int() refuses numbers of thousands of digits
+        raise InkError("not valid JSON (a number with too many digits)") from None
     return parse_ink(data)
+
+
+class _NumberBudget:
+    """json.load hooks that count numbers and stop the parse when there are too many."""
+
+    def __init__(self, limit: int):
+        self.left = limit
+        self.limit = limit
+
+    def _spend(self):
+        self.left -= 1
+        if self.left < 0:
+            raise InkError(
+                f"ink has more than {self.limit} numbers; the limit is {MAX_POINTS} points"
+            )
+
+    def integer(self, text: str) -> int:
+        self._spend()
+        return int(text)
+
+    def real(self, text: str) -> float:
+        self._spend()
+        return float(text)
 
 
 def _refuse_constant(name: str):
@@ -302,11 +359,12 @@ def _thin(points: np.ndarray, spacing: float) -> np.ndarray:
     """
     if len(points) < 3 or spacing <= 0:
         return points
-    steps = np.hypot(*np.diff(points[:, :2], axis=0).T)
-    travelled = np.concatenate(([0.0], np.cumsum(steps)))
-    bucket = np.floor(travelled / spacing)
-    keep = np.concatenate(([True], bucket[1:] != bucket[:-1]))
-    keep[-1] = True
+    steps = points[1:, :2] - points[:-1, :2]
+    bucket = np.cumsum(np.sqrt(np.einsum("ij,ij->i", steps, steps))) // spacing
+    keep = np.empty(len(points), dtype=bool)
+    keep[0] = keep[-1] = True
+    keep[1] = bucket[0] > 0
+    np.not_equal(bucket[1:-1], bucket[:-2], out=keep[2:-1])
     return points[keep]
 
 
@@ -339,13 +397,12 @@ def _corners(points: np.ndarray, width: float) -> np.ndarray:
     cannot be seen and the (slow) dot is skipped. ``width`` is in pixels of
     the final picture.
     """
-    mask = np.zeros(len(points), dtype=bool)
-    mask[0] = mask[-1] = True
+    mask = np.ones(len(points), dtype=bool)
     if len(points) > 2:
-        d = np.diff(points, axis=0)
+        d = points[1:] - points[:-1]
         a, b = d[:-1], d[1:]
         cross = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
-        dot = (a * b).sum(axis=1)
+        dot = a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1]
         mask[1:-1] = np.abs(np.arctan2(cross, dot)) * width > 1.0
     return mask
 

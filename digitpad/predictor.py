@@ -8,8 +8,10 @@ ink on dark.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -124,9 +126,14 @@ def _litert_runner(path: Path):
     from ai_edge_litert.interpreter import Interpreter
 
     try:
-        # Two threads halve the time of one digit on a 2-core machine.
-        interpreter = Interpreter(model_path=str(path), num_threads=min(2, os.cpu_count() or 1))
-        interpreter.allocate_tensors()
+        # LiteRT's C++ side announces its CPU delegate on stderr ("INFO: Created
+        # TensorFlow Lite XNNPACK delegate"), which would mix with the CLI's
+        # one-line errors.
+        with _native_stderr_silenced():
+            # Two threads halve the time of one digit on a 2-core machine.
+            threads = min(2, os.cpu_count() or 1)
+            interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as error:
         raise ModelError(f"{path}: not a LiteRT model ({_first_line(error)})") from None
     inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
@@ -183,6 +190,24 @@ def _keras_runner(path: Path):
         return np.asarray(model(batch, training=False))
 
     return run
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Point file descriptor 2 at the null device for the duration."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no usable stderr: nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _first_line(error: BaseException) -> str:

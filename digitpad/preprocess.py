@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -40,6 +41,8 @@ BOX = 20
 PEN_WIDTH = 2.3
 #: Images with more pixels than this are refused before they are decoded.
 MAX_PIXELS = 50_000_000
+#: Larger images are box-filtered down to this side before they are analysed.
+MAX_SIDE = 2048
 #: Ink this small relative to its canvas is a tap, not a digit.
 MIN_RELATIVE_EXTENT = 0.01
 
@@ -69,31 +72,31 @@ def ink_to_input(ink: Ink, *, pen_width: float = PEN_WIDTH) -> np.ndarray | None
     if extent <= 0 or extent < MIN_RELATIVE_EXTENT * canvas_extent:
         return None
     s = _SUPERSAMPLE
-    size = (FIELD + 2 * _MARGIN) * s
     scale = (BOX - pen_width) / extent
-    # Put the box centre at the centre of the rendering, then shift by the
-    # centre of mass when cutting out the 28x28 window.
+    # Draw only the ink's square (the box plus a pixel of room for the pen),
+    # its centre on a whole pixel, so that cutting out the 28x28 window by the
+    # centre of mass below is a crop at a quarter-pixel step.
+    half = (BOX // 2 + 1) * s
+    size = 2 * half
     offset = (
-        size / 2 - (x0 + x1) / 2 * scale * s,
-        size / 2 - (y0 + y1) / 2 * scale * s,
+        half - (x0 + x1) / 2 * scale * s,
+        half - (y0 + y1) / 2 * scale * s,
     )
     big = render(
         ink, (size, size), pen_width=pen_width * s, scale=scale * s, offset=offset, pixel=s
     )
     # The centre of mass of the box-filtered picture is that of the full one.
-    small = np.asarray(big.reduce(s), dtype=np.float32)
-    cy, cx = _centre_of_mass(small)
+    cy, cx = _centre_of_mass(np.asarray(big.reduce(s), dtype=np.float32))
     window = FIELD * s
     # Centre by mass, but never so far that part of the box leaves the field
     # (a long stroke with a distant dot would otherwise lose the dot).
     half_height = ((y1 - y0) * scale + pen_width) / 2 * s
     half_width = ((x1 - x0) * scale + pen_width) / 2 * s
     top = _clamp(
-        round((cy + 0.5) * s - window / 2), size / 2 + half_height - window, size / 2 - half_height
+        round((cy + 0.5) * s - window / 2), half + half_height - window, half - half_height
     )
-    left = _clamp(
-        round((cx + 0.5) * s - window / 2), size / 2 + half_width - window, size / 2 - half_width
-    )
+    left = _clamp(round((cx + 0.5) * s - window / 2), half + half_width - window, half - half_width)
+    # Pillow fills the part of the window outside the drawing with 0.
     crop = big.crop((left, top, left + window, top + window)).reduce(s)
     return np.asarray(crop, dtype=np.float32) * np.float32(1 / 255)
 
@@ -105,6 +108,16 @@ def load_image(path: str | os.PathLike) -> Image.Image:
     images give their first frame; EXIF orientation is applied. Raises
     :class:`ImageReadError` with a one-line reason.
     """
+    with warnings.catch_warnings():
+        # Pillow warns about damaged files it can still read (a truncated TIFF
+        # tag, corrupt EXIF) on stderr; what it cannot read raises below.
+        warnings.simplefilter("ignore")
+        # It only warns between its own pixel limit and twice that; refuse those.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        return _open_image(path)
+
+
+def _open_image(path) -> Image.Image:
     try:
         image = Image.open(path)
     except FileNotFoundError:
@@ -113,10 +126,10 @@ def load_image(path: str | os.PathLike) -> Image.Image:
         raise ImageReadError("is a folder") from None
     except UnidentifiedImageError:
         raise ImageReadError("not an image Pillow can read") from None
-    except Image.DecompressionBombError as error:
-        raise ImageReadError(f"refused: {error}") from None
-    except OSError as error:
-        raise ImageReadError(f"cannot open image: {error}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageReadError(f"refused: more than the limit of {MAX_PIXELS} pixels") from None
+    except Exception as error:  # noqa: BLE001 - Pillow's plugins raise many kinds for bad data
+        raise ImageReadError(f"cannot open image: {_one_line(error)}") from None
     width, height = image.size
     if width * height > MAX_PIXELS:
         image.close()
@@ -124,14 +137,20 @@ def load_image(path: str | os.PathLike) -> Image.Image:
             f"refused: {width}x{height} is {width * height} pixels; the limit is {MAX_PIXELS}"
         )
     if width == 0 or height == 0:
+        image.close()
         raise ImageReadError("image has no pixels")
     try:
         image.seek(0)
         image.load()
         image = ImageOps.exif_transpose(image)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
-        raise ImageReadError(f"cannot decode image: {error}") from None
+    except Exception as error:  # noqa: BLE001 - as above
+        image.close()
+        raise ImageReadError(f"cannot decode image: {_one_line(error)}") from None
     return image
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def image_to_input(image: Image.Image | np.ndarray) -> np.ndarray | None:
@@ -184,6 +203,11 @@ def ink_coverage(image: Image.Image | np.ndarray) -> np.ndarray | None:
         image = Image.fromarray(np.ascontiguousarray(image))
     if image.mode == "P" or (image.mode in ("L", "RGB", "I;16") and "transparency" in image.info):
         image = image.convert("RGBA")
+    if max(image.size) > MAX_SIDE and not image.mode.startswith("I;16"):
+        # A digit ends up 20 pixels tall: a box-filtered photo loses nothing
+        # and takes a fraction of the memory as float32.
+        image = image.convert("L") if image.mode == "1" else image
+        image = image.reduce(math.ceil(max(image.size) / MAX_SIDE))
     alpha = None
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         alpha = np.asarray(image.getchannel("A"), dtype=np.float32) / 255

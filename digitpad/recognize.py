@@ -220,8 +220,22 @@ def image_inputs(image) -> DigitInputs:
     coverage = ink_coverage(image)
     if coverage is None:
         return []
-    inputs = [(coverage_to_input(s.coverage), s.box) for s in segment_coverage(coverage)]
+    # Large pictures are analysed box-filtered down by a whole factor; boxes
+    # are given in the picture's own pixels.
+    height, width = np.shape(image)[:2] if isinstance(image, np.ndarray) else image.size[::-1]
+    factor = round(width / coverage.shape[1])
+    inputs = [
+        (coverage_to_input(s.coverage), _scale_box(s.box, factor, width, height))
+        for s in segment_coverage(coverage)
+    ]
     return [(x, box) for x, box in inputs if x is not None]
+
+
+def _scale_box(box, factor: int, width: int, height: int):
+    if factor == 1:
+        return box
+    x0, y0, x1, y1 = box
+    return (x0 * factor, y0 * factor, min(x1 * factor, width), min(y1 * factor, height))
 
 
 def read_inputs(path: str | os.PathLike) -> DigitInputs:

@@ -13,9 +13,10 @@ only at the pieces' bounding boxes:
   5's bar drawn beside the body with their digit, and a tight "11" apart;
 * pieces one above the other are one digit when not far apart
   (:data:`STACKED_GAP`): a 5 whose bar came off the body;
-* pieces tiny next to the tallest one (:data:`SPECK`) are specks (a dot,
-  dust, a dashed scanner line): they take no part in the grouping, then join
-  the digit whose width they lie in or are dropped.
+* pieces tiny next to the tallest one (:data:`SPECK`), and blobs of an image
+  with little ink next to the heaviest one (:data:`FAINT`), are specks (a
+  dot, dust, a dashed scanner line, a stray pen mark): they take no part in
+  the grouping, then join the digit whose width they lie in or are dropped.
 
 Writing order is deliberately not used: numbers are written left to right, so
 neighbouring digits are consecutive in time anyway, and a 5 whose bar is added
@@ -58,6 +59,10 @@ STACKED_GAP = 0.3
 #: A piece whose larger side is below this fraction of the tallest piece's
 #: height is a speck, not part of a digit.
 SPECK = 0.2
+#: A blob of an image with less ink (summed coverage) than this fraction of
+#: the heaviest blob's is a speck. A "1" beside a bold "0" carries about a
+#: third of its ink; a stray pen mark a few hundredths.
+FAINT = 0.1
 #: Images are labelled at most this many pixels on their larger side (the
 #: labelling is a Python loop over pixel runs, so its cost must be bounded).
 LABEL_SIDE = 512
@@ -87,24 +92,31 @@ class ImageSegment:
     box: tuple[int, int, int, int]
 
 
-def group_pieces(boxes: np.ndarray) -> list[np.ndarray]:
+def group_pieces(boxes: np.ndarray, mass: np.ndarray | None = None) -> list[np.ndarray]:
     """Group pieces of ink into digits by their bounding boxes.
 
     Parameters
     ----------
     boxes : array_like, shape (n, 4)
         ``(x0, y0, x1, y1)`` of each piece.
+    mass : array_like, shape (n,), optional
+        The amount of ink of each piece; pieces under :data:`FAINT` of the
+        heaviest are specks.
 
     Returns
     -------
     list of ndarray of int
         The indices of the pieces of each digit, sorted; the digits ordered
         left to right. Specks, pieces tiny next to the tallest one
-        (:data:`SPECK`), join the digit whose width they lie in, or are left out.
+        (:data:`SPECK`, :data:`FAINT`), join the digit whose width they lie in,
+        or are left out.
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     widths, heights = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     speck = np.maximum(widths, heights) < SPECK * heights.max(initial=0.0)
+    if mass is not None:
+        mass = np.asarray(mass, dtype=np.float64)
+        speck |= mass < FAINT * mass.max(initial=0.0)
     kept = np.flatnonzero(~speck)
     pieces = [([int(i)], boxes[i]) for i in kept[np.argsort(boxes[kept, 0], kind="stable")]]
     # Overlap is strong evidence and closeness weak: joining what overlaps
@@ -198,7 +210,11 @@ def segment_coverage(coverage: np.ndarray) -> list[ImageSegment]:
         return []
     boxes = _label_boxes(labels, count) * factor
     boxes[:, 2:] = np.minimum(boxes[:, 2:], (width, height))
-    groups = group_pieces(boxes)
+    if factor == 1:
+        mass = np.bincount(labels.ravel(), weights=coverage.ravel(), minlength=count + 1)
+    else:  # labelled coarser than the map: the cells covered stand for the ink
+        mass = np.bincount(labels.ravel(), minlength=count + 1).astype(np.float64)
+    groups = group_pieces(boxes, mass[1:])
     if len(groups) == 1:
         return [_crop(coverage, (0, 0, width, height))]
     segments = []

@@ -131,3 +131,4 @@ def test_command_line_entry_point(inputs):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["digit"] == expected["pen-1.json"]
+    assert result.stderr == ""  # stderr is for the one-line errors only

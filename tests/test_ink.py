@@ -137,3 +137,32 @@ def test_unreadable_ink_files_give_ink_errors(tmp_path):
     (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(InkError):
         load_ink(tmp_path / "binary.json")
+
+
+def test_a_million_point_file_is_refused_in_bounded_memory(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "million.json"
+    path.write_text(
+        '{"strokes": [[' + ",".join(f"[{i % 500},{i // 2000}]" for i in range(1_000_000)) + "]]}"
+    )
+    assert path.stat().st_size < MAX_POINTS * 64  # not refused for its size alone
+    tracemalloc.start()
+    try:
+        with pytest.raises(InkError, match="limit is 200000 points"):
+            load_ink(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # Parsing stops at the budget: well under what a million parsed points take (~120 MB).
+    assert peak < 80e6, peak / 1e6
+
+
+def test_ink_at_the_point_limit_is_read_and_rendered():
+    from digitpad.preprocess import ink_to_input
+
+    t = np.linspace(0, 20 * np.pi, MAX_POINTS)
+    spiral = np.stack([np.cos(t) * t, np.sin(t) * t], axis=1)
+    path_ink = parse_ink({"strokes": [spiral.tolist()]})
+    x = ink_to_input(path_ink)
+    assert x.shape == (28, 28) and x.max() == pytest.approx(1.0)

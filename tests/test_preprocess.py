@@ -275,3 +275,29 @@ def test_no_ink_is_lost_when_mass_and_box_disagree():
     x = ink_to_input(stroke_and_dot)
     cols = np.flatnonzero(x.any(axis=0))
     assert cols[-1] - cols[0] >= BOX - 1  # both the stroke and the dot are there
+
+
+def test_a_large_photo_is_analysed_in_bounded_memory_with_boxes_in_its_pixels():
+    import tracemalloc
+
+    from digitpad.recognize import image_inputs
+
+    photo = Image.new("RGB", (7000, 5000), "white")
+    draw = ImageDraw.Draw(photo)
+    draw.line([(1000, 1000), (1000, 4000)], fill="black", width=60)
+    draw.line([(3000, 1000), (4500, 1000), (3400, 4000)], fill="black", width=60)
+    tracemalloc.start()
+    try:
+        inputs = image_inputs(photo)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # Analysed at full size, the float32 copies alone would take 140 MB each.
+    assert peak < 80e6, peak / 1e6
+    boxes = [box for _, box in inputs]
+    assert len(boxes) == 2
+    # Lines of width 60 with flat ends; the picture was analysed at a quarter of its size.
+    np.testing.assert_allclose(boxes[0], (970, 1000, 1030, 4000), atol=8)
+    np.testing.assert_allclose(boxes[1], (3000, 970, 4530, 4010), atol=16)
+    for x, _ in inputs:
+        check_model_input(x, BOX)

@@ -338,3 +338,20 @@ def test_table_shows_the_number(readable, tmp_path, capsys):
     header, row = capsys.readouterr().out.splitlines()
     assert header.split() == ["FILE", "DIGIT", "CONFIDENCE", "NUMBER"]
     assert row.split()[1] == "-" and row.split()[2].endswith("%") and row.split()[3] == "42"
+
+
+def test_a_faint_stray_mark_beside_a_digit_is_not_a_digit(mnist_sample):
+    """MNIST test digits with a thin stray line beside them stay one digit."""
+    images, labels = mnist_sample
+    seven = images[np.flatnonzero(labels == 7)[0]].astype(np.float32) / 255
+    marked = seven.copy()
+    marked[8:18, 25] = 0.5  # a faint one-pixel line, well apart from the digit
+    segments = segment_coverage(marked)
+    assert len(segments) == 1 and segments[0].box[2] == 26  # kept with it, as before
+    # The same line drawn bold is a "1" of its own.
+    bold = seven.copy()
+    bold[6:22, 24:27] = 1.0
+    assert len(segment_coverage(bold)) == 2
+    boxes = [(0, 0, 10, 20), (14, 5, 15, 15)]
+    assert [list(g) for g in group_pieces(boxes, mass=[100, 5])] == [[0]]
+    assert [list(g) for g in group_pieces(boxes, mass=[100, 40])] == [[0], [1]]

@@ -518,11 +518,15 @@ def test_tiny_scribble_is_not_a_digit(window):
     assert "larger" in window.status_label.text()
 
 
-@pytest.mark.parametrize("content", [None, b"not a model at all"])
+BAD_MODELS = sorted(p.name for p in (Path(__file__).parent / "bad-files").glob("*.tflite"))
+
+
+@pytest.mark.parametrize("content", [None, *BAD_MODELS])
 def test_missing_or_broken_model_still_opens(qtbot, tmp_path, content, pen_digits):
+    """No model file, and each model file of tests/bad-files (corrupt, wrong shapes)."""
     path = tmp_path / "model.tflite"
     if content is not None:
-        path.write_bytes(content)
+        path.write_bytes((Path(__file__).parent / "bad-files" / content).read_bytes())
     window = MainWindow(model=str(path))
     qtbot.addWidget(window)
     window.show()
@@ -658,3 +662,50 @@ def test_a_number_shows_big_with_boxes_and_hover_selects_a_digit(window, pen_dig
     window.clear_action.trigger()
     draw_sample(window, pen_digits, 8)
     assert canvas._boxes == [] and window.panel.digit_label.text() == "0"
+
+
+BAD_FILES = Path(__file__).resolve().parent / "bad-files"
+
+
+def drop_file(window, path):
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPointF(50, 50),
+        Qt.DropAction.CopyAction,
+        data,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+
+
+@pytest.mark.parametrize("how", ["open", "drop"])
+def test_every_file_of_bad_files_shows_a_message_or_its_answer(window, pen_digits, how):
+    """tests/bad-files/expected.json: errors keep the drawing; readable files are shown."""
+    import json
+
+    expected = json.loads((BAD_FILES / "expected.json").read_text())
+    for name, outcome in expected.items():
+        if name.endswith(".tflite"):
+            continue
+        window.canvas.clear()
+        draw_sample(window, pen_digits, 153)
+        before = window.canvas.ink().to_json()
+        shown = len(window.show_message)
+        if how == "open":
+            window.open_path(BAD_FILES / name)
+        else:
+            drop_file(window, BAD_FILES / name)
+        if "error" in outcome or outcome.get("pad") == "error":
+            assert len(window.show_message) == shown + 1, name
+            title, text = window.show_message[-1]
+            assert title == "Cannot open file" and text.startswith(name + ": "), text
+            assert "\n" not in text
+            assert window.canvas.ink().to_json() == before, name
+            assert not window.canvas.has_image
+            assert window.panel.prediction.digit == 5
+        else:
+            assert len(window.show_message) == shown, (name, window.show_message[-1:])
+            if "digit" in outcome:
+                assert window.panel.prediction.digit == outcome["digit"], name

@@ -1,7 +1,9 @@
-"""Starting the pad: platform check, start-up without TensorFlow, high-DPI, a Qt workaround."""
+"""The pad as a process: platform check, start-up without TensorFlow, high-DPI, a Qt
+workaround, memory over a long session."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -199,3 +201,18 @@ def test_guard_keeps_pyside_from_freeing_none_and_true():
         """
     )
     assert result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+def test_ten_thousand_strokes_grow_memory_by_a_few_mb():
+    """A long session: 10,000 strokes drawn with the mouse, each recognized, cleared every 20."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "ui_memory.py"), "--strokes", "10000", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr
+    numbers = json.loads(result.stdout.strip().splitlines()[-1])
+    assert numbers["strokes"] == 10000
+    assert numbers["end_mb"] - numbers["warm_mb"] < 4.0, numbers

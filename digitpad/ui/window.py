@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..ink import InkError, load_ink, parse_ink, rasterize
+from ..ink import InkError, ink_from_json, load_ink, rasterize
 from ..predictor import ModelError, Predictor
 from ..preprocess import ImageReadError, image_to_input, ink_to_input, load_image
 from ..recognize import IMAGE_SUFFIXES, INK_SUFFIXES, Prediction, Recognizer
@@ -99,7 +99,8 @@ class MainWindow(QMainWindow):
         self.predictor: Predictor | None = None
         self.recognizer: Recognizer | None = None
         self.model_error: str | None = None
-        self._picture: Image.Image | None = None
+        self._picture: Image.Image | None = None  # as read: what is recognized
+        self._shown_picture: Image.Image | None = None  # 8-bit RGBA: what is drawn and saved
         #: The whole reading of the canvas (all digits of a number) and which
         #: of its digits the bars show (None: the last one written).
         self.reading: Prediction | None = None
@@ -236,7 +237,7 @@ class MainWindow(QMainWindow):
 
     def _ink_changed(self) -> None:
         if not self.canvas.has_image:
-            self._picture = None
+            self._picture = self._shown_picture = None
         self.selected_digit = None
         self.update_prediction()
         self._update_actions()
@@ -399,17 +400,22 @@ class MainWindow(QMainWindow):
         return True
 
     def show_picture(self, image: Image.Image) -> None:
-        """Show a picture on the canvas and recognize the digit in it."""
-        shown = image.convert("RGBA")
+        """Show a picture on the canvas and recognize the digits in it.
+
+        The picture is recognized as read, exactly as ``digitpad predict``
+        would; the canvas shows an 8-bit copy no larger than the screen needs.
+        """
+        self._picture = image.copy()
+        shown = _displayable(image)
         if max(shown.size) > MAX_SHOWN_SIDE:
             shown.thumbnail((MAX_SHOWN_SIDE, MAX_SHOWN_SIDE))
-        self._picture = shown
+        self._shown_picture = shown
         self.canvas.show_image(_qimage_from_pil(shown))
 
     def picture(self) -> Image.Image | None:
         """What Save and Copy write: the picture shown, or the ink as dark lines on white."""
         if self.canvas.has_image:
-            return self._picture
+            return self._shown_picture
         ink = self.canvas.ink()
         if ink.is_empty:
             return None
@@ -477,8 +483,8 @@ class MainWindow(QMainWindow):
             return False
         if data.hasFormat(INK_MIME_TYPE):
             try:
-                ink = parse_ink(json.loads(bytes(data.data(INK_MIME_TYPE)).decode()))
-            except (InkError, ValueError):
+                ink = ink_from_json(bytes(data.data(INK_MIME_TYPE)))
+            except InkError:
                 ink = None
             if ink is not None and not ink.is_empty:
                 self.canvas.set_ink(ink)
@@ -537,6 +543,19 @@ def model_description(predictor: Predictor) -> str:
 
 def _a(digit: int) -> str:
     return f"an {digit}" if digit == 8 else f"a {digit}"
+
+
+def _displayable(image: Image.Image) -> Image.Image:
+    """An RGBA copy for the screen; Pillow's own conversion clips 16-bit and float grey."""
+    if image.mode.startswith("I;16"):
+        grey = np.asarray(image, dtype=np.float32) / 257
+    elif image.mode in ("I", "F"):
+        grey = np.asarray(image, dtype=np.float32)
+        low, high = float(grey.min()), float(grey.max())
+        grey = (grey - low) * (255 / max(high - low, 1e-6))
+    else:
+        return image.convert("RGBA")
+    return Image.fromarray(np.rint(grey).clip(0, 255).astype(np.uint8)).convert("RGBA")
 
 
 def _qimage_from_pil(image: Image.Image) -> QImage:
