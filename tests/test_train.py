@@ -203,7 +203,10 @@ def test_interrupted_export_keeps_the_previous_model(tmp_path, trained, small_mn
     assert sorted(p.name for p in tmp_path.iterdir()) == ["resources"]  # no staging left
 
 
-def test_ctrl_c_while_training_keeps_the_previous_model(tmp_path, trained, small_mnist):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_ctrl_c_or_kill_while_training_keeps_the_previous_model(
+    tmp_path, trained, small_mnist, sig
+):
     output, before = previous_model(tmp_path, trained)
     process = subprocess.Popen(
         [
@@ -222,7 +225,7 @@ def test_ctrl_c_while_training_keeps_the_previous_model(tmp_path, trained, small
     for line in process.stdout:
         if "Epoch 2/" in line or time.monotonic() > deadline:
             break
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sig)
     process.wait(timeout=60)
     assert process.returncode != 0
     assert digest(output) == before
