@@ -97,6 +97,19 @@ def sample_ink(pen_digits, index) -> Ink:
     return pen_digits[index][1]
 
 
+def drop_file(window, path):
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPointF(50, 50),
+        Qt.DropAction.CopyAction,
+        data,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+
+
 def draw_sample(window, pen_digits, index, fill=0.7):
     """Draw a fixture digit on the canvas with mouse events; return the pixel strokes drawn."""
     canvas = window.canvas
@@ -452,16 +465,7 @@ def test_copy_and_paste(window, tmp_path, pen_digits):
 def test_drop_a_file(window, tmp_path, pen_digits):
     path = tmp_path / "three.png"
     write_digit_png(path, sample_ink(pen_digits, 98), dark_on_light=False)
-    data = QMimeData()
-    data.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(
-        QPointF(50, 50),
-        Qt.DropAction.CopyAction,
-        data,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    window.dropEvent(event)
+    drop_file(window, path)
     assert window.canvas.has_image
     assert window.panel.prediction.digit == 3
 
@@ -665,19 +669,6 @@ def test_a_number_shows_big_with_boxes_and_hover_selects_a_digit(window, pen_dig
 
 
 BAD_FILES = Path(__file__).resolve().parent / "bad-files"
-
-
-def drop_file(window, path):
-    data = QMimeData()
-    data.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(
-        QPointF(50, 50),
-        Qt.DropAction.CopyAction,
-        data,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    window.dropEvent(event)
 
 
 @pytest.mark.parametrize("how", ["open", "drop"])
