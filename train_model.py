@@ -8,11 +8,12 @@ Two recipes:
 
 * ``seed`` reproduces the classic Keras MNIST convnet (about 99.1-99.2% on MNIST
   test) exactly: same layers, Adadelta(1.0, rho=0.95), batch 128, 12 epochs.
-* ``digitpad`` (the default, and the bundled model) is a deeper convnet with
-  batch normalization, trained on MNIST and on pen trajectories of the UCI
-  "Pen-Based Recognition of Handwritten Digits" writers rendered through
-  digitpad's own ink pipeline, with random rotation, shear, scale, translation
-  and stroke width.
+* ``digitpad`` (the default, and the bundled model) is a small convnet with
+  batch normalization (about 5 M multiply-adds a digit, so that LiteRT runs it
+  in about 0.3 ms), trained for 24 epochs on MNIST and on pen trajectories of
+  the UCI "Pen-Based Recognition of Handwritten Digits" writers rendered
+  through digitpad's own ink pipeline, with random rotation, shear, scale,
+  translation and stroke width.
 
 Usage::
 
@@ -305,6 +306,9 @@ class Recipe:
     batch_size: int
     augment: bool
     pen_copies: int  # distorted renders per pen digit; 0 = no pen digits
+    # The last epochs see the images as they are: the test digits are not
+    # distorted either. (The pen renders keep their own distortions.)
+    clean_epochs: int = 0
 
 
 def build_seed_model():
@@ -327,17 +331,12 @@ def build_seed_model():
 
 
 def build_digitpad_model():
+    """About 5 M multiply-adds: 0.3 ms a digit in LiteRT, 2 min an epoch on 2 cores."""
     from keras import Input, Sequential, layers
 
-    def conv(filters, size, strides=1):
+    def conv(filters, size):
         return [
-            layers.Conv2D(
-                filters,
-                size,
-                strides=strides,
-                padding="same" if strides > 1 else "valid",
-                use_bias=False,
-            ),
+            layers.Conv2D(filters, size, use_bias=False),
             layers.BatchNormalization(),
             layers.ReLU(),
         ]
@@ -345,14 +344,13 @@ def build_digitpad_model():
     return Sequential(
         [
             Input(shape=(FIELD, FIELD, 1)),
-            *conv(32, 3),
-            *conv(32, 3),
-            *conv(32, 5, strides=2),
-            layers.Dropout(0.4),
+            *conv(32, 5),
+            layers.MaxPooling2D(2),
+            layers.Dropout(0.25),
             *conv(64, 3),
             *conv(64, 3),
-            *conv(64, 5, strides=2),
-            layers.Dropout(0.4),
+            layers.MaxPooling2D(2),
+            layers.Dropout(0.25),
             *conv(128, 4),
             layers.Flatten(),
             layers.Dropout(0.4),
@@ -391,10 +389,11 @@ RECIPES = {
         "batch-normalized convnet on MNIST + rendered pen digits, handwriting augmentation",
         build_digitpad_model,
         adam_cosine,
-        epochs=12,
+        epochs=24,
         batch_size=128,
         augment=True,
         pen_copies=4,
+        clean_epochs=4,
     ),
 }
 
@@ -406,18 +405,18 @@ def make_augmenter(seed: int):
 
     geometry = keras.Sequential(
         [
-            keras.layers.RandomRotation(12 / 360, fill_mode="constant", seed=seed),
+            keras.layers.RandomRotation(10 / 360, fill_mode="constant", seed=seed),
             keras.layers.RandomShear(
-                x_factor=0.15, y_factor=0.05, fill_mode="constant", seed=seed + 1
+                x_factor=0.1, y_factor=0.05, fill_mode="constant", seed=seed + 1
             ),
-            keras.layers.RandomZoom(0.12, fill_mode="constant", seed=seed + 2),
+            keras.layers.RandomZoom(0.1, fill_mode="constant", seed=seed + 2),
             keras.layers.RandomTranslation(0.07, 0.07, fill_mode="constant", seed=seed + 3),
         ]
     )
 
     def stroke_width(x):
         # Blend towards a 3x3 dilation (bolder) or erosion (thinner).
-        amount = tf.random.uniform([tf.shape(x)[0], 1, 1, 1], -0.6, 0.6)
+        amount = tf.random.uniform([tf.shape(x)[0], 1, 1, 1], -0.5, 0.5)
         bolder = tf.nn.max_pool2d(x, 3, 1, "SAME")
         thinner = -tf.nn.max_pool2d(-x, 3, 1, "SAME")
         return tf.where(amount > 0, x + amount * (bolder - x), x - amount * (thinner - x))
@@ -624,11 +623,25 @@ def main(argv=None) -> int:
     model.summary()
 
     # --- Train -------------------------------------------------------------
-    train_ds = make_dataset(x_fit, y_fit, batch_size, recipe.augment, args.seed)
+    clean_epochs = min(recipe.clean_epochs, epochs - 1) if recipe.augment else 0
     test_ds = make_dataset(x_test, y_test, 512, False, args.seed)
-    history = model.fit(
-        train_ds, epochs=epochs, validation_data=test_ds, shuffle=False, verbose="auto"
-    )
+    history: dict[str, list] = {}
+    for augment, first, last in (
+        (recipe.augment, 0, epochs - clean_epochs),
+        (False, epochs - clean_epochs, epochs),
+    ):
+        if first == last:
+            continue
+        fitted = model.fit(
+            make_dataset(x_fit, y_fit, batch_size, augment, args.seed),
+            initial_epoch=first,
+            epochs=last,
+            validation_data=test_ds,
+            shuffle=False,
+            verbose="auto",
+        )
+        for key, values in fitted.history.items():
+            history.setdefault(key, []).extend(values)
     training_seconds = time.perf_counter() - started
     # CPU time shows how much of the wall time the machine really gave us;
     # on a busy machine wall time alone overstates the cost of a recipe.
@@ -647,7 +660,7 @@ def main(argv=None) -> int:
     try:
         model.save(staging / "model.keras", include_optimizer=False)
         export_tflite(model, staging / "model.tflite")
-        plot_curves(history.history, staging / "training-curves.png")
+        plot_curves(history, staging / "training-curves.png")
         plot_confusion(
             test["confusion_matrix"],
             staging / "confusion-matrix.png",
@@ -663,6 +676,7 @@ def main(argv=None) -> int:
                 "batch_size": batch_size,
                 "optimizer": model.optimizer.__class__.__name__,
                 "augmentation": recipe.augment,
+                "clean_epochs": clean_epochs,
                 "pen_copies": recipe.pen_copies,
                 "parameters": int(model.count_params()),
             },
@@ -707,4 +721,13 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        exit_code = main()
+    except KeyboardInterrupt:
+        # The staging folder is gone by now (main's finally); leave at once:
+        # TensorFlow's data threads can hold up an ordinary interpreter exit.
+        print("\ntrain_model.py: interrupted; the previous model is untouched", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(exit_code)
