@@ -89,3 +89,30 @@ def test_litert_path_never_imports_tensorflow():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_a_keras_file_with_code_in_it_is_refused_unrun(tmp_path):
+    """Keras safe mode stays on: a Lambda layer's Python code is never deserialized or run."""
+    keras = pytest.importorskip("keras")
+    marker = tmp_path / "code-ran"
+
+    # No closure: the path is a constant in the function's own code, as an attacker would write it.
+    payload = eval(  # noqa: S307
+        f"lambda x: (__import__('pathlib').Path({str(marker)!r}).write_text('ran'), x)[1]"
+    )
+
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Lambda(payload),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    path = tmp_path / "with-code.keras"
+    model.save(path)
+    marker.unlink(missing_ok=True)  # building and saving the model called it
+    with pytest.raises(ModelError) as caught:
+        Predictor(path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+    assert not marker.exists()
