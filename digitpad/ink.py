@@ -189,8 +189,6 @@ def load_ink(path: str | os.PathLike) -> Ink:
             raise InkError(f"ink file is {size} bytes; the limit is {MAX_POINTS * 64}")
         with open(path, encoding="utf-8") as f:
             text = f.read()
-    except InkError:
-        raise
     except FileNotFoundError:
         raise InkError("no such file") from None
     except IsADirectoryError:
