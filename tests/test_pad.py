@@ -1,0 +1,319 @@
+"""The pad's state without Qt: drawing, undo history, reading, hit-testing, status line."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitpad.ink import Ink
+from digitpad.pad import (
+    HINT,
+    AddStroke,
+    Command,
+    Drawing,
+    Event,
+    Pad,
+    model_description,
+)
+from digitpad.recognize import DigitPrediction, Prediction
+
+SPACE = (400.0, 300.0)
+
+
+def stroke(x0, y0, x1, y1, n=5):
+    return np.column_stack([np.linspace(x0, x1, n), np.linspace(y0, y1, n), np.arange(n)])
+
+
+def one_hot(digit, confidence=0.9):
+    p = np.full(10, (1 - confidence) / 9)
+    p[digit] = confidence
+    return p
+
+
+def digit(d, box, confidence=0.9):
+    return DigitPrediction(d, confidence, one_hot(d, confidence), box, np.zeros((28, 28)))
+
+
+def number(*digits_and_boxes):
+    return Prediction.from_digits([digit(d, box) for d, box in digits_and_boxes])
+
+
+class Recorder:
+    """Subscribes to both events and counts them."""
+
+    def __init__(self, pad):
+        self.drawing = self.reading = 0
+        pad.drawing_changed.connect(self.on_drawing)
+        pad.reading_changed.connect(self.on_reading)
+
+    def on_drawing(self):
+        self.drawing += 1
+
+    def on_reading(self):
+        self.reading += 1
+
+
+def test_no_qt_is_imported():
+    import subprocess
+
+    code = "import sys, digitpad.pad; print([m for m in sys.modules if 'PySide6' in m])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_event_calls_its_callbacks_in_order_until_disconnected():
+    event, calls = Event(), []
+    first = event.connect(lambda x: calls.append(("first", x)))
+    event.connect(lambda x: calls.append(("second", x)))
+    event.emit(1)
+    event.disconnect(first)
+    event.emit(2)
+    assert calls == [("first", 1), ("second", 1), ("second", 2)]
+
+
+def test_strokes_the_first_fixes_the_ink_space():
+    pad = Pad()
+    events = Recorder(pad)
+    pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+    pad.add_stroke(stroke(50, 10, 50, 90), (999, 999))  # the space stays the first one's
+    ink = pad.ink()
+    assert (ink.width, ink.height) == SPACE
+    assert len(ink.strokes) == 2 and ink.strokes[1][0, 0] == 50
+    assert events.drawing == 2
+    pad.add_stroke([], SPACE)  # nothing drawn, nothing recorded
+    assert pad.undo_steps == 2 and events.drawing == 2
+
+
+def test_ink_with_a_stroke_being_drawn_and_a_space_before_the_first_stroke():
+    pad = Pad()
+    ink = pad.ink(stroke(0, 0, 5, 5), space=(20, 30))
+    assert (ink.width, ink.height) == (20, 30) and len(ink.strokes) == 1
+    assert pad.is_empty  # the stroke being drawn is not part of the drawing
+
+
+def test_undo_redo_and_clear_as_an_undoable_step():
+    pad = Pad()
+    first, second = stroke(10, 10, 10, 90), stroke(50, 10, 50, 90)
+    pad.add_stroke(first, SPACE)
+    pad.add_stroke(second, SPACE)
+    pad.clear()
+    assert pad.is_empty and pad.drawing.space is None
+    pad.undo()
+    assert len(pad.drawing.strokes) == 2 and pad.drawing.space == SPACE
+    pad.undo()
+    np.testing.assert_array_equal(pad.drawing.strokes, [first])
+    assert pad.can_redo
+    pad.redo()
+    np.testing.assert_array_equal(pad.drawing.strokes, [first, second])
+    pad.undo()
+    pad.undo()
+    assert pad.is_empty and pad.drawing.space is None and not pad.can_undo
+    pad.undo()  # nothing left: no error, nothing changes
+    assert pad.is_empty
+    # A new stroke after Undo drops what could have been redone.
+    pad.redo()
+    pad.add_stroke(stroke(0, 0, 9, 9), SPACE)
+    assert not pad.can_redo and len(pad.drawing.strokes) == 2
+
+
+def test_clearing_an_empty_pad_is_no_step():
+    pad = Pad()
+    pad.clear()
+    assert not pad.can_undo
+
+
+def test_history_depth_is_bounded():
+    pad = Pad(undo_depth=5)
+    for i in range(12):
+        pad.add_stroke(stroke(i, 0, i, 9), SPACE)
+    assert pad.undo_steps == 5
+    for _ in range(10):
+        pad.undo()
+    assert len(pad.drawing.strokes) == 7  # the oldest 7 strokes can no longer be taken back
+
+
+def test_history_keeps_a_bounded_number_of_picture_pixels():
+    pad = Pad(history_pixels=300_000)  # room for three pictures of 300 x 300
+    for _ in range(6):
+        pad.set_picture(Image.new("L", (300, 300)), Image.new("RGBA", (300, 300)))
+    # Each step holds the picture before it and after it; the last two steps hold three.
+    assert pad.undo_steps == 2
+    pad.add_stroke(stroke(0, 0, 9, 9), SPACE)  # a stroke on a picture: clear, then the stroke
+    assert not pad.drawing.has_picture and len(pad.drawing.strokes) == 1
+
+
+def test_set_ink_and_pictures_are_undoable_and_come_back_on_redo():
+    pad = Pad()
+    pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+    ink = Ink([[(1, 1), (20, 40)]], 100, 200)
+    pad.set_ink(ink)
+    assert pad.drawing.space == (100, 200) and len(pad.drawing.strokes) == 1
+    picture, shown = Image.new("L", (60, 40), 255), Image.new("RGBA", (60, 40))
+    pad.set_picture(picture, shown)
+    assert pad.drawing.has_picture and pad.drawing.picture is picture
+    assert pad.drawing.shown_picture is shown and not pad.drawing.strokes
+    pad.undo()
+    assert not pad.drawing.has_picture and pad.drawing.space == (100, 200)
+    pad.redo()
+    assert pad.drawing.picture is picture
+
+
+def test_ink_without_a_size_gets_room_around_its_bounds():
+    pad = Pad()
+    pad.set_ink(Ink([[(10, 20), (110, 220)]]))
+    assert pad.drawing.space == (120, 240)
+
+
+class SetFlag(Command):
+    """A command of another kind than the drawing's, as corrections will be."""
+
+    def __init__(self, log):
+        self.log = log
+
+    def apply(self, pad):
+        self.log.append("apply")
+
+    def revert(self, pad):
+        self.log.append("revert")
+
+
+def test_any_command_shares_the_undo_stack():
+    pad, log = Pad(), []
+    pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+    pad.execute(SetFlag(log))
+    pad.undo()
+    assert log == ["apply", "revert"] and len(pad.drawing.strokes) == 1
+    pad.redo()
+    assert log == ["apply", "revert", "apply"]
+    pad.undo()
+    pad.undo()
+    assert pad.is_empty and log[-1] == "revert"
+    assert isinstance(AddStroke(stroke(0, 0, 1, 1), SPACE), Command)
+
+
+def test_a_new_drawing_forgets_the_reading_and_the_selection():
+    pad = Pad()
+    events = Recorder(pad)
+    pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+    pad.set_reading(number((1, (0, 0, 20, 100)), (7, (50, 0, 90, 100))))
+    pad.select_at(10, 50)
+    assert pad.selected_digit == 0
+    before = events.reading
+    pad.add_stroke(stroke(100, 10, 100, 90), SPACE)
+    assert pad.reading is None and pad.selected_digit is None
+    assert events.reading == before + 1
+
+
+def test_hit_testing_a_point_to_a_digit():
+    pad = Pad()
+    pad.add_stroke(stroke(0, 0, 1, 1), SPACE)
+    pad.set_reading(number((2, (0, 0, 40, 100)), (0, (60, 0, 100, 100)), (7, (120, 0, 160, 100))))
+    assert pad.digit_boxes() == [(0, 0, 40, 100), (60, 0, 100, 100), (120, 0, 160, 100)]
+    assert pad.digit_at(20, 50) == 0
+    assert pad.digit_at(80, 50) == 1
+    assert pad.digit_at(172, 110) == 2  # within 15% of the height outside the box
+    assert pad.digit_at(180, 50) is None
+    assert pad.digit_at(80, 130) is None
+
+
+def test_the_bars_show_the_last_digit_unless_one_is_pointed_at():
+    pad = Pad()
+    events = Recorder(pad)
+    pad.add_stroke(stroke(0, 0, 1, 1), SPACE)
+    pad.set_reading(number((2, (0, 0, 40, 100)), (0, (60, 0, 100, 100)), (7, (120, 0, 160, 100))))
+    assert pad.shown_index() == 2 and pad.shown_prediction().digit == 7
+    count = events.reading
+    pad.select_at(20, 50)
+    assert pad.selected_digit == 0 and pad.shown_prediction().digit == 2
+    assert events.reading == count + 1
+    pad.select_at(20, 60)  # the same digit: no event
+    pad.select_at(300, 300)  # nowhere: the selection stays
+    assert events.reading == count + 1 and pad.selected_digit == 0
+    shown = pad.shown_prediction()
+    assert shown.probabilities.argmax() == 2
+    # A new reading of the same drawing keeps a selection that still exists.
+    pad.set_reading(number((2, (0, 0, 40, 100)), (1, (60, 0, 100, 100))))
+    assert pad.selected_digit == 0
+    pad.set_reading(number((4, (0, 0, 40, 100))))
+    assert pad.selected_digit is None and pad.shown_index() is None
+    assert pad.shown_prediction() is pad.reading
+
+
+def test_no_boxes_over_a_picture_or_a_single_digit():
+    pad = Pad()
+    pad.set_picture(Image.new("L", (10, 10)), Image.new("RGBA", (10, 10)))
+    pad.set_reading(number((1, (0, 0, 4, 10)), (2, (5, 0, 9, 10))))
+    assert pad.digit_boxes() == [] and pad.digit_at(2, 5) is None
+    pad.set_ink(Ink([[(1, 1), (2, 9)]], 10, 10))
+    pad.set_reading(number((1, (1, 1, 2, 9))))
+    assert pad.digit_boxes() == []
+
+
+@pytest.mark.parametrize(
+    "setup, expected",
+    [
+        (lambda pad: None, HINT),
+        (lambda pad: pad.add_stroke(stroke(0, 0, 9, 9), SPACE), "Loading the model…"),
+    ],
+)
+def test_status_before_the_model_is_loaded(setup, expected):
+    pad = Pad()
+    setup(pad)
+    assert pad.status_text() == expected
+
+
+def test_status_line():
+    pad = Pad()
+    pad.set_model_loaded()
+    assert pad.has_model and pad.status_text() == HINT
+    pad.add_stroke(stroke(0, 0, 9, 9), SPACE)
+    assert pad.status_text() == "Reading…"
+    pad.set_reading(Prediction.from_probabilities(one_hot(8, 0.973), np.zeros((28, 28))))
+    assert pad.status_text() == "Looks like an 8 (97.3%)."
+    pad.set_reading(Prediction.from_probabilities(one_hot(3, 0.45), np.zeros((28, 28))))
+    assert pad.status_text() == ("Not sure: maybe a 3 (45.0%). Try writing it more clearly.")
+    pad.set_reading(Prediction(None, None, None, None))
+    assert pad.status_text() == "Too small to recognize; draw the digit larger."
+    pad.set_reading(number((2, (0, 0, 4, 10)), (7, (5, 0, 9, 10))))
+    assert pad.status_text() == (
+        "Looks like 27 (81.0% sure of every digit). Point at a digit to see its bars."
+    )
+    pad.set_picture(Image.new("L", (10, 10)), Image.new("RGBA", (10, 10)))
+    assert pad.status_text() == "Reading the picture…"
+    pad.set_reading(Prediction(None, None, None, None))
+    assert pad.status_text() == "No digit found in the picture."
+
+
+def test_status_without_a_model():
+    pad = Pad()
+    pad.set_model_loaded("model.tflite: model file not found")
+    assert not pad.has_model and pad.model_error == "model.tflite: model file not found"
+    assert pad.status_text() == HINT
+    pad.add_stroke(stroke(0, 0, 9, 9), SPACE)
+    assert pad.status_text() == "No model: model.tflite: model file not found"
+
+
+def test_model_description_reads_the_card():
+    card = {
+        "name": "digitpad-digitpad",
+        "recipe": "digitpad",
+        "test": {"mnist": {"accuracy": 0.9961}},
+    }
+    assert model_description("model.tflite", card) == (
+        "Model: digitpad recipe · 99.61% on MNIST test"
+    )
+    assert model_description("my.tflite", None) == "Model: my.tflite · test accuracy unknown"
+    assert model_description("my.tflite", {"test": "?"}) == (
+        "Model: my.tflite · test accuracy unknown"
+    )
+
+
+def test_drawing_is_a_snapshot():
+    drawing = Drawing((stroke(0, 0, 1, 1),), SPACE)
+    with pytest.raises(AttributeError):
+        drawing.space = None
