@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from . import __version__
+
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 
@@ -19,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model", metavar="PATH", help="a .tflite or .keras model (default: bundled)"
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("pad", help="open the drawing pad (the default)")
     predict = commands.add_parser(
@@ -37,6 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="a .tflite or .keras model (default: bundled)",
     )
+    desktop = commands.add_parser(
+        "install-desktop",
+        help="add digitpad to the desktop's application menu (for this user)",
+        description="Write digitpad.desktop and the digitpad icon under $XDG_DATA_HOME "
+        "(default ~/.local/share), starting this installation of digitpad.",
+    )
+    desktop.add_argument(
+        "--uninstall", action="store_true", help="remove the entry and icon instead"
+    )
     return parser
 
 
@@ -44,6 +56,8 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "predict":
         return predict(args.paths, model=args.model, as_json=args.json)
+    if args.command == "install-desktop":
+        return install_desktop(uninstall=args.uninstall)
     from .ui.app import run
 
     return run(model=args.model)
@@ -83,6 +97,23 @@ def predict(paths, *, model=None, as_json=False, out=None, err=None) -> int:
             digit = "-" if result.digit is None else result.digit
             print(f"{name:<40} {digit:>5} {result.confidence:>10.1%} {result.number:>8}", file=out)
     return EXIT_BAD_INPUT if failures else EXIT_OK
+
+
+def install_desktop(*, uninstall=False, out=None) -> int:
+    """``digitpad install-desktop``: write (or remove) the desktop entry and icon."""
+    out = out or sys.stdout
+    from . import desktop
+
+    if uninstall:
+        removed = desktop.uninstall()
+        for path in removed:
+            print(f"removed {path}", file=out)
+        if not removed:
+            print(f"nothing to remove under {desktop.data_home()}", file=out)
+        return EXIT_OK
+    for path in desktop.install():
+        print(f"wrote {path}", file=out)
+    return EXIT_OK
 
 
 if __name__ == "__main__":
