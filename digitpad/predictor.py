@@ -4,6 +4,11 @@
 fraction of a second; TensorFlow is imported only when a ``.keras`` file is
 given. Inputs follow the model card's convention: float32, 28x28, 0..1, light
 ink on dark.
+
+A model may also give the features its final classifier sees (a second
+output of the bundled ``.tflite``, see :mod:`digitpad.training.export`;
+a sub-model of a ``.keras`` file); :mod:`digitpad.profile` compares them with
+a person's own examples. Models without them still classify.
 """
 
 from __future__ import annotations
@@ -54,6 +59,9 @@ class Predictor:
         The model file.
     card : dict or None
         The model card (``model-card.json`` beside the model), when there is one.
+    has_features : bool
+        Whether the model also gives its penultimate features
+        (:meth:`predict_with_features`).
 
     Raises
     ------
@@ -68,9 +76,9 @@ class Predictor:
             raise ModelError(f"{self.path}: model file not found")
         self.card = _read_card(self.path)
         if self.path.suffix == ".keras":
-            self._run = _keras_runner(self.path)
+            self._run, self.has_features = _keras_runner(self.path)
         else:
-            self._run = _litert_runner(self.path)
+            self._run, self.has_features = _litert_runner(self.path)
 
     @property
     def name(self) -> str:
@@ -99,6 +107,23 @@ class Predictor:
         ndarray of float32, shape (n, 10)
             One row of probabilities per image (a single image gives n = 1).
         """
+        return self.predict_with_features(images)[0]
+
+    def predict_with_features(self, images) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities and penultimate features for a batch.
+
+        Parameters
+        ----------
+        images : array_like, shape (n, 28, 28) or (n, 28, 28, 1) or (28, 28)
+            Model inputs as made by :mod:`digitpad.preprocess`.
+
+        Returns
+        -------
+        probabilities : ndarray of float32, shape (n, 10)
+        features : ndarray of float32, shape (n, k), or None
+            What the final classifier layer sees (k = 128 for the bundled
+            model); None when the model does not give it (``has_features``).
+        """
         batch = np.asarray(images, dtype=np.float32)
         if batch.ndim == 2:
             batch = batch[None]
@@ -107,9 +132,14 @@ class Predictor:
         if batch.shape[1:] != (28, 28, 1):
             raise ValueError(f"expected images of 28x28, got an array of shape {batch.shape}")
         if len(batch) == 0:
-            return np.zeros((0, 10), dtype=np.float32)
+            return np.zeros((0, 10), dtype=np.float32), None
+        if len(batch) <= BATCH:  # the pad's case: one digit, no concatenation
+            probabilities, features = self._run(batch)
+            return probabilities.astype(np.float32, copy=False), features
         chunks = [self._run(batch[i : i + BATCH]) for i in range(0, len(batch), BATCH)]
-        return np.concatenate(chunks).astype(np.float32, copy=False)
+        probabilities = np.concatenate([p for p, _ in chunks]).astype(np.float32, copy=False)
+        features = None if not self.has_features else np.concatenate([f for _, f in chunks])
+        return probabilities, features
 
 
 def _read_card(model_path: Path) -> dict | None:
@@ -137,34 +167,64 @@ def _litert_runner(path: Path):
     except (ValueError, RuntimeError) as error:
         raise ModelError(f"{path}: not a LiteRT model ({_first_line(error)})") from None
     inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise ModelError(f"{path}: expected one input and one output tensor")
+    if len(inputs) != 1 or len(outputs) not in (1, 2):
+        raise ModelError(f"{path}: expected one input and one or two output tensors")
     signature = tuple(inputs[0]["shape_signature"])
     if len(signature) != 4 or signature[1:] != (28, 28, 1):
         raise ModelError(f"{path}: model input is {list(signature)}, expected [n, 28, 28, 1]")
-    if tuple(outputs[0]["shape_signature"])[-1:] != (10,):
-        raise ModelError(
-            f"{path}: model output is {list(outputs[0]['shape_signature'])}, expected [n, 10]"
-        )
-    input_index, output_index = inputs[0]["index"], outputs[0]["index"]
+    output_index, features_index = _litert_outputs(interpreter, outputs, path)
+    input_index = inputs[0]["index"]
     dynamic_batch = signature[0] == -1
     state = {"batch": int(inputs[0]["shape"][0])}
 
-    def run(batch: np.ndarray) -> np.ndarray:
+    def run(batch: np.ndarray):
         if not dynamic_batch:
-            return np.concatenate([run_one(image[None]) for image in batch])
+            ones = [run_one(image[None]) for image in batch]
+            features = None if features_index is None else np.concatenate([f for _, f in ones])
+            return np.concatenate([p for p, _ in ones]), features
         return run_one(batch)
 
-    def run_one(batch: np.ndarray) -> np.ndarray:
+    def run_one(batch: np.ndarray):
         if len(batch) != state["batch"]:
             interpreter.resize_tensor_input(input_index, batch.shape)
             interpreter.allocate_tensors()
             state["batch"] = len(batch)
         interpreter.set_tensor(input_index, batch)
         interpreter.invoke()
-        return interpreter.get_tensor(output_index).copy()
+        probabilities = interpreter.get_tensor(output_index).copy()
+        if features_index is None:
+            return probabilities, None
+        return probabilities, interpreter.get_tensor(features_index).copy()
 
-    return run
+    return run, features_index is not None
+
+
+def _litert_outputs(interpreter, outputs, path: Path) -> tuple[int, int | None]:
+    """Tensor indices of the probabilities and (None if absent) features outputs.
+
+    The outputs are found by their names in the ``serving_default`` signature
+    when it names them ``probabilities`` and ``features``, else by shape: the
+    probabilities are ``[n, 10]``, the features the other ``[n, k]`` output.
+    """
+    try:
+        named = interpreter._get_full_signature_list()["serving_default"]["outputs"]
+    except (AttributeError, KeyError, TypeError):
+        named = {}
+    if len(outputs) == 2 and {"probabilities", "features"} <= set(named):
+        return named["probabilities"], named["features"]
+    shapes = [tuple(o["shape_signature"]) for o in outputs]
+    scores = [i for i, shape in enumerate(shapes) if shape[-1:] == (10,) and len(shape) == 2]
+    if len(outputs) == 1 and shapes[0][-1:] == (10,):
+        return outputs[0]["index"], None
+    others = [i for i, shape in enumerate(shapes) if len(shape) == 2 and i not in scores[:1]]
+    if scores and others:
+        return outputs[scores[0]]["index"], outputs[others[0]]["index"]
+    if len(outputs) == 1:
+        raise ModelError(f"{path}: model output is {list(shapes[0])}, expected [n, 10]")
+    raise ModelError(
+        f"{path}: model outputs are {[list(s) for s in shapes]}, expected [n, 10] "
+        "and [n, k] features"
+    )
 
 
 def _keras_runner(path: Path):
@@ -186,10 +246,27 @@ def _keras_runner(path: Path):
             "expected [n, 28, 28, 1] to [n, 10]"
         )
 
-    def run(batch: np.ndarray) -> np.ndarray:
-        return np.asarray(model(batch, training=False))
+    features_model = _keras_features_model(model)
 
-    return run
+    def run(batch: np.ndarray):
+        if features_model is None:
+            return np.asarray(model(batch, training=False)), None
+        outputs = features_model(batch, training=False)
+        return np.asarray(outputs["probabilities"]), np.asarray(outputs["features"])
+
+    return run, features_model is not None
+
+
+def _keras_features_model(model):
+    """The model with a features output too (see digitpad.training.export), or None."""
+    from .training.export import with_features
+
+    try:
+        both = with_features(model)
+        flat = len(model.layers[-1].input.shape) == 2
+    except Exception:  # a model Keras cannot take apart (subclassed, nested)
+        return None
+    return both if flat else None
 
 
 @contextlib.contextmanager

@@ -116,3 +116,69 @@ def test_a_keras_file_with_code_in_it_is_refused_unrun(tmp_path):
         Predictor(path)
     assert str(path) in str(caught.value) and "\n" not in str(caught.value)
     assert not marker.exists()
+
+
+def test_bundled_model_gives_penultimate_features(mnist_sample):
+    images, _ = mnist_sample
+    x = images[:300].astype(np.float32) / 255  # more than one internal chunk
+    predictor = Predictor()
+    assert predictor.has_features
+    assert "features" in predictor.card["outputs"]
+    probabilities, features = predictor.predict_with_features(x)
+    assert features.shape == (300, 128) and features.dtype == np.float32
+    assert features.min() >= 0  # after a ReLU
+    np.testing.assert_array_equal(probabilities, predictor.predict(x))
+    one_probabilities, one_features = predictor.predict_with_features(x[7])
+    np.testing.assert_allclose(one_features, features[7:8], atol=1e-4)
+    np.testing.assert_allclose(one_probabilities, probabilities[7:8], atol=1e-5)
+
+
+def test_keras_file_gives_the_same_features(mnist_sample):
+    images, _ = mnist_sample
+    x = images[:32].astype(np.float32) / 255
+    full = Predictor(bundled_model_path().with_name("model.keras"))
+    assert full.has_features
+    _, lite_features = Predictor().predict_with_features(x)
+    _, full_features = full.predict_with_features(x)
+    assert np.abs(lite_features - full_features).max() <= 1e-3
+
+
+def test_single_output_tflite_still_classifies_without_features(tmp_path, mnist_sample):
+    keras = pytest.importorskip("keras")
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, "softmax")]
+    )
+    path = tmp_path / "plain.tflite"
+    model.export(str(path), format="litert", verbose=False)
+    predictor = Predictor(path)
+    assert not predictor.has_features
+    images, _ = mnist_sample
+    probabilities, features = predictor.predict_with_features(images[:3].astype(np.float32) / 255)
+    assert probabilities.shape == (3, 10) and features is None
+
+
+def test_export_writes_both_outputs_with_the_same_probabilities(tmp_path, mnist_sample):
+    keras = pytest.importorskip("keras")
+    from digitpad.training.export import export_tflite
+
+    model = keras.models.load_model(bundled_model_path().with_name("model.keras"), compile=False)
+    path = tmp_path / "out" / "model.tflite"
+    export_tflite(model, path)
+    images, _ = mnist_sample
+    x = images[:16].astype(np.float32) / 255
+    exported, bundled = Predictor(path), Predictor()
+    assert exported.has_features
+    np.testing.assert_allclose(exported.predict(x), bundled.predict(x), atol=1e-5)
+    assert [p.name for p in path.parent.iterdir()] == ["model.tflite"]  # no staging file left
+
+
+def test_importing_the_exporter_does_not_import_tensorflow():
+    code = (
+        "import sys\n"
+        "import digitpad.training.export\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert result.stdout.split() == ["False", "False"]

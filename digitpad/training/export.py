@@ -44,8 +44,9 @@ def with_features(model):
     import keras
 
     classifier = model.layers[-1]
+    (image,) = model.inputs
     return keras.Model(
-        model.inputs,
+        image,
         {"probabilities": model.outputs[0], "features": classifier.input},
         name=f"{model.name}_with_features",
     )
