@@ -121,7 +121,9 @@ def check(python: Path, tree: Path, work: Path, lowest: tuple[int, int]) -> tupl
         last = (install.stderr.strip().splitlines() or ["?"])[-1]
         return False, f"{label}: pip install . FAILED: {last}"
     listed = run([*pip, "list", "--format=json", "--disable-pip-version-check"], check=True)
-    versions = {p["name"].lower(): p["version"] for p in json.loads(listed.stdout)}
+    versions = {
+        re.sub(r"[-_.]+", "-", p["name"]).lower(): p["version"] for p in json.loads(listed.stdout)
+    }
     libraries = ", ".join(f"{name} {versions.get(name, '?')}" for name in REPORTED)
 
     digitpad = str(venv / "bin" / "digitpad")
