@@ -97,8 +97,10 @@ def run(model: str | None = None, argv: list[str] | None = None) -> int:
         return 1
 
     from PySide6.QtCore import Qt
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from ..desktop import ICON_PNG, ICON_SVG
     from .window import APPLICATION, ORGANIZATION, MainWindow
 
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
@@ -106,6 +108,9 @@ def run(model: str | None = None, argv: list[str] | None = None) -> int:
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("digitpad")
     app.setDesktopFileName("digitpad")
+    icon = QIcon(str(ICON_SVG))
+    icon.addFile(str(ICON_PNG))  # where Qt's SVG plugin is missing
+    app.setWindowIcon(icon)
 
     window = MainWindow(model=model, load_model=False)
     exit_when_shown = bool(os.environ.get(EXIT_WHEN_SHOWN))
