@@ -13,6 +13,10 @@ only at the pieces' bounding boxes:
   5's bar drawn beside the body with their digit, and a tight "11" apart;
 * pieces one above the other are one digit when not far apart
   (:data:`STACKED_GAP`): a 5 whose bar came off the body;
+* a piece that hangs from the top of a narrow, taller piece just right of it
+  (:data:`HANGING_GAP`, :data:`HANGING_DROP`, :data:`STEM_WIDTH`) is one digit
+  with it: the "L" of an open-top 4 beside its stem, with a gap between them.
+  Digits of a number share a baseline, so they never hang like this;
 * pieces tiny next to the tallest one (:data:`SPECK`), and blobs of an image
   with little ink next to the heaviest one (:data:`FAINT`), are specks (a
   dot, dust, a dashed scanner line, a stray pen mark): they take no part in
@@ -56,6 +60,14 @@ SIDE_BY_SIDE = 0.8
 #: stand side by side) when at most this far apart horizontally, as a
 #: fraction of the taller one's height.
 STACKED_GAP = 0.3
+#: A piece at most this far left of a narrow, taller piece (times the taller
+#: one's height)...
+HANGING_GAP = 0.25
+#: ...whose bottom is at least this far above that piece's bottom (times its
+#: height), while their rows overlap, hangs from it: they are one digit.
+HANGING_DROP = 0.2
+#: A piece at most this wide (times its height) is narrow: a stem.
+STEM_WIDTH = 0.35
 #: A piece whose larger side is below this fraction of the tallest piece's
 #: height is a speck, not part of a digit.
 SPECK = 0.2
@@ -168,7 +180,20 @@ def _same_digit(left: np.ndarray, right: np.ndarray) -> bool:
     vertical_overlap = min(left[3], right[3]) - max(left[1], right[1])
     if vertical_overlap <= 0:
         return gap <= STACKED_GAP * taller
-    return gap <= NEAR_GAP * taller and vertical_overlap < SIDE_BY_SIDE * taller
+    if gap <= NEAR_GAP * taller and vertical_overlap < SIDE_BY_SIDE * taller:
+        return True
+    return _hangs_from(left, right, gap)
+
+
+def _hangs_from(left: np.ndarray, right: np.ndarray, gap: float) -> bool:
+    """Whether ``left`` hangs from the top of ``right``, a narrow stem: an open 4."""
+    height = right[3] - right[1]
+    return (
+        right[2] - right[0] <= STEM_WIDTH * height
+        and left[3] - left[1] <= height
+        and gap <= HANGING_GAP * height
+        and left[3] <= right[3] - HANGING_DROP * height
+    )
 
 
 def segment_ink(ink: Ink) -> list[InkSegment]:
