@@ -9,11 +9,17 @@
 '11'
 >>> recognizer.file("seven.png").digit          # doctest: +SKIP
 7
+
+With a profile (:mod:`digitpad.profile`) it learns a person's handwriting:
+
+>>> recognizer = Recognizer(profile="my-handwriting/")  # doctest: +SKIP
+>>> recognizer.learn(odd_four_ink, 4)                 # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .ink import Ink, InkError, json_number, load_ink
+from .personal import PersonalIndex
 from .predictor import Predictor
 from .preprocess import (
     ImageReadError,
@@ -29,6 +36,7 @@ from .preprocess import (
     ink_to_input,
     load_image,
 )
+from .profile import Example, Profile, ProfileWarning
 from .segment import Box, segment_coverage, segment_ink
 
 __all__ = [
@@ -147,12 +155,80 @@ class Recognizer:
     ----------
     model : path, Predictor or object with its predict(), optional
         The model to run; default: the bundled one.
+    profile : Profile or path, optional
+        A person's examples (:class:`~digitpad.profile.Profile`): digits
+        close to one of them lean towards its digit
+        (:mod:`digitpad.personal`). Default: none, the model alone. A model
+        without a features output cannot use one; it then warns once and
+        reads as without.
+
+    Attributes
+    ----------
+    profile : Profile or None
     """
 
-    def __init__(self, model: str | os.PathLike | Predictor | None = None):
+    def __init__(
+        self,
+        model: str | os.PathLike | Predictor | None = None,
+        profile: Profile | str | os.PathLike | None = None,
+    ):
         # Anything with Predictor's predict() will do (another runtime, a test double).
         loaded = model is not None and not isinstance(model, (str, os.PathLike))
         self.predictor = model if loaded else Predictor(model)
+        if profile is not None and not isinstance(profile, Profile):
+            profile = Profile(profile)
+        self.profile = profile
+        self._personal: PersonalIndex | None = None
+        self._warned_no_features = False
+
+    def learn(self, source, digit: int) -> Example:
+        """Learn that ``source`` is ``digit``; later calls read such digits that way.
+
+        Parameters
+        ----------
+        source : Ink, Pillow image, numpy array, or path of an image or ink file
+            One digit: the whole input is taken as that digit.
+        digit : int
+            0 to 9.
+
+        Returns
+        -------
+        Example
+            The example saved in :attr:`profile`.
+
+        Raises
+        ------
+        ValueError
+            Without a profile, for a digit outside 0-9, or for an input with
+            no ink; see :meth:`Profile.add <digitpad.profile.Profile.add>`.
+        """
+        if self.profile is None:
+            raise ValueError("this Recognizer has no profile: use Recognizer(profile=...)")
+        example = self.profile.add(source, digit)
+        index = self._personal_index()
+        if index is not None:
+            index.update(self.profile)  # the example's features now, not at the next digit
+        return example
+
+    def _personal_index(self) -> PersonalIndex | None:
+        """The profile's features for this model; None without profile or features."""
+        if self.profile is None:
+            return None
+        if not getattr(self.predictor, "has_features", False):
+            if not self._warned_no_features:
+                self._warned_no_features = True
+                name = getattr(self.predictor, "path", type(self.predictor).__name__)
+                warnings.warn(
+                    f"{name} gives no features output: the profile {self.profile.folder} "
+                    "is kept but cannot be used (re-export the model with "
+                    "python -m digitpad.training.export)",
+                    ProfileWarning,
+                    stacklevel=3,
+                )
+            return None
+        if self._personal is None:
+            self._personal = PersonalIndex(self.predictor)
+        return self._personal
 
     def ink(self, ink: Ink) -> Prediction:
         """Recognize the digits drawn as ink."""
@@ -198,13 +274,23 @@ class Recognizer:
 
     def _predict(self, inputs: list[DigitInputs]) -> list[Prediction]:
         pictures = [picture for digits in inputs for picture, _ in digits]
-        rows = iter(self.predictor.predict(np.stack(pictures)) if pictures else [])
+        rows = iter(self._probabilities(np.stack(pictures)) if pictures else [])
         return [
             Prediction.from_digits(
                 [DigitPrediction.from_probabilities(next(rows), x, box) for x, box in digits]
             )
             for digits in inputs
         ]
+
+    def _probabilities(self, batch: np.ndarray) -> np.ndarray:
+        index = self._personal_index()
+        if index is None:
+            return self.predictor.predict(batch)
+        index.update(self.profile)
+        if not len(index):
+            return self.predictor.predict(batch)
+        probabilities, features = self.predictor.predict_with_features(batch)
+        return index.adapt(probabilities, features)
 
 
 def ink_inputs(ink: Ink) -> DigitInputs:

@@ -1,0 +1,374 @@
+"""A person's handwriting profile: a folder of digits they taught digitpad.
+
+Each example is one self-contained file a person can open, copy or delete::
+
+    my-handwriting/
+        4/20261125T221500.123456Z-3fa9c1.json   ink, with "digit": 4 and "learned" inside
+        7/20261125T221731.004518Z-b02d7e.png    a picture: the 28x28 model input, digit in
+                                                its PNG text ("digitpad-digit": "7")
+
+The folder names the digit and the file repeats it; the name gives the time
+it was learned (UTC). Ink files are ordinary digitpad ink files (extra keys
+are ignored), so ``digitpad predict`` reads them too. Files are written
+atomically (a hidden temporary file, then a rename), so a crash never leaves
+half an example. Files that are not examples, or damaged ones, are skipped
+with one warning (:class:`ProfileWarning`) and left alone. At most
+:data:`MAX_PER_DIGIT` examples are kept per digit: learning one more deletes
+the oldest.
+
+>>> profile = Profile("my-handwriting")          # doctest: +SKIP
+>>> profile.add(ink, 4)                         # doctest: +SKIP
+>>> [(e.digit, e.file.name, e.when) for e in profile.examples()]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import sys
+import tempfile
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+from .ink import MAX_POINTS, Ink, InkError, load_ink, parse_ink
+from .preprocess import ImageReadError, image_to_input, ink_to_input, load_image
+
+__all__ = [
+    "MAX_PER_DIGIT",
+    "Example",
+    "Profile",
+    "ProfileWarning",
+    "default_profile_dir",
+]
+
+#: Examples kept per digit; learning one more deletes that digit's oldest.
+MAX_PER_DIGIT = 100
+
+_NAME = re.compile(r"^(\d{8}T\d{6}\.\d{6})Z-[0-9a-f]{6}\.(json|png)$")
+_TIME_FORMAT = "%Y%m%dT%H%M%S.%f"
+_PNG_DIGIT, _PNG_LEARNED = "digitpad-digit", "digitpad-learned"
+
+
+class ProfileWarning(UserWarning):
+    """A file in a profile folder was skipped (damaged, or not an example)."""
+
+
+def default_profile_dir() -> Path:
+    """Where the pad and ``digitpad learn`` keep a person's profile by default.
+
+    ``$XDG_DATA_HOME/digitpad/profile`` (``~/.local/share/digitpad/profile``)
+    on Linux and other Unixes, ``~/Library/Application Support/digitpad/profile``
+    on macOS, ``%APPDATA%\\digitpad\\profile`` on Windows.
+    """
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        xdg = os.environ.get("XDG_DATA_HOME")
+        # The XDG spec says a relative value is invalid and must be ignored.
+        base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".local" / "share"
+    return base / "digitpad" / "profile"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One learned digit: which digit, its file, and when it was learned (UTC)."""
+
+    digit: int
+    file: Path
+    when: datetime
+
+
+class Profile:
+    """A folder of a person's own examples of digits.
+
+    The folder is created on the first :meth:`add`; a missing folder is an
+    empty profile. Changes made by other programs (another pad, ``digitpad
+    learn``, a person deleting files) are seen at the next call: the digit
+    folders' modification times are checked, and only new files are read.
+
+    Parameters
+    ----------
+    folder : path, optional
+        Default: :func:`default_profile_dir`.
+    """
+
+    def __init__(self, folder: str | os.PathLike | None = None):
+        self.folder = Path(folder) if folder is not None else default_profile_dir()
+        # file -> (stat key, Example, model input); only files that are examples.
+        self._loaded: dict[Path, tuple[tuple, Example, np.ndarray]] = {}
+        self._warned: set[tuple[Path, tuple]] = set()
+        self._folder_state: tuple | None = None
+        self._ordered: list[Example] = []
+        #: Bumped whenever the set of examples changes; caches compare it.
+        self.version = 0
+
+    def __repr__(self) -> str:
+        return f"Profile({str(self.folder)!r})"
+
+    def examples(self) -> list[Example]:
+        """The examples, oldest first."""
+        self.refresh()
+        return list(self._ordered)
+
+    def refresh(self) -> int:
+        """Re-read the folder if files came or went; returns :attr:`version`.
+
+        Costs about ten ``stat`` calls when nothing changed.
+        """
+        self._refresh()
+        return self.version
+
+    def __len__(self) -> int:
+        self._refresh()
+        return len(self._ordered)
+
+    def input(self, example: Example) -> np.ndarray:
+        """The 28x28 model input of ``example`` (for thumbnails and features)."""
+        self._refresh()
+        return self._loaded[Path(example.file)][2]
+
+    def inputs(self) -> tuple[list[Example], np.ndarray]:
+        """All examples, oldest first, and their model inputs, shape (n, 28, 28)."""
+        self._refresh()
+        stacked = [self._loaded[e.file][2] for e in self._ordered]
+        return list(self._ordered), (
+            np.stack(stacked) if stacked else np.zeros((0, 28, 28), np.float32)
+        )
+
+    def add(self, source, digit: int) -> Example:
+        """Learn that ``source`` is ``digit``; returns the new example.
+
+        Parameters
+        ----------
+        source : Ink, Pillow image, numpy array, or path
+            The whole input is taken as one digit. Ink (or an ink ``.json``
+            file) is kept as ink; a picture is kept as its 28x28 model input.
+        digit : int
+            0 to 9.
+
+        Raises
+        ------
+        ValueError
+            For a digit outside 0-9 or an input with no ink; reading a file
+            raises :class:`~digitpad.ink.InkError` or
+            :class:`~digitpad.preprocess.ImageReadError`.
+        OSError
+            When the profile folder cannot be written.
+        """
+        if isinstance(digit, bool) or not isinstance(digit, (int, np.integer)):
+            raise ValueError(f"digit must be an integer 0-9, not {digit!r}")
+        digit = int(digit)
+        if not 0 <= digit <= 9:
+            raise ValueError(f"digit must be 0-9, not {digit}")
+        if isinstance(source, (str, os.PathLike)):
+            path = Path(source)
+            if path.suffix.lower() == ".json":
+                source = load_ink(path)
+            else:
+                with load_image(path) as image:
+                    return self._add_picture(image, digit)
+        if isinstance(source, Ink):
+            return self._add_ink(source, digit)
+        return self._add_picture(source, digit)
+
+    def forget(self, example: Example | str | os.PathLike) -> None:
+        """Delete one example (an :class:`Example` or its file); gone already is fine."""
+        file = Path(example.file if isinstance(example, Example) else example)
+        if file.resolve().parent.parent != self.folder.resolve():
+            raise ValueError(f"{file} is not an example of {self.folder}")
+        file.unlink(missing_ok=True)
+        self._changed()
+
+    def clear(self) -> None:
+        """Delete every example. Other files in the folder are left alone."""
+        for example in self.examples():
+            example.file.unlink(missing_ok=True)
+        self._changed()
+
+    # -- writing ---------------------------------------------------------------
+
+    def _add_ink(self, ink: Ink, digit: int) -> Example:
+        model_input = ink_to_input(ink)
+        if model_input is None:
+            raise ValueError("no digit to learn: the ink is empty")
+        when = datetime.now(timezone.utc)
+        data = {"digit": digit, "learned": when.isoformat(), **ink.to_json()}
+        payload = json.dumps(data, separators=(",", ":")).encode()
+        return self._write(digit, when, "json", payload, model_input)
+
+    def _add_picture(self, image, digit: int) -> Example:
+        model_input = image_to_input(image)
+        if model_input is None:
+            raise ValueError("no digit to learn: the picture is blank")
+        stored = np.round(np.clip(model_input, 0, 1) * 255).astype(np.uint8)
+        # Kept as the model input (light ink on dark, like MNIST): small, and
+        # reading it back through image_to_input gives the same digit.
+        model_input = image_to_input(stored)
+        when = datetime.now(timezone.utc)
+        info = PngImagePlugin.PngInfo()
+        info.add_text(_PNG_DIGIT, str(digit))
+        info.add_text(_PNG_LEARNED, when.isoformat())
+        buffer = _Buffer()
+        Image.fromarray(stored, mode="L").save(buffer, format="PNG", pnginfo=info)
+        return self._write(digit, when, "png", bytes(buffer.data), model_input)
+
+    def _write(self, digit, when, suffix, payload: bytes, model_input) -> Example:
+        self._refresh()
+        folder = self.folder / str(digit)
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{when.strftime(_TIME_FORMAT)}Z-{secrets.token_hex(3)}.{suffix}"
+        handle, staging = tempfile.mkstemp(prefix=".learning-", suffix=f".{suffix}", dir=folder)
+        try:
+            with os.fdopen(handle, "wb") as f:
+                f.write(payload)
+            os.replace(staging, folder / name)
+        except BaseException:
+            Path(staging).unlink(missing_ok=True)
+            raise
+        file = folder / name
+        example = Example(digit, file, when)
+        self._loaded[file] = (_stat_key(file), example, model_input)
+        self._drop_oldest(digit)
+        self._changed()
+        return example
+
+    def _drop_oldest(self, digit: int) -> None:
+        mine = sorted(
+            (e for _, e, _ in self._loaded.values() if e.digit == digit),
+            key=lambda e: (e.when, e.file.name),
+        )
+        for example in mine[: max(0, len(mine) - MAX_PER_DIGIT)]:
+            example.file.unlink(missing_ok=True)
+            del self._loaded[example.file]
+
+    def _changed(self) -> None:
+        # Our own change: rescan at the next call even if the folder's
+        # modification time did not move (coarse file-system clocks).
+        self._folder_state = None
+
+    # -- reading ---------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        state = self._state()
+        if state == self._folder_state:
+            return
+        found: dict[Path, tuple] = {}
+        skipped: list[str] = []
+        for digit in range(10):
+            folder = self.folder / str(digit)
+            try:
+                entries = list(os.scandir(folder))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except OSError as error:
+                skipped.append(f"{folder} ({error.strerror or error})")
+                continue
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue  # our temporary files, and hidden files of other tools
+                file = Path(entry.path)
+                try:
+                    key = _stat_key(file)
+                except OSError:
+                    continue  # deleted meanwhile
+                known = self._loaded.get(file)
+                if known is not None and known[0] == key:
+                    found[file] = known
+                    continue
+                try:
+                    example, model_input = _read_example(file, digit)
+                except _NotAnExample as reason:
+                    if (file, key) not in self._warned:
+                        self._warned.add((file, key))
+                        skipped.append(f"{file.relative_to(self.folder)} ({reason})")
+                    continue
+                found[file] = (key, example, model_input)
+        if skipped:
+            warnings.warn(
+                f"digitpad profile {self.folder}: skipped {len(skipped)} file(s) that are "
+                f"not examples: {'; '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''}",
+                ProfileWarning,
+                stacklevel=3,
+            )
+        ordered = sorted((e for _, e, _ in found.values()), key=lambda e: (e.when, e.file.name))
+        if ordered != self._ordered:
+            self.version += 1
+        self._loaded, self._ordered, self._folder_state = found, ordered, state
+
+    def _state(self) -> tuple:
+        """Modification times of the digit folders: they change when files come or go."""
+        state = []
+        for digit in range(10):
+            try:
+                state.append(os.stat(self.folder / str(digit)).st_mtime_ns)
+            except OSError:
+                state.append(None)
+        return tuple(state)
+
+
+class _NotAnExample(Exception):
+    """Why a file in a profile folder is skipped."""
+
+
+class _Buffer:
+    """A minimal writable file object (Pillow saves into it)."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def write(self, chunk) -> int:
+        self.data += chunk
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+
+def _stat_key(file: Path) -> tuple:
+    stat = file.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _read_example(file: Path, digit: int) -> tuple[Example, np.ndarray]:
+    match = _NAME.match(file.name)
+    if not match:
+        raise _NotAnExample("not named like an example")
+    when = datetime.strptime(match.group(1), _TIME_FORMAT).replace(tzinfo=timezone.utc)
+    if match.group(2) == "json":
+        try:
+            if file.stat().st_size > MAX_POINTS * 64:  # the limit of load_ink
+                raise _NotAnExample("too large for ink")
+            with open(file, "rb") as f:
+                data = json.loads(f.read())
+        except (OSError, ValueError, RecursionError) as error:
+            raise _NotAnExample(f"not readable JSON: {type(error).__name__}") from None
+        if (
+            not isinstance(data, dict)
+            or type(data.get("digit")) is not int
+            or data["digit"] != digit
+        ):
+            raise _NotAnExample(f"its digit is not {digit}")
+        try:
+            model_input = ink_to_input(parse_ink(data))
+        except InkError as error:
+            raise _NotAnExample(str(error)) from None
+    else:
+        try:
+            with load_image(file) as image:
+                if image.info.get(_PNG_DIGIT) != str(digit):
+                    raise _NotAnExample(f"its digit is not {digit}")
+                model_input = image_to_input(image)
+        except ImageReadError as error:
+            raise _NotAnExample(str(error)) from None
+    if model_input is None:
+        raise _NotAnExample("no ink in it")
+    return Example(digit, file, when), model_input
