@@ -1,0 +1,91 @@
+"""Pen digits rendered into training images through the app's own ink path.
+
+Every render goes through :func:`digitpad.preprocess.ink_to_input` (and so
+:func:`digitpad.ink.rasterize`), exactly as the pad and the CLI turn ink into
+model input. Distorted copies pass the ink through a chain of *ink
+transforms*, callables ``(ink, label, rng) -> Ink | None``, before rendering;
+``None`` means the transform does not apply to this digit (a writing style of
+another digit, say) and the copy is not made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..ink import Ink
+from ..pendigits import PenDigit
+from ..preprocess import FIELD, PEN_WIDTH, ink_to_input
+
+__all__ = ["InkDistortion", "InkTransform", "PenRenders", "render_pen_digits"]
+
+#: ``(ink, label, rng) -> Ink | None``: one random change to a digit's ink; None: no copy.
+InkTransform = Callable[[Ink, int, np.random.Generator], "Ink | None"]
+
+
+@dataclass(frozen=True)
+class InkDistortion:
+    """A random affine distortion of the kind people's handwriting has.
+
+    Rotation by up to ± ``rotation_degrees``, horizontal shear up to
+    ± ``shear``, and width scaled by ``exp(±log_aspect)``, each uniform.
+    An :data:`InkTransform`.
+    """
+
+    rotation_degrees: float
+    shear: float
+    log_aspect: float
+
+    def __call__(self, ink: Ink, label: int, rng: np.random.Generator) -> Ink:
+        angle = np.radians(rng.uniform(-self.rotation_degrees, self.rotation_degrees))
+        shear = rng.uniform(-self.shear, self.shear)
+        aspect = np.exp(rng.uniform(-self.log_aspect, self.log_aspect))
+        rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        matrix = rotation @ np.array([[aspect, shear], [0.0, 1.0]])
+        return Ink([s[:, :2] @ matrix.T for s in ink.strokes])
+
+
+@dataclass(frozen=True)
+class PenRenders:
+    """``copies`` renders of each pen digit, its ink through ``transforms`` in order.
+
+    Each copy is drawn with a pen ``pen_width_scale[0]`` to
+    ``pen_width_scale[1]`` times the app's width (uniform).
+    """
+
+    copies: int
+    transforms: tuple[InkTransform, ...]
+    pen_width_scale: tuple[float, float]
+
+
+def render_pen_digits(
+    digits: Sequence[PenDigit], renders: Sequence[PenRenders], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each digit once as written, then the copies of each of ``renders``.
+
+    A copy is skipped when one of its transforms returns None, a render
+    with no ink left is dropped. Returns ``(images, labels)``: uint8
+    ``[n, 28, 28]`` (0 background, 255 ink) and uint8 ``[n]``, digit by digit.
+    """
+    images, labels = [], []
+    for digit in digits:
+        variants = [(digit.ink, PEN_WIDTH)]
+        for group in renders:
+            for _ in range(group.copies):
+                ink = digit.ink
+                for transform in group.transforms:
+                    ink = transform(ink, digit.label, rng)
+                    if ink is None:
+                        break
+                else:
+                    variants.append((ink, rng.uniform(*group.pen_width_scale) * PEN_WIDTH))
+        for ink, width in variants:
+            x = ink_to_input(ink, pen_width=width)
+            if x is not None:
+                images.append(np.round(x * 255).astype(np.uint8))
+                labels.append(digit.label)
+    if not images:
+        return np.zeros((0, FIELD, FIELD), np.uint8), np.zeros(0, np.uint8)
+    return np.stack(images), np.array(labels, dtype=np.uint8)

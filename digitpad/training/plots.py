@@ -1,0 +1,57 @@
+"""The two figures written beside a model: training curves and the confusion matrix.
+
+Matplotlib is imported when a figure is drawn, never on import.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["plot_confusion", "plot_curves"]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display needed
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_curves(history: dict, path: Path) -> None:
+    """Loss and accuracy per epoch, training and MNIST test, from a Keras history dict."""
+    plt = _pyplot()
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    ax_loss.plot(epochs, history["loss"], label="training")
+    ax_loss.plot(epochs, history["val_loss"], label="MNIST test")
+    ax_loss.set(xlabel="epoch", ylabel="loss", title="Loss")
+    ax_acc.plot(epochs, history["accuracy"], label="training")
+    ax_acc.plot(epochs, history["val_accuracy"], label="MNIST test")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("MNIST test is monitored only; no model selection is made on it", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_confusion(confusion, path: Path, title: str) -> None:
+    """A 10×10 confusion matrix (rows true, columns predicted) with its counts."""
+    plt = _pyplot()
+    confusion = np.asarray(confusion)
+    fig, ax = plt.subplots(figsize=(6, 5.4))
+    ax.imshow(np.log1p(confusion), cmap="Blues")
+    for (i, j), count in np.ndenumerate(confusion):
+        if count:
+            colour = "white" if i == j else "black"
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=7, color=colour)
+    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true", title=title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,44 @@
+"""What a training recipe names: the network, the optimizer, the data and the schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .images import ImageAugmentation
+from .pen import PenRenders
+
+__all__ = ["ImageExtra", "Recipe"]
+
+#: ``(x, y, rng) -> (x_extra, y_extra)``: extra uint8 training images made from MNIST's.
+ImageExtra = Callable[[np.ndarray, np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What to build and how to train it (``train_model.RECIPES`` holds them).
+
+    ``build() -> keras.Model``; ``optimizer(steps_per_epoch, epochs) ->
+    keras optimizer``. ``augmentation`` is applied to every training image
+    except in the last ``clean_epochs``, which see the images as they are,
+    like the test digits (the pen renders keep their own distortions).
+    ``pen_renders`` are the pen-digit renders added to the training set (none:
+    MNIST only); ``mnist_extras`` make extra images from MNIST's.
+    """
+
+    description: str
+    build: Callable
+    optimizer: Callable
+    epochs: int
+    batch_size: int
+    augmentation: ImageAugmentation | None = None
+    clean_epochs: int = 0
+    pen_renders: tuple[PenRenders, ...] = ()
+    mnist_extras: tuple[ImageExtra, ...] = ()
+
+    @property
+    def pen_copies(self) -> int:
+        """Distorted renders of each pen digit, beside the one as written."""
+        return sum(group.copies for group in self.pen_renders)
