@@ -1,8 +1,9 @@
-"""The retrain script: a small real run, its outputs, and its failure modes."""
+"""The retrain script and digitpad.training: a small real run, its outputs, its failure modes."""
 
 import gzip
 import hashlib
 import importlib.util
+import io
 import json
 import os
 import signal
@@ -12,6 +13,10 @@ import time
 
 import numpy as np
 import pytest
+
+from digitpad import training
+from digitpad.ink import Ink
+from digitpad.training import data
 
 from .conftest import FIXTURES, ROOT
 
@@ -96,6 +101,16 @@ def test_a_short_run_writes_every_output(trained):
     assert not list(output.parent.glob(".train-*")), "staging folder left behind"
 
 
+def test_the_card_has_the_fields_of_the_bundled_card(trained):
+    card = json.loads((trained[0] / "model-card.json").read_text())
+    bundled = json.loads((ROOT / "resources" / "model-card.json").read_text())
+    assert card.keys() == bundled.keys()
+    for part in ("hyperparameters", "machine", "versions", "input", "outputs", "files"):
+        assert card[part].keys() == bundled[part].keys(), part
+    assert card["data"]["pendigits"].keys() == bundled["data"]["pendigits"].keys()
+    assert card["test"]["mnist"].keys() == bundled["test"]["mnist"].keys()
+
+
 def test_the_outputs_load_and_agree(trained, mnist_sample):
     from digitpad.predictor import Predictor
 
@@ -115,10 +130,10 @@ def write_idx(path, array, compress):
 
 def test_idx_folder_is_read(tmp_path, mnist_sample):
     images, labels = mnist_sample
-    for key, stem in train_model.IDX_FILES.items():
+    for key, stem in training.IDX_FILES.items():
         array = images[:100] if key.startswith("x") else labels[:100]
         write_idx(tmp_path / f"{stem}.gz", array, compress=True)
-    (train, _), test, info = train_model.load_mnist(tmp_path)
+    (train, _), test, info = training.load_mnist(tmp_path)
     np.testing.assert_array_equal(train, images[:100])
     np.testing.assert_array_equal(test[1], labels[:100])
     assert len(info["sha256"]) == 64
@@ -140,9 +155,9 @@ def bad_data_cases(tmp_path, mnist_sample):
     (tmp_path / "truncated.npz").write_bytes(good.read_bytes()[:5000])
     idx = tmp_path / "idx"
     idx.mkdir()
-    for key, stem in train_model.IDX_FILES.items():
+    for key, stem in training.IDX_FILES.items():
         write_idx(idx / stem, images[:10] if key.startswith("x") else labels[:10], False)
-    cut = idx / train_model.IDX_FILES["x_test"]
+    cut = idx / training.IDX_FILES["x_test"]
     cut.write_bytes(cut.read_bytes()[:-100])
     partial = tmp_path / "partial"
     partial.mkdir()
@@ -239,9 +254,9 @@ def test_uci_archive_with_compressed_original_is_unpacked(tmp_path):
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("pendigits.names", "description")
         z.write(FIXTURES / "mini.unipen.Z", "pendigits-orig.tra.Z")
-    path = train_model.extract_pendigits(archive)
+    path = training.extract_pendigits(archive)
     assert path.read_bytes() == (FIXTURES / "mini.unipen").read_bytes()
-    assert train_model.extract_pendigits(archive) == path  # cached
+    assert training.extract_pendigits(archive) == path  # cached
 
 
 def test_uci_archive_without_the_file_is_a_data_error(tmp_path):
@@ -250,5 +265,221 @@ def test_uci_archive_without_the_file_is_a_data_error(tmp_path):
     archive = tmp_path / "pendigits.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("readme.txt", "nothing")
-    with pytest.raises(train_model.DataError, match="no pendigits-orig.tra"):
-        train_model.extract_pendigits(archive)
+    with pytest.raises(training.DataError, match="no pendigits-orig.tra"):
+        training.extract_pendigits(archive)
+
+
+# --- Downloads ---------------------------------------------------------------
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    """No network, and an empty download cache."""
+    import urllib.error
+    import urllib.request
+
+    def no_network(url, *args, **kwargs):
+        raise urllib.error.URLError(OSError(-2, "Name or service not known"))
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+
+
+def test_failed_mnist_download_gives_one_line_and_exit_2(offline, tmp_path, capsys):
+    code = train_model.main(["--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (
+        f"train_model.py: error: could not download {data.MNIST_URL} "
+        "([Errno -2] Name or service not known); pass local files with --data and --pendigits\n"
+    )
+    assert not (tmp_path / "out").exists()
+    assert not list((tmp_path / "keras" / "datasets").iterdir()), "partial download left behind"
+
+
+def test_failed_pendigits_download_names_its_url(offline, tmp_path, small_mnist, capsys):
+    code = train_model.main(["--data", str(small_mnist), "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1
+    assert f"could not download {data.PENDIGITS_URL} (" in err and "--pendigits" in err
+
+
+def test_the_seed_recipe_needs_no_pen_digits(offline, tmp_path, capsys):
+    code = train_model.main(["--recipe", "seed", "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and data.MNIST_URL in err and data.PENDIGITS_URL not in err
+
+
+class FakeResponse(io.BytesIO):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def test_download_checks_the_hash_and_keeps_a_good_copy(monkeypatch, tmp_path):
+    import urllib.request
+
+    served = []
+
+    def serve(url, timeout):
+        served.append(url)
+        return FakeResponse(b"payload")
+
+    monkeypatch.setattr(urllib.request, "urlopen", serve)
+    target = tmp_path / "file.bin"
+    good = hashlib.sha256(b"payload").hexdigest()
+    with pytest.raises(training.DownloadError, match="SHA-256"):
+        data.download("https://example.org/f", target, expected_sha256="0" * 64)
+    assert list(tmp_path.iterdir()) == []
+    assert data.download("https://example.org/f", target, expected_sha256=good) == target
+    assert target.read_bytes() == b"payload"
+    data.download("https://example.org/f", target, expected_sha256=good)
+    assert len(served) == 2  # the good copy is reused
+
+
+def test_http_errors_are_download_errors(monkeypatch, tmp_path):
+    import urllib.error
+    import urllib.request
+
+    def not_found(url, timeout):
+        raise urllib.error.HTTPError(url, 404, "Not Found", {}, None)
+
+    monkeypatch.setattr(urllib.request, "urlopen", not_found)
+    with pytest.raises(
+        training.DownloadError, match=r"could not download \S+ \(HTTP 404 Not Found\)"
+    ):
+        data.download("https://example.org/f", tmp_path / "f")
+
+
+# --- The package -------------------------------------------------------------
+
+
+def test_importing_the_training_package_imports_neither_tensorflow_nor_matplotlib():
+    code = (
+        "import sys, digitpad.training, digitpad.training.export\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.fixture(scope="module")
+def mini_pen_digits():
+    from digitpad.pendigits import read_unipen
+
+    return read_unipen(FIXTURES / "mini.unipen")[:6]
+
+
+def test_pen_digits_render_through_the_apps_preprocessing(mini_pen_digits):
+    from digitpad.preprocess import ink_to_input
+
+    images, labels = training.render_pen_digits(mini_pen_digits, (), np.random.default_rng(0))
+    assert images.dtype == np.uint8 and images.shape == (len(mini_pen_digits), 28, 28)
+    for digit, image, label in zip(mini_pen_digits, images, labels, strict=True):
+        np.testing.assert_array_equal(image, np.round(ink_to_input(digit.ink) * 255))
+        assert label == digit.label
+
+
+def test_pen_renders_apply_their_ink_transforms_in_order(mini_pen_digits):
+    calls = []
+
+    def mirrored(ink, label, rng):
+        calls.append(("mirror", label))
+        return Ink([s * [-1, 1] for s in ink.strokes])
+
+    def recorded(ink, label, rng):
+        calls.append(("record", label))
+        return ink
+
+    renders = (
+        training.PenRenders(2, (mirrored, recorded), (1.0, 1.0)),
+        training.PenRenders(1, (), (2.0, 2.0)),
+    )
+    images, labels = training.render_pen_digits(mini_pen_digits, renders, np.random.default_rng(0))
+    assert len(images) == 4 * len(mini_pen_digits)
+    digit = mini_pen_digits[0]
+    assert calls[:4] == [("mirror", digit.label), ("record", digit.label)] * 2
+    as_written, mirror = images[0], images[1]
+    np.testing.assert_array_equal(mirror, images[2])  # same pen width, same transforms
+    assert not np.array_equal(mirror, as_written)
+    assert images[3].sum() > as_written.sum()  # twice the pen width: more ink
+    np.testing.assert_array_equal(labels[:4], [digit.label] * 4)
+
+
+def test_an_ink_transform_that_does_not_apply_makes_no_copy(mini_pen_digits):
+    fours_only = training.PenRenders(
+        3, (lambda ink, label, rng: ink if label == 4 else None,), (1, 1)
+    )
+    labels = [d.label for d in mini_pen_digits]
+    _, rendered = training.render_pen_digits(
+        mini_pen_digits, (fours_only,), np.random.default_rng(0)
+    )
+    assert len(rendered) == len(labels) + 3 * labels.count(4)
+    assert labels.count(4) > 0
+
+
+def test_ink_distortion_is_seeded_and_bounded(mini_pen_digits):
+    ink = mini_pen_digits[0].ink
+    none = training.InkDistortion(rotation_degrees=0, shear=0, log_aspect=0)
+    for a, b in zip(none(ink, 0, np.random.default_rng(1)).strokes, ink.strokes, strict=True):
+        np.testing.assert_allclose(a, b[:, :2])
+    some = training.InkDistortion(rotation_degrees=15, shear=0.3, log_aspect=0.25)
+    first = some(ink, 0, np.random.default_rng(1)).strokes
+    again = some(ink, 0, np.random.default_rng(1)).strokes
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(first[0], ink.strokes[0][:, :2])
+
+
+def test_scores():
+    probabilities = np.full((4, 10), 0.01)
+    probabilities[[0, 1, 2, 3], [3, 3, 5, 7]] = 0.91  # predictions 3, 3, 5, 7
+    result = training.scores(probabilities, np.array([3, 3, 5, 1]))
+    assert result["accuracy"] == 0.75 and result["count"] == 4
+    assert result["per_class_accuracy"]["1"] == 0.0 and result["per_class_accuracy"]["3"] == 1.0
+    assert result["confusion_matrix"][1][7] == 1 and np.sum(result["confusion_matrix"]) == 4
+    assert result["loss"] == pytest.approx(-(3 * np.log(0.91) + np.log(0.01)) / 4, abs=1e-5)
+
+
+def test_command_line_defaults_come_from_the_recipe(tmp_path):
+    from digitpad.training.cli import parse_args
+
+    args = parse_args(["--recipe", "seed"], train_model.RECIPES, tmp_path)
+    assert (args.epochs, args.batch_size, args.output) == (12, 128, tmp_path)
+    args = parse_args(["--epochs", "3"], train_model.RECIPES, tmp_path)
+    assert (args.recipe, args.epochs) == ("digitpad", 3)
+    with pytest.raises(SystemExit):
+        parse_args(["--limit", "0"], train_model.RECIPES, tmp_path)
+
+
+def test_install_holds_off_ctrl_c_until_every_file_is_in_place(tmp_path):
+    staging, output = tmp_path / "staging", tmp_path / "out"
+    staging.mkdir()
+    names = ["a", "b", "c"]
+    for name in names:
+        (staging / name).write_text(name)
+    real_replace = os.replace
+
+    def replace_then_interrupt(source, target):
+        real_replace(source, target)
+        if target.name == "a":
+            signal.raise_signal(signal.SIGINT)  # Ctrl+C after the first file
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "replace", replace_then_interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            training.install(staging, output, names)
+    assert sorted(p.name for p in output.iterdir()) == names
+
+
+def test_staging_folder_is_removed_on_errors(tmp_path):
+    output = tmp_path / "deep" / "out"
+    with pytest.raises(RuntimeError), training.staging_folder(output) as staging:
+        (staging / "half").write_text("x")
+        raise RuntimeError
+    assert list((tmp_path / "deep").iterdir()) == []
