@@ -189,7 +189,8 @@ class Pad:
 
     - ``drawing_changed()``: the drawing was replaced (stroke, undo, clear, ...);
       the reading is cleared with it until :meth:`set_reading` gives a new one.
-    - ``reading_changed()``: the reading, the selected digit or the model changed.
+    - ``reading_changed()``: the reading, the selected digit or the model
+      changed, or a command was done, undone or redone.
 
     Parameters
     ----------
@@ -205,6 +206,7 @@ class Pad:
         self.drawing_changed = Event()
         self.reading_changed = Event()
         self._drawing = EMPTY
+        self._drawing_replaced = False
         self._undo: list[Command] = []
         self._redo: list[Command] = []
         self._reading: Prediction | None = None
@@ -234,6 +236,7 @@ class Pad:
         del self._undo[: -self.undo_depth]
         while len(self._undo) > 1 and self._history_pixels() > self.history_pixels:
             del self._undo[0]
+        self._notify()
 
     def _history_pixels(self) -> int:
         pictures = {id(p): p for command in self._undo for p in command.pictures()}
@@ -285,19 +288,30 @@ class Pad:
             command = self._undo.pop()
             command.revert(self)
             self._redo.append(command)
+            self._notify()
 
     def redo(self) -> None:
         if self._redo:
             command = self._redo.pop()
             command.apply(self)
             self._undo.append(command)
+            self._notify()
 
     def _set_drawing(self, drawing: Drawing) -> None:
-        """For commands: replace the drawing, forget its reading, tell the subscribers."""
+        """For commands: replace the drawing and forget its reading.
+
+        Subscribers hear of it once the command is on its stack, so that they
+        see ``can_undo`` and ``can_redo`` as they now are.
+        """
         self._drawing = drawing
         self._reading = None
         self._selected = None
-        self.drawing_changed.emit()
+        self._drawing_replaced = True
+
+    def _notify(self) -> None:
+        if self._drawing_replaced:
+            self._drawing_replaced = False
+            self.drawing_changed.emit()
         self.reading_changed.emit()
 
     # -- the reading ----------------------------------------------------------------------

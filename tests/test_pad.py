@@ -121,6 +121,15 @@ def test_undo_redo_and_clear_as_an_undoable_step():
     assert not pad.can_redo and len(pad.drawing.strokes) == 2
 
 
+def test_subscribers_see_the_history_as_it_is_after_the_change():
+    pad, seen = Pad(), []
+    pad.drawing_changed.connect(lambda: seen.append((pad.can_undo, pad.can_redo)))
+    pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+    pad.undo()
+    pad.redo()
+    assert seen == [(True, False), (False, True), (True, False)]
+
+
 def test_clearing_an_empty_pad_is_no_step():
     pad = Pad()
     pad.clear()
