@@ -1,5 +1,8 @@
 """The pad as a process: platform check, start-up without TensorFlow, high-DPI, a Qt
-workaround, memory over a long session."""
+workaround, memory over a long session.
+
+Every child process is run by :func:`run_child`: a deadline, and killed on any way out.
+"""
 
 from __future__ import annotations
 
@@ -24,18 +27,33 @@ HINT = (
 )
 
 
+def run_child(args, env, timeout) -> subprocess.CompletedProcess:
+    """Run a child process with a deadline; it never outlives the test.
+
+    On timeout (or any other failure here) the child is killed and reaped
+    in ``finally``, and the test fails with what it printed so far.
+    """
+    child = subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        out, err = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, err = child.communicate()
+        pytest.fail(f"{args[1:3]} ran past {timeout} s; stderr: {err[-1000:]}")
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    return subprocess.CompletedProcess(args, child.returncode, out, err)
+
+
 def python(code: str, env_update=None, remove=(), timeout=60) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in remove}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env.update(env_update or {})
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return run_child([sys.executable, "-c", textwrap.dedent(code)], env, timeout)
 
 
 def loader(missing=()):
@@ -119,7 +137,7 @@ def test_window_opens_fast_and_without_tensorflow():
         window = MainWindow(settings=settings)
         window.show()
         app.processEvents()
-        assert window.predictor is not None
+        assert window.recognizer is not None
         print(round(time.perf_counter() - started, 3))
         print(sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
         """,
@@ -132,21 +150,15 @@ def test_window_opens_fast_and_without_tensorflow():
 
 
 def test_python_m_digitpad_shows_the_window(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "digitpad"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "QT_QPA_PLATFORM": "offscreen",
-            app.EXIT_WHEN_SHOWN: "1",
-            "XDG_CONFIG_HOME": str(tmp_path),
-            "HOME": str(tmp_path),
-        },
-    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "QT_QPA_PLATFORM": "offscreen",
+        app.EXIT_WHEN_SHOWN: "1",
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "HOME": str(tmp_path),
+    }
+    result = run_child([sys.executable, "-m", "digitpad"], env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "digitpad: shown after" in result.stdout
     assert "digitpad: model loaded after" in result.stdout
@@ -184,33 +196,25 @@ def test_high_dpi_picture_is_rasterized_at_device_pixels():
     assert result.stdout.strip() == "ok", result.stderr
 
 
-def test_guard_keeps_pyside_from_freeing_none_and_true():
-    # PySide6 6.12.0 drops a reference to None per void call and to True per emit();
-    # unguarded, this loop aborts Python on 3.11.
-    result = python(
-        """
-        import digitpad.ui
-        from PySide6.QtCore import QObject, QPoint, Signal
-        class Source(QObject):
-            changed = Signal()
-        point, source = QPoint(), Source()
-        for _ in range(300_000):
-            point.setX(1)
-            source.changed.emit()
-        print("ok")
-        """
-    )
-    assert result.stdout.strip() == "ok", result.stderr[-2000:]
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="None and True are immortal from 3.12")
+def test_guard_detects_calls_that_release_references_they_do_not_own():
+    """The guard's probe tells a call that frees None's references (PySide6 6.12.0's bug,
+    simulated here by popping Nones off a list) from one that does not."""
+    from digitpad.ui import releases_references_to_none
+
+    nones = [None] * 100
+    assert releases_references_to_none(nones.pop)
+    assert not releases_references_to_none(lambda: None)
+    kept = []
+    assert not releases_references_to_none(lambda: kept.append(None))
 
 
 def test_ten_thousand_strokes_grow_memory_by_a_few_mb():
     """A long session: 10,000 strokes drawn with the mouse, each recognized, cleared every 20."""
-    result = subprocess.run(
+    result = run_child(
         [sys.executable, str(ROOT / "benchmarks" / "ui_memory.py"), "--strokes", "10000", "--json"],
-        capture_output=True,
-        text=True,
+        {**os.environ, "QT_QPA_PLATFORM": "offscreen"},
         timeout=600,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
     )
     assert result.returncode == 0, result.stderr
     numbers = json.loads(result.stdout.strip().splitlines()[-1])

@@ -6,6 +6,14 @@ import ctypes
 import sys
 
 
+def releases_references_to_none(call, times: int = 8) -> bool:
+    """Whether ``call()`` leaves None with fewer references than before (Python < 3.12)."""
+    before = sys.getrefcount(None)
+    for _ in range(times):
+        call()
+    return sys.getrefcount(None) < before
+
+
 def _guard_against_singleton_refcount_bug() -> bool:
     """Work around PySide6 6.12.0 releasing references to None and True it does not own.
 
@@ -22,10 +30,7 @@ def _guard_against_singleton_refcount_bug() -> bool:
     from PySide6.QtCore import QPoint
 
     point = QPoint()
-    before = sys.getrefcount(None)
-    for _ in range(8):
-        point.setX(1)
-    if sys.getrefcount(None) >= before:
+    if not releases_references_to_none(lambda: point.setX(1)):
         return False
     for singleton in (None, True, False):
         ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 40

@@ -1,4 +1,7 @@
-"""The drawing canvas: mouse, pen and touch input recorded as :class:`~digitpad.ink.Ink`.
+"""The drawing canvas: shows a :class:`~digitpad.pad.Pad`'s drawing and adds strokes to it.
+
+The canvas owns input (mouse, pen, touch) and painting; the drawing, its
+undo history and its reading live in the pad, which the canvas subscribes to.
 
 The picture on screen is what :func:`digitpad.ink.rasterize`, which also draws
 the model's input, makes of the ink (a test compares the two). Committed
@@ -7,7 +10,7 @@ drawn is rasterized a small patch at a time when Qt paints, so a mouse move
 costs only appending a point and asking for a repaint.
 
 Ink lives in its own coordinate space: the canvas size when the drawing was
-started. The view maps that space uniformly (same scale on both axes,
+started (kept by the pad). The view maps that space uniformly (same scale on both axes,
 centred) onto the widget, so resizing the window never stretches or crops
 the drawing.
 """
@@ -23,6 +26,8 @@ from PySide6.QtGui import QColor, QImage, QInputDevice, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ..ink import Ink, rasterize
+from ..pad import Pad
+from .transfer import qimage_from_pil
 
 #: Anti-aliasing for the screen picture: 3x3 samples per device pixel, or 2x2 where
 #: device pixels are already small (device pixel ratio 1.5 and up).
@@ -31,8 +36,6 @@ HIGH_DPI_SUPERSAMPLE = 2
 DEFAULT_PEN_WIDTH = 14.0
 MIN_PEN_WIDTH = 2.0
 MAX_PEN_WIDTH = 48.0
-#: Undo steps kept; older ones are dropped so a long session stays bounded.
-UNDO_DEPTH = 100
 #: rasterize() draws a full-pressure point 1.5 times the pen width.
 _MAX_PRESSURE_GROWTH = 1.5
 # The layer is kept in the raster engine's native format, so that a paint blends only
@@ -47,25 +50,25 @@ else:
 
 
 class CanvasWidget(QWidget):
-    """A canvas that records strokes and shows them through the shared rasterizer.
+    """A canvas that adds strokes to a pad and shows its drawing through the shared rasterizer.
+
+    Parameters
+    ----------
+    pad : Pad, optional
+        The drawing to show and draw on; default: a new, empty one.
 
     Signals
     -------
     strokeUpdated
         A point was added to the stroke being drawn (many per second).
-    inkChanged
-        The committed strokes changed: pen-up, undo, redo, clear, new ink or image.
     firstPainted
         The canvas was painted for the first time (the window is on screen).
     """
 
     strokeUpdated = Signal()
-    inkChanged = Signal()
     firstPainted = Signal()
-    #: The pointer hovers (no button down) at this ink point.
-    hovered = Signal(float, float)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, pad: Pad | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -77,134 +80,57 @@ class CanvasWidget(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Drawing canvas")
         self.hint = "Draw a digit here"
+        self.setMouseTracking(True)  # hovering over a digit of a number selects it
 
-        self._strokes: list[np.ndarray] = []
+        self.pad = pad if pad is not None else Pad()
         self._active: list[tuple[float, ...]] | None = None
         self._flushed = 0  # points of the active stroke already in the layer
-        self._undo: list[tuple] = []
-        self._redo: list[tuple] = []
-        self._space: tuple[float, float] | None = None
+        self._pending_space: tuple[float, float] | None = None  # before the first stroke lands
         self._pen_width = DEFAULT_PEN_WIDTH
-        self._image: QImage | None = None
-        self._boxes: list[tuple[float, float, float, float]] = []
-        self.setMouseTracking(True)  # hovering over a digit of a number selects it
         self._clock = QElapsedTimer()
-
+        self._picture: tuple[object, QImage] | None = None  # (shown picture, its QImage)
         # Premultiplied colour, alpha = ink coverage; rebuilt when _layer_key changes.
         self._layer = np.zeros((1, 1, 4), np.uint8)
         self._layer_key: tuple | None = None
         self._painted = False
+        self.pad.drawing_changed.connect(self._drawing_changed)
+        self.pad.reading_changed.connect(self.update)  # the digit boxes
 
     # -- the drawing ------------------------------------------------------------------
 
     def ink(self) -> Ink:
         """The drawing, including the stroke being drawn, in ink coordinates."""
-        strokes = list(self._strokes)
-        if self._active:
-            strokes.append(np.array(self._active, dtype=np.float64))
-        width, height = self.ink_space()
-        return Ink(strokes, width, height)
+        active = np.array(self._active, dtype=np.float64) if self._active else None
+        return self.pad.ink(active, self.ink_space())
 
     def ink_space(self) -> tuple[float, float]:
         """Width and height of the ink coordinate space."""
-        return self._space or (float(self.width()), float(self.height()))
+        return (
+            self.pad.drawing.space
+            or self._pending_space
+            or (float(self.width()), float(self.height()))
+        )
 
     @property
     def is_empty(self) -> bool:
-        return not self._strokes and not self._active and self._image is None
+        return self.pad.is_empty and not self._active
 
     @property
     def is_drawing(self) -> bool:
         return self._active is not None
 
     @property
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._redo)
-
-    def set_ink(self, ink: Ink) -> None:
-        """Replace the drawing with ``ink`` (undoable, like Clear)."""
-        self._cancel_stroke()
-        self._push_clear()
-        self._image = None
-        self._strokes = [np.array(s, dtype=np.float64) for s in ink.strokes if len(s)]
-        self._space = _ink_space(ink) if self._strokes else None
-        self._changed()
-
-    def clear(self) -> None:
-        """Remove the drawing and any image; Undo brings the drawing back."""
-        self._cancel_stroke()
-        self._push_clear()
-        self._image = None
-        self._strokes = []
-        self._space = None
-        self._changed()
-
-    def undo(self) -> None:
-        if not self._undo or self._active is not None:
-            return
-        entry = self._undo.pop()
-        self._apply(entry, undo=True)
-        self._redo.append(entry)
-        self._changed()
-
-    def redo(self) -> None:
-        if not self._redo or self._active is not None:
-            return
-        entry = self._redo.pop()
-        self._apply(entry, undo=False)
-        self._undo.append(entry)
-        self._changed()
-
-    def _apply(self, entry: tuple, *, undo: bool) -> None:
-        self._image = None
-        kind = entry[0]
-        if kind == "add":
-            if undo:
-                self._strokes.pop()
-            else:
-                self._strokes.append(entry[1])
-        elif undo:  # "clear" with the strokes and space it removed
-            self._strokes, self._space = list(entry[1]), entry[2]
-        else:
-            self._strokes, self._space = [], None
-
-    def _push_clear(self) -> None:
-        if self._strokes:
-            self._push(("clear", tuple(self._strokes), self._space))
-        self._redo.clear()
-
-    def _push(self, entry: tuple) -> None:
-        self._undo.append(entry)
-        del self._undo[:-UNDO_DEPTH]
-        self._redo.clear()
-
-    def _changed(self) -> None:
-        self._layer_key = None
-        self.update()
-        self.inkChanged.emit()
-
-    # -- images and overlays ----------------------------------------------------------
-
-    @property
     def has_image(self) -> bool:
-        return self._image is not None
+        return self.pad.drawing.has_picture
 
-    def show_image(self, image: QImage) -> None:
-        """Show a picture instead of the drawing (Undo brings the drawing back)."""
+    def boxes(self) -> list[tuple[float, float, float, float]]:
+        """The boxes outlined over the ink (one per digit of a number), in ink coordinates."""
+        return self.pad.digit_boxes()
+
+    def _drawing_changed(self) -> None:
+        # Undo, Clear, a file opened while a stroke is drawn: the stroke is dropped.
         self._cancel_stroke()
-        self._push_clear()
-        self._strokes = []
-        self._space = None
-        self._image = image
-        self._changed()
-
-    def set_boxes(self, boxes) -> None:
-        """Outline regions, each ``(x0, y0, x1, y1)`` in ink coordinates."""
-        self._boxes = [tuple(map(float, b)) for b in boxes]
+        self._layer_key = None
         self.update()
 
     # -- pen --------------------------------------------------------------------------
@@ -279,9 +205,10 @@ class CanvasWidget(QWidget):
         if self._active is not None:
             self._add_point(event.position(), None)
         elif event.buttons() == Qt.MouseButton.NoButton:
+            # Hovering over a digit of a number shows its bars.
             scale, dx, dy = self.view_transform()
             position = event.position()
-            self.hovered.emit((position.x() - dx) / scale, (position.y() - dy) / scale)
+            self.pad.select_at((position.x() - dx) / scale, (position.y() - dy) / scale)
         event.accept()
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
@@ -330,12 +257,12 @@ class CanvasWidget(QWidget):
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         if self._active is not None:
             self._end_stroke()
-        if self._image is not None:
-            self.clear()  # drawing on a picture starts a new drawing
-        if self._space is None:
-            self._space = (float(self.width()), float(self.height()))
+        drawing = self.pad.drawing
+        if drawing.space is None or drawing.has_picture:
+            # A new drawing (drawing on a picture starts one): the canvas size is its space.
+            self._pending_space = (float(self.width()), float(self.height()))
             self._layer_key = None
-        if not self._strokes:
+        if not drawing.strokes:
             self._clock.start()  # times count from the drawing's first stroke
         self._active = []
         self._flushed = 0
@@ -359,16 +286,19 @@ class CanvasWidget(QWidget):
         self.strokeUpdated.emit()
 
     def _end_stroke(self) -> None:
-        stroke = np.array(self._active, dtype=np.float64)
-        self._active = None
-        if len(stroke):
-            self._strokes.append(stroke)
-            self._push(("add", stroke))
-        self._changed()
+        points, self._active = self._active, None
+        space = self.ink_space()
+        self._pending_space = None
+        if points:
+            self.pad.add_stroke(points, space)  # the pad tells the canvas to repaint
+        else:
+            self._layer_key = None
+            self.update()
 
     def _cancel_stroke(self) -> None:
         if self._active is not None:
             self._active = None
+            self._pending_space = None
             self._layer_key = None
             self.update()
 
@@ -380,7 +310,7 @@ class CanvasWidget(QWidget):
         key = (tuple(args["size"]), args["pen_width"], args["scale"], args["offset"])
         if key == self._layer_key:
             return
-        strokes = list(self._strokes)
+        strokes = [] if self.has_image else list(self.pad.drawing.strokes)
         if self._active:
             strokes.append(np.array(self._active, dtype=np.float64))
             self._flushed = len(self._active)
@@ -437,12 +367,13 @@ class CanvasWidget(QWidget):
         palette = self.palette()
         painter = QPainter(self)
         painter.fillRect(event.rect(), palette.color(QPalette.ColorRole.Base))
-        if self._image is not None:
-            self._paint_image(painter)
+        if self.has_image and not self._active:
+            self._paint_picture(painter)
         else:
             painter.drawImage(QPointF(0, 0), self._layer_image())
-        if self._boxes:
-            self._paint_boxes(painter, palette)
+        boxes = self.boxes()
+        if boxes:
+            self._paint_boxes(painter, palette, boxes)
         if self.is_empty and self.hint:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
             font = painter.font()
@@ -457,8 +388,15 @@ class CanvasWidget(QWidget):
             self._painted = True
             self.firstPainted.emit()
 
-    def _paint_image(self, painter: QPainter) -> None:
-        image = self._image
+    def _picture_image(self) -> QImage:
+        """The pad's shown picture as a QImage, converted once per picture."""
+        shown = self.pad.drawing.shown_picture
+        if self._picture is None or self._picture[0] is not shown:
+            self._picture = (shown, qimage_from_pil(shown))
+        return self._picture[1]
+
+    def _paint_picture(self, painter: QPainter) -> None:
+        image = self._picture_image()
         margin = 16
         area = QRectF(self.rect()).adjusted(margin, margin, -margin, -margin)
         scale = min(area.width() / image.width(), area.height() / image.height())
@@ -472,12 +410,12 @@ class CanvasWidget(QWidget):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 4)
         painter.drawImage(target, image)
 
-    def _paint_boxes(self, painter: QPainter, palette: QPalette) -> None:
+    def _paint_boxes(self, painter: QPainter, palette: QPalette, boxes) -> None:
         color = QColor(palette.color(QPalette.ColorRole.Highlight))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(color, 1.5))
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        for box in self._boxes:
+        for box in boxes:
             painter.drawRect(self.box_rect(box))
 
     def box_rect(self, box) -> QRectF:
@@ -504,11 +442,3 @@ _TOUCH_EVENTS = frozenset(
         QEvent.Type.TouchCancel,
     }
 )
-
-
-def _ink_space(ink: Ink) -> tuple[float, float]:
-    """The coordinate space to show ``ink`` in: its own size, else room around its bounds."""
-    x0, y0, x1, y1 = ink.bounds()
-    width = ink.width or max(x1, 1.0) + max(x0, 0.0)
-    height = ink.height or max(y1, 1.0) + max(y0, 0.0)
-    return float(width), float(height)

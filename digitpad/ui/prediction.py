@@ -7,15 +7,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from ..pad import UNSURE_BELOW, percent
 from ..recognize import Prediction
-
-#: Below this top probability the panel and status line say "not sure".
-UNSURE_BELOW = 0.6
-
-
-def percent(probability: float) -> str:
-    """A probability as the bars show it, e.g. ``97.3%``."""
-    return f"{probability * 100:.1f}%"
 
 
 class ProbabilityBars(QWidget):

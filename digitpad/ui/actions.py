@@ -1,0 +1,133 @@
+"""The window's actions as one table, and the menus and toolbar built from it.
+
+Each row names an action, its text, shortcuts, the window method it calls,
+and where it appears. To add a command to the pad, add a row here and a
+method on the window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenuBar, QSpinBox, QToolBar
+
+from .canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH
+
+_KEY = QKeySequence.StandardKey
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action of the window.
+
+    ``handler`` names what is called with no arguments: a window method, or
+    a dotted path from the window (``"files.open_file"``).
+    ``menu`` places it in that menu, where a change of ``group`` puts a
+    separator between; ``toolbar`` places it in that section of the toolbar
+    (sections are separated).
+    """
+
+    name: str
+    text: str
+    handler: str
+    shortcuts: tuple = ()
+    icon: str | None = None  # a freedesktop theme icon name
+    tip: str | None = None
+    short: str | None = None  # the toolbar's text
+    menu: str | None = None
+    group: int = 0
+    toolbar: int | None = None
+
+
+ACTIONS = (
+    ActionSpec("open", "&Open…", "files.open_file", (_KEY.Open,), "document-open",
+               tip="Open an image or ink file", short="Open", menu="&File", toolbar=1),
+    ActionSpec("save", "&Save…", "files.save_file", (_KEY.Save,), "document-save",
+               tip="Save the drawing as PNG or ink JSON", short="Save", menu="&File", toolbar=1),
+    ActionSpec("quit", "&Quit", "close", (_KEY.Quit, "Ctrl+Q"), "application-exit",
+               menu="&File", group=1),
+    ActionSpec("undo", "&Undo", "undo", (_KEY.Undo,), "edit-undo",
+               short="Undo", menu="&Edit", toolbar=2),
+    ActionSpec("redo", "&Redo", "redo", (_KEY.Redo, "Ctrl+Shift+Z"), "edit-redo",
+               short="Redo", menu="&Edit", toolbar=2),
+    ActionSpec("copy", "&Copy", "files.copy", (_KEY.Copy,), "edit-copy",
+               menu="&Edit", group=1),
+    ActionSpec("paste", "&Paste", "files.paste", (_KEY.Paste,), "edit-paste",
+               menu="&Edit", group=1),
+    ActionSpec("clear", "C&lear", "clear", (Qt.Key.Key_Escape, _KEY.Delete), "edit-clear",
+               tip="Clear the canvas", short="Clear", menu="&Edit", group=2, toolbar=2),
+    ActionSpec("thicker", "&Thicker brush", "thicker_brush", ("]",), menu="&Brush"),
+    ActionSpec("thinner", "T&hinner brush", "thinner_brush", ("[",), menu="&Brush"),
+    ActionSpec("about", "&About digitpad", "about", menu="&Help"),
+)  # fmt: skip
+
+
+def make_action(window: QMainWindow, spec: ActionSpec) -> QAction:
+    """A QAction for ``spec``, connected to the window's handler."""
+    action = QAction(spec.text, window)
+    action.setObjectName(spec.name)
+    handler = window
+    for name in spec.handler.split("."):
+        handler = getattr(handler, name)
+    action.triggered.connect(handler)
+    keys: list[QKeySequence] = []
+    for shortcut in spec.shortcuts:
+        more = (
+            QKeySequence.keyBindings(shortcut)
+            if isinstance(shortcut, QKeySequence.StandardKey)
+            else [QKeySequence(shortcut)]
+        )
+        keys += [k for k in more if not k.isEmpty() and k not in keys]
+    action.setShortcuts(keys)
+    # Theme icons only: without an icon theme the toolbar shows clean text.
+    if spec.icon and QIcon.hasThemeIcon(spec.icon):
+        action.setIcon(QIcon.fromTheme(spec.icon))
+    if spec.short:
+        action.setIconText(spec.short)
+    label = spec.tip or spec.text.replace("&", "").rstrip("…")
+    if keys:
+        label += f" ({keys[0].toString(QKeySequence.SequenceFormat.NativeText)})"
+    action.setToolTip(label)
+    return action
+
+
+def build(window: QMainWindow, menu_bar: QMenuBar, toolbar: QToolBar, specs=ACTIONS):
+    """Make the actions of ``specs``, fill the menus and the toolbar; returns {name: QAction}."""
+    actions = {spec.name: make_action(window, spec) for spec in specs}
+    menus, last_group = {}, {}
+    for spec in specs:
+        if spec.menu is None:
+            continue
+        if spec.menu not in menus:
+            menus[spec.menu] = menu_bar.addMenu(spec.menu)
+        elif last_group[spec.menu] != spec.group:
+            menus[spec.menu].addSeparator()
+        last_group[spec.menu] = spec.group
+        menus[spec.menu].addAction(actions[spec.name])
+    section = None
+    for spec in specs:
+        if spec.toolbar is not None:
+            if section is not None and section != spec.toolbar:
+                toolbar.addSeparator()
+            section = spec.toolbar
+            toolbar.addAction(actions[spec.name])
+    return actions
+
+
+def add_brush_width_box(toolbar: QToolBar) -> QSpinBox:
+    """Put a labelled brush width box at the end of the toolbar; returns the box."""
+    box = QSpinBox()
+    box.setRange(int(MIN_PEN_WIDTH), int(MAX_PEN_WIDTH))
+    box.setSuffix(" px")
+    box.setToolTip("Brush width ([ and ])")
+    box.setAccessibleName("Brush width")
+    box.setValue(int(DEFAULT_PEN_WIDTH))
+    box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+    toolbar.addSeparator()
+    label = QLabel("Brush ")
+    label.setContentsMargins(6, 0, 0, 0)
+    toolbar.addWidget(label)
+    toolbar.addWidget(box)
+    return box

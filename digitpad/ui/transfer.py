@@ -1,0 +1,286 @@
+"""Drawings in and out of the pad: files, the clipboard, drag and drop, Pillow <-> QImage.
+
+Reading goes through the library's readers (:func:`digitpad.ink.load_ink`,
+:func:`digitpad.preprocess.load_image`), so a file opens in the pad exactly
+when ``digitpad predict`` can read it, with the same one-line error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QByteArray, QMimeData
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from ..ink import Ink, InkError, ink_from_json, load_ink, rasterize
+from ..pad import Drawing
+from ..preprocess import load_image
+from ..recognize import IMAGE_SUFFIXES, INK_SUFFIXES
+
+#: Ink copied by digitpad carries its strokes under this MIME type too.
+INK_MIME_TYPE = "application/x-digitpad-ink+json"
+#: Pictures larger than this (either side) are shown downscaled; the model sees the original.
+MAX_SHOWN_SIDE = 2048
+#: Modes Pillow's reduce() refuses.
+_NO_REDUCE = frozenset({"1", "P", "I;16", "I;16L", "I;16B", "I;16N"})
+
+
+# -- dialogs (replaced in tests, which must never block on a modal) ------------------------
+
+
+def show_message_box(parent: QWidget, title: str, text: str) -> None:
+    QMessageBox.warning(parent, title, text)
+
+
+def ask_open_path(parent: QWidget, directory: str) -> str | None:
+    patterns = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES | INK_SUFFIXES))
+    path, _ = QFileDialog.getOpenFileName(
+        parent, "Open image or ink", directory, f"Images and ink ({patterns});;All files (*)"
+    )
+    return path or None
+
+
+def ask_save_path(parent: QWidget, suggested: str) -> str | None:
+    png, ink = "PNG image (*.png)", "Ink JSON (*.json)"
+    path, chosen = QFileDialog.getSaveFileName(parent, "Save drawing", suggested, f"{png};;{ink}")
+    if not path:
+        return None
+    if Path(path).suffix.lower() not in (".png", ".json"):
+        path += ".json" if chosen == ink else ".png"
+    return path
+
+
+class FileTransfer:
+    """Open, Save, Copy and Paste for a :class:`~digitpad.ui.window.MainWindow`.
+
+    Ink and saving happen at once; pictures go to the window's
+    ``load_picture``, which reads them in the background. Problems are shown
+    with the window's ``show_message``; the last folder used is remembered.
+    """
+
+    def __init__(self, window):
+        self.window = window
+        self._copied: QMimeData | None = None
+
+    def _folder(self) -> str:
+        return str(self.window.settings.value("files/directory", "") or "")
+
+    def _status(self, text: str, msecs: int = 4000) -> None:
+        self.window.statusBar().showMessage(text, msecs)
+
+    def open_file(self) -> None:
+        path = self.window.ask_open_path(self.window, self._folder())
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path) -> None:
+        """Show and recognize an image or ink file; a bad file leaves the drawing as it was.
+
+        Ink opens at once; a picture is read in the background (see ``window.busy``).
+        """
+        path = Path(path)
+        if not is_ink_path(path):
+            self.window.load_picture(path, path)
+            return
+        try:
+            self.window.pad.set_ink(read_ink(path))
+        except InkError as error:
+            self.window.show_message(self.window, "Cannot open file", f"{path.name}: {error}")
+            return
+        self.window.remember_folder(path)
+        self._status(f"Opened {path.name}")
+
+    def save_file(self) -> None:
+        path = self.window.ask_save_path(self.window, os.path.join(self._folder(), "digit.png"))
+        if path:
+            self.save_path(path)
+
+    def save_path(self, path) -> bool:
+        """Write the drawing: ``.json`` as ink, anything else as a PNG picture."""
+        path = Path(path)
+        try:
+            save_drawing(self.window.pad.drawing, path, self.window.canvas.pen_width)
+        except (OSError, ValueError) as error:
+            self.window.show_message(self.window, "Cannot save", f"{path.name}: {error}")
+            return False
+        self.window.remember_folder(path)
+        self._status(f"Saved {path.name}")
+        return True
+
+    def copy(self) -> None:
+        data = drawing_mime(self.window.pad.drawing, self.window.canvas.pen_width)
+        if data is not None:
+            QGuiApplication.clipboard().setMimeData(data)
+            self._copied = data
+            self._status("Copied the drawing", 3000)
+
+    def release_clipboard(self) -> None:
+        """Take our copy off the clipboard; call before the application ends.
+
+        PySide6 crashes at interpreter exit while the clipboard still holds a
+        QMimeData made in Python.
+        """
+        clipboard = QGuiApplication.clipboard()
+        if self._copied is not None and clipboard.mimeData() is self._copied:
+            clipboard.clear()
+        self._copied = None
+
+    def paste(self) -> None:
+        if not self.accept(QGuiApplication.clipboard().mimeData()):
+            self._status("The clipboard holds no image or file")
+
+    def accept(self, data: QMimeData | None) -> bool:
+        """Open what pasted or dropped data holds (see :func:`mime_contents`); False: nothing."""
+        contents = mime_contents(data)
+        if isinstance(contents, Ink):
+            self.window.pad.set_ink(contents)
+        elif isinstance(contents, Path):
+            self.open_path(contents)
+        elif contents is not None:
+            self.window.load_picture(None, contents)
+        return contents is not None
+
+
+# -- reading ----------------------------------------------------------------------------
+
+
+def is_ink_path(path) -> bool:
+    return Path(path).suffix.lower() in INK_SUFFIXES
+
+
+def read_ink(path) -> Ink:
+    """An ink file for the pad; raises InkError, also for ink without strokes."""
+    ink = load_ink(path)
+    if ink.is_empty:
+        raise InkError("the ink has no strokes")
+    return ink
+
+
+def read_picture(source) -> tuple[Image.Image, Image.Image]:
+    """A picture file (path) or a QImage as ``(picture, shown_picture)`` (see :class:`Drawing`).
+
+    Slow for large pictures: call it off the GUI thread. Raises
+    :class:`~digitpad.preprocess.ImageReadError` for a file that cannot be read.
+    """
+    if isinstance(source, QImage):
+        picture = pil_from_qimage(source)
+    else:
+        with load_image(source) as image:
+            picture = image.copy()
+    return picture, shown_picture(picture)
+
+
+def mime_contents(data: QMimeData | None) -> Ink | Path | QImage | None:
+    """What the clipboard or a drop holds for the pad, in order of preference.
+
+    digitpad's own ink, else the first local file, else a picture; None when
+    it holds none of these (broken ink is skipped).
+    """
+    if data is None:
+        return None
+    if data.hasFormat(INK_MIME_TYPE):
+        try:
+            ink = ink_from_json(bytes(data.data(INK_MIME_TYPE)))
+        except InkError:
+            ink = None
+        if ink is not None and not ink.is_empty:
+            return ink
+    files = [Path(url.toLocalFile()) for url in data.urls() if url.isLocalFile()]
+    if files:
+        return files[0]
+    if data.hasImage():
+        image = data.imageData()
+        if isinstance(image, QImage) and not image.isNull():
+            return image
+    return None
+
+
+def may_hold_a_drawing(data: QMimeData) -> bool:
+    """Cheap check for drag-enter: a picture or a local file."""
+    return data.hasImage() or any(url.isLocalFile() for url in data.urls())
+
+
+# -- writing ----------------------------------------------------------------------------
+
+
+def drawing_picture(drawing: Drawing, pen_width: float) -> Image.Image | None:
+    """What Save and Copy write: the picture shown, or the ink as dark lines on white."""
+    if drawing.has_picture:
+        return drawing.shown_picture
+    if not drawing.strokes:
+        return None
+    width, height = (max(1, math.ceil(v)) for v in drawing.space)
+    coverage = rasterize(drawing.ink(), (width, height), pen_width=pen_width, pressure=True)
+    return Image.fromarray(np.rint(255 - coverage * 255).astype(np.uint8), mode="L")
+
+
+def save_drawing(drawing: Drawing, path, pen_width: float) -> None:
+    """Write ``.json`` as ink, anything else as a PNG picture; raises OSError or ValueError."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        if drawing.has_picture:
+            raise ValueError("a picture has no ink strokes; save it as PNG")
+        drawing.ink().save(path)
+    else:
+        drawing_picture(drawing, pen_width).save(path, format="PNG")
+
+
+def drawing_mime(drawing: Drawing, pen_width: float) -> QMimeData | None:
+    """Clipboard data of a drawing: its picture, and its strokes when it is ink."""
+    picture = drawing_picture(drawing, pen_width)
+    if picture is None:
+        return None
+    data = QMimeData()
+    data.setImageData(qimage_from_pil(picture))
+    if not drawing.has_picture:
+        data.setData(INK_MIME_TYPE, QByteArray(json.dumps(drawing.ink().to_json()).encode()))
+    return data
+
+
+# -- Pillow <-> Qt ----------------------------------------------------------------------
+
+
+def shown_picture(image: Image.Image) -> Image.Image:
+    """An 8-bit RGBA copy for the screen, at most :data:`MAX_SHOWN_SIDE` on a side.
+
+    Pillow's own conversion clips 16-bit and float grey, so those are scaled first.
+    """
+    factor = max(image.size) // MAX_SHOWN_SIDE
+    if factor > 1 and image.mode not in _NO_REDUCE:
+        # Box-filtered down by a whole factor first: cheap, and leaves little to resample.
+        image = image.reduce(factor)
+    if image.mode.startswith("I;16"):
+        grey = np.asarray(image, dtype=np.float32) / 257
+    elif image.mode in ("I", "F"):
+        grey = np.asarray(image, dtype=np.float32)
+        low, high = float(grey.min()), float(grey.max())
+        grey = (grey - low) * (255 / max(high - low, 1e-6))
+    else:
+        grey = None
+    if grey is not None:
+        image = Image.fromarray(np.rint(grey).clip(0, 255).astype(np.uint8))
+    shown = image.convert("RGBA")
+    if max(shown.size) > MAX_SHOWN_SIDE:
+        shown.thumbnail((MAX_SHOWN_SIDE, MAX_SHOWN_SIDE))
+    return shown
+
+
+def qimage_from_pil(image: Image.Image) -> QImage:
+    rgba = image.convert("RGBA")
+    data = rgba.tobytes()
+    width, height = rgba.size
+    return QImage(data, width, height, width * 4, QImage.Format.Format_RGBA8888).copy()
+
+
+def pil_from_qimage(image: QImage) -> Image.Image:
+    image = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    width, height, stride = image.width(), image.height(), image.bytesPerLine()
+    pixels = np.frombuffer(image.constBits(), np.uint8, count=stride * height)
+    pixels = pixels.reshape(height, stride)[:, : width * 4].reshape(height, width, 4)
+    return Image.fromarray(pixels.copy(), mode="RGBA")

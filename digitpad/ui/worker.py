@@ -1,0 +1,75 @@
+"""Reading and recognizing pictures off the GUI thread.
+
+Decoding a 35 MP photo, making its screen copy and finding its digits take
+seconds of CPU; on the GUI thread that would freeze the window. A
+:class:`PictureWorker` runs such jobs one at a time on a thread of its own
+pool and delivers each result by a signal, tagged with a ticket saying what
+it was started for, so that the window can drop results that no longer apply
+(an older picture, a drawing replaced meanwhile).
+
+The model itself is shared with the GUI thread (which reads ink live while
+a stroke is drawn), so :class:`SerializedPredictor` lets one call in at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+
+class SerializedPredictor:
+    """A predictor that several threads may call: one ``predict()`` runs at a time."""
+
+    def __init__(self, predictor):
+        self.predictor = predictor
+        self._lock = threading.Lock()
+
+    def predict(self, batch):
+        with self._lock:
+            return self.predictor.predict(batch)
+
+
+class _Job(QRunnable):
+    def __init__(self, work: Callable[[], None]):
+        super().__init__()
+        self._work = work
+
+    def run(self) -> None:
+        self._work()
+
+
+class PictureWorker(QObject):
+    """Runs jobs on one background thread, in order; each result comes back as a signal.
+
+    Signals
+    -------
+    finished(ticket, result)
+        The job given to :meth:`submit` with ``ticket`` returned ``result``,
+        or raised an exception (then ``result`` is that exception, so that a
+        result always comes). Delivered on the thread the worker lives in.
+    """
+
+    finished = Signal(object, object)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)  # one picture at a time; later jobs wait their turn
+
+    def submit(self, ticket, job: Callable[[], object]) -> None:
+        """Run ``job()`` off this thread; ``finished(ticket, result)`` follows."""
+
+        def work():
+            try:
+                result = job()
+            except Exception as error:  # noqa: BLE001 - the receiver decides what it means
+                result = error
+            self.finished.emit(ticket, result)
+
+        self._pool.start(_Job(work))
+
+    def wait(self, msecs: int = -1) -> bool:
+        """Block until every submitted job has run (for tests and shutdown)."""
+        return self._pool.waitForDone(msecs)
