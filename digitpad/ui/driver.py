@@ -1,4 +1,4 @@
-"""Draw on the canvas with synthetic input events, for tests, benchmarks and the screenshot.
+"""Draw on the canvas with synthetic input events, for tests, benchmarks and tools/screenshot.py.
 
 Strokes go through the same Qt event path as a person's mouse (QTest mouse events).
 """

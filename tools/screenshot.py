@@ -1,8 +1,10 @@
 """Take the README screenshot: the window with a real pen digit drawn, grabbed from the screen.
 
-Run on a display (e.g. under ``xvfb-run``)::
+Run on a display (e.g. under ``xvfb-run``) from the repository root::
 
-    python -m digitpad.ui.screenshot docs/screenshot.png [--dark] [--digit 7]
+    python tools/screenshot.py docs/screenshot.png [--dark] [--digit 7]
+
+A development helper: it reads the test fixtures, so it is not part of the package.
 
 The digit comes from tests/fixtures/pen-digits.json and is drawn with mouse
 events, so the picture shows the same path a person's drawing takes.
@@ -15,15 +17,18 @@ import json
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTemporaryDir
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from ..ink import parse_ink
-from .driver import draw_with_mouse, fit_strokes
-from .window import MainWindow
+from PySide6.QtCore import QSettings, QTemporaryDir  # noqa: E402
+from PySide6.QtGui import QColor, QPalette  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
-FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "pen-digits.json"
+from digitpad.ink import parse_ink  # noqa: E402
+from digitpad.ui.driver import draw_with_mouse, fit_strokes  # noqa: E402
+from digitpad.ui.window import MainWindow  # noqa: E402
+
+FIXTURE = ROOT / "tests" / "fixtures" / "pen-digits.json"
 
 
 def dark_palette() -> QPalette:
