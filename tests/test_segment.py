@@ -10,11 +10,14 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from digitpad.cli import predict
-from digitpad.ink import Ink, rasterize
+from digitpad.ink import Ink, parse_ink, rasterize
 from digitpad.predictor import Predictor
 from digitpad.preprocess import ink_coverage, ink_to_input
 from digitpad.recognize import Recognizer
 from digitpad.segment import _label, group_pieces, segment_coverage, segment_ink
+from digitpad.training.styles import STYLES, apply_style, tablet_realism
+
+from .conftest import FIXTURES
 
 HEIGHT = 100.0
 
@@ -102,6 +105,68 @@ def test_a_four_with_its_stem_beside_the_first_stroke_is_one_digit():
     (segment,) = segment_ink(four)
     assert segment.ink is four
     ink, boxes = write_number([normalized(four)] * 2, gaps=[0.3])
+    assert_boxes([s.box for s in segment_ink(ink)], boxes)
+
+
+def hand_made_styles():
+    data = json.loads((FIXTURES / "styles.json").read_text())
+    return [(d["style"], d["note"], parse_ink(d["ink"])) for d in data["digits"]]
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_digits_of_every_writing_style_stay_whole(by_label, style):
+    # Slashed zeros, crossed 7s with their own bar, open 4s with a gap, ...
+    label = STYLES[style].label
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        for ink in by_label[label]:
+            styled = apply_style(ink, label, style, rng)
+            assert len(segment_ink(styled)) == 1
+            assert len(segment_ink(tablet_realism(styled, rng))) == 1
+
+
+def test_an_open_four_with_a_gap_is_one_digit_and_apart_from_its_neighbours(by_label):
+    # The "L" ends short of the stem: no overlap, a gap of 0.16 of the height.
+    four = Ink([[(28, 0), (20, 30), (14, 58), (32, 58), (50, 58)], [(66, 2), (66, 100)]])
+    (segment,) = segment_ink(four)
+    assert segment.ink is four
+    one = by_label[1][0]
+    for gaps in ([0.15, 0.15], [0.3, 0.2]):
+        ink, boxes = write_number([one, four, one, four], gaps=[*gaps, gaps[0]])
+        assert_boxes([s.box for s in segment_ink(ink)], boxes)
+
+
+@pytest.mark.parametrize(
+    "example", hand_made_styles(), ids=lambda e: f"{e[0]}: {e[1]}" if isinstance(e, tuple) else ""
+)
+def test_hand_made_styles_in_a_number_split_into_their_digits(readable, example):
+    _, _, ink = example
+    ink = normalized(ink)
+    for gaps in ([0.15, 0.2], [0.3, 0.5]):
+        number, boxes = write_number([readable[3], ink, readable[1]], gaps=gaps)
+        assert_boxes([s.box for s in segment_ink(number)], boxes)
+
+
+def test_a_digit_beside_a_narrow_stem_on_the_same_baseline_is_its_own_digit(by_label):
+    # The open-4 rule joins a piece hanging from the top of a stem only; the
+    # digits of a number stand on one baseline, so a tight "41" or "71" splits.
+    for label in (4, 7, 2):
+        for left in by_label[label][:10]:
+            for one in by_label[1][:10]:
+                ink, boxes = write_number([left, one], gaps=[0.12], shifts=[0.0, 0.05])
+                assert len(segment_ink(ink)) == 2
+
+
+@pytest.mark.parametrize("beside", [False, True], ids=["above", "above-right"])
+def test_a_five_with_a_detached_top_is_one_digit_in_ink(by_label, beside):
+    five = next(ink for ink in by_label[5] if len(ink.strokes) == 2)
+    body, bar = sorted(five.strokes, key=lambda s: np.ptp(s[:, 1]), reverse=True)
+    dx = body[:, 0].max() - bar[:, 0].min() + 10 if beside else 0
+    lifted = bar + (dx, body[:, 1].min() - bar[:, 1].max() - 12)
+    detached = Ink([body, lifted])
+    (segment,) = segment_ink(detached)
+    assert segment.ink is detached
+    ink, boxes = write_number([by_label[2][0], detached, by_label[1][0]], gaps=[0.3, 0.3])
     assert_boxes([s.box for s in segment_ink(ink)], boxes)
 
 
