@@ -13,7 +13,8 @@ style                       label  what is generated
 ``curved-seven``            7      the stem bowed like the neck of a 2
 ``flagged-one``             1      a long flag from the top down to the left
 ``flagged-one-base``        1      the same, and a base as its own stroke
-``open-four``               4      an "L" and a separate stem, a gap or a crossing between
+``open-four``               4      redrawn in its box: an "L" and a separate stem, a gap
+                                   or a crossing between them
 ``straight-nine``           9      the loop and a straight stem
 ==========================  =====  ===================================================
 
@@ -73,6 +74,8 @@ class StyleSettings:
     slash_inside: Range = (0.5, 0.8)
     #: Share of slashes drawn "/" (the rest "\\").
     slash_forward_share: float = 0.7
+    #: How far the joined slash's link from the loop bows out, times the slash.
+    joined_bend: float = 0.1
     # Crossed seven: where the bar crosses the stem (from the top), its
     # length, its centre's offset from the stem (times its length, negative
     # to the left) and its tilt in degrees (negative rises to the right).
@@ -80,11 +83,15 @@ class StyleSettings:
     crossbar_length: Range = (0.3, 0.55)
     crossbar_offset: Range = (-0.3, 0.15)
     crossbar_tilt: Range = (-8.0, 5.0)
-    # Flagged one: flag length, its angle to the stem in degrees, the base's
-    # length.
+    # Flagged one: flag length, its angle to the stem in degrees, its upward
+    # bow, the base's length, its shift sideways (times its length) and how
+    # far below the foot it lies.
     flag_length: Range = (0.4, 0.7)
     flag_angle: Range = (30.0, 50.0)
+    flag_bow: float = 0.04
     base_length: Range = (0.35, 0.65)
+    base_shift: Range = (-0.15, 0.15)
+    base_drop: Range = (0.0, 0.03)
     # Open four: the bar's height (from the top), the gap between the bar's
     # right end and the stem (negative: the bar crosses the stem by that
     # much), the stem's top (from the top; negative: above the "L"), the
@@ -96,6 +103,9 @@ class StyleSettings:
     four_width: Range = (0.55, 0.8)
     four_lean: Range = (0.0, 0.25)
     four_slant: Range = (-0.05, 0.2)
+    #: The stem's foot and the "L"'s corner, times the width from the left.
+    four_stem_x: Range = (0.68, 0.82)
+    four_corner_x: Range = (0.0, 0.1)
     # Curved seven: the stem's sideways bow, times its length.
     seven_bulge: Range = (0.1, 0.25)
     # Straight nine: where the loop ends (from the top) and the stem's lean
@@ -111,6 +121,8 @@ class StyleSettings:
     resample_points: tuple[int, int] = (4, 12)
     speed_share: float = 0.5
     speed_variation: Range = (0.2, 0.7)
+    #: Period of the speed's swell, times the stroke's length.
+    speed_period: Range = (0.5, 2.0)
     jitter_share: float = 0.5
     jitter: Range = (0.004, 0.015)
     quantum_share: float = 0.4
@@ -260,8 +272,8 @@ def _flag(top, bottom, height: float, rng, settings: StyleSettings) -> np.ndarra
 
 def _base(bottom, height: float, rng, settings: StyleSettings) -> np.ndarray:
     length = _uniform(rng, settings.base_length) * height
-    shift = rng.uniform(-0.15, 0.15) * length
-    y = bottom[1] + rng.uniform(0.0, 0.03) * height
+    shift = _uniform(rng, settings.base_shift) * length
+    y = bottom[1] + _uniform(rng, settings.base_drop) * height
     return np.array([[bottom[0] - length / 2 + shift, y], [bottom[0] + length / 2 + shift, y]])
 
 
@@ -287,7 +299,7 @@ def _slashed_zero(mode: str):
         last = strokes[-1]
         if np.linalg.norm(slash[-1] - last[-1]) < np.linalg.norm(slash[0] - last[-1]):
             slash = slash[::-1]
-        bend = (last[-1] + slash[0]) / 2 + (slash[0] - slash[-1]) * 0.1
+        bend = (last[-1] + slash[0]) / 2 + (slash[0] - slash[-1]) * settings.joined_bend
         link = _bezier(last[-1], bend, slash[0], spacing)
         strokes[-1] = np.concatenate([last, link[1:-1], slash])
         return Ink(strokes)
@@ -346,7 +358,7 @@ def _flagged_one(with_base: bool):
         top, bottom = stem[0], stem[-1]
         start = _flag(top, bottom, height, rng, settings)
         # A flag is drawn with a slight upward bow.
-        bend = (start + top) / 2 + np.array([0.0, -0.04 * height])
+        bend = (start + top) / 2 + np.array([0.0, -settings.flag_bow * height])
         flag = _wobble(_bezier(start, bend, top, spacing), rng, settings.wobble * height / 2)
         flag[-1] = top
         strokes = [np.concatenate([flag[:-1], stem])]
@@ -365,11 +377,11 @@ def _open_four(ink: Ink, rng, settings: StyleSettings) -> Ink:
     width = _uniform(rng, s.four_width) * height
     left = (x0 + x1) / 2 - width / 2
     bar_y = y0 + _uniform(rng, s.four_bar_height) * height
-    stem_x = left + width * rng.uniform(0.68, 0.82)
+    stem_x = left + width * _uniform(rng, s.four_stem_x)
     stem_top = y0 + _uniform(rng, s.four_stem_top) * height
     slant = _uniform(rng, s.four_slant) * height  # the stem's top is this far right of its foot
     stem_at_bar = stem_x + slant * (y1 - bar_y) / (y1 - stem_top)
-    corner = np.array([left + rng.uniform(0.0, 0.1) * width, bar_y])
+    corner = np.array([left + _uniform(rng, s.four_corner_x) * width, bar_y])
     l_top = np.array([corner[0] + _uniform(rng, s.four_lean) * height, y0])
     bar_end = np.array([stem_at_bar - _uniform(rng, s.four_gap) * height, bar_y])
     spacing = _spacing(ink)
@@ -483,7 +495,7 @@ def _resample(points: np.ndarray, count: int) -> np.ndarray:
     return np.column_stack([np.interp(where, along, points[:, i]) for i in range(2)])
 
 
-def _uneven(points: np.ndarray, variation: float, rng) -> np.ndarray:
+def _uneven(points: np.ndarray, variation: float, period: float, rng) -> np.ndarray:
     """Resampled as a pen moving at a varying speed: the spacing swells and shrinks."""
     steps = np.linalg.norm(np.diff(points, axis=0), axis=1)
     along = np.concatenate([[0.0], np.cumsum(steps)])
@@ -491,7 +503,7 @@ def _uneven(points: np.ndarray, variation: float, rng) -> np.ndarray:
         return points
     spacing = along[-1] / (len(points) - 1)
     positions, at = [0.0], 0.0
-    phase, period = rng.uniform(0, 2 * np.pi), rng.uniform(0.5, 2.0) * along[-1]
+    phase, period = rng.uniform(0, 2 * np.pi), period * along[-1]
     while True:
         at += spacing * (1 + variation * np.sin(2 * np.pi * at / period + phase))
         if at >= along[-1]:
@@ -525,7 +537,9 @@ def tablet_realism(
             low, high = s.resample_points
             stroke = _resample(stroke, int(rng.integers(low, high + 1)))
         if speed:
-            stroke = _uneven(stroke, _uniform(rng, s.speed_variation), rng)
+            stroke = _uneven(
+                stroke, _uniform(rng, s.speed_variation), _uniform(rng, s.speed_period), rng
+            )
         if jitter:
             stroke = stroke + rng.normal(0.0, jitter, stroke.shape)
         if quantum:
@@ -608,7 +622,7 @@ def style_image(
         top = np.array([top_cols.mean() + 0.5, box[1]])
         foot = np.array([foot_cols.mean() + 0.5, box[3]])
         start = _flag(top, foot, height, rng, settings)
-        bend = (start + top) / 2 + np.array([0.0, -0.04 * height])
+        bend = (start + top) / 2 + np.array([0.0, -settings.flag_bow * height])
         strokes.append(_bezier(start, bend, top, 0.5))
         if style == "flagged-one-base":
             strokes.append(_base(foot, height, rng, settings))
