@@ -10,7 +10,7 @@ no closer than the floor, 1 for an identical one); the scores, times
 (the probabilities are multiplied by ``exp(WEIGHT * score)``) and
 renormalized. Far from all the person's examples nothing changes, so their
 other digits read exactly as without a profile; an example very close to a
-digit overrides even a confident network (``exp(16)`` is about 9 million).
+digit overrides even a confident network (see :data:`MIN_PROBABILITY`).
 
 The form and the two constants were chosen on held-out pen writers 3, 9,
 15, 21 and 27 (``benchmarks/personal.py --tune``): several settings tie
@@ -23,14 +23,17 @@ import numpy as np
 
 from .profile import Profile
 
-__all__ = ["SIMILARITY_FLOOR", "WEIGHT", "PersonalIndex"]
+__all__ = ["MIN_PROBABILITY", "SIMILARITY_FLOOR", "WEIGHT", "PersonalIndex"]
 
 #: Cosine similarity below which a person's example has no say.
 SIMILARITY_FLOOR = 0.8
 #: How much a very close example of a class adds to that class's log-probability.
 WEIGHT = 16.0
-#: Probabilities are floored here before the logarithm (float32 softmax can give 0).
-_FLOOR_PROBABILITY = 1e-7
+#: Probabilities are floored here before the logarithm (a float32 softmax gives 0).
+#: With WEIGHT 16 this lets an example identical to a digit outweigh even a
+#: certain network (log 1e-6 is -13.8): a person's correction of that very
+#: drawing is always honoured.
+MIN_PROBABILITY = 1e-6
 
 
 class PersonalIndex:
@@ -87,7 +90,7 @@ class PersonalIndex:
         scores = np.clip((similarity - self.floor) / (1.0 - self.floor), 0.0, None)
         personal = np.zeros((len(probabilities), 10), np.float32)
         personal[:, self._digits] = np.maximum.reduceat(scores, self._starts, axis=1)
-        logits = np.log(np.maximum(probabilities, _FLOOR_PROBABILITY)) + self.weight * personal
+        logits = np.log(np.maximum(probabilities, MIN_PROBABILITY)) + self.weight * personal
         blended = np.exp(logits - logits.max(axis=1, keepdims=True))
         return (blended / blended.sum(axis=1, keepdims=True)).astype(np.float32)
 
