@@ -1,4 +1,5 @@
-"""The ``digitpad`` command: the drawing pad, or ``digitpad predict`` for files."""
+"""The ``digitpad`` command: the drawing pad, ``digitpad predict`` for files,
+``digitpad learn`` to teach a profile a person's digit."""
 
 from __future__ import annotations
 
@@ -40,6 +41,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="a .tflite or .keras model (default: bundled)",
     )
+    predict.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="read with this handwriting profile (default: none, the model alone)",
+    )
+    learn = commands.add_parser(
+        "learn",
+        help="teach a handwriting profile that a file holds a given digit",
+        description="Add the ink .json file or image FILE, taken as one digit, to a "
+        "handwriting profile as an example of DIGIT. The pad and `digitpad predict "
+        "--profile DIR` then read such digits that way.",
+    )
+    learn.add_argument("file", metavar="FILE", help="image or ink .json file of one digit")
+    learn.add_argument("digit", metavar="DIGIT", type=int, choices=range(10), help="0-9")
+    learn.add_argument(
+        "--profile", metavar="DIR", help="the profile folder (default: the pad's, per user)"
+    )
     desktop = commands.add_parser(
         "install-desktop",
         help="add digitpad to the desktop's application menu (for this user)",
@@ -55,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "predict":
-        return predict(args.paths, model=args.model, as_json=args.json)
+        return predict(args.paths, model=args.model, as_json=args.json, profile=args.profile)
+    if args.command == "learn":
+        return learn(args.file, args.digit, profile=args.profile)
     if args.command == "install-desktop":
         return install_desktop(uninstall=args.uninstall)
     from .ui.app import run
@@ -63,15 +83,19 @@ def main(argv=None) -> int:
     return run(model=args.model)
 
 
-def predict(paths, *, model=None, as_json=False, out=None, err=None) -> int:
-    """``digitpad predict``: one line per input; exit code 2 if any input was bad."""
+def predict(paths, *, model=None, as_json=False, profile=None, out=None, err=None) -> int:
+    """``digitpad predict``: one line per input; exit code 2 if any input was bad.
+
+    A handwriting profile is used only when one is given, so batch runs stay
+    reproducible.
+    """
     out = out or sys.stdout
     err = err or sys.stderr
     from .predictor import ModelError
     from .recognize import Recognizer, expand_paths
 
     try:
-        recognizer = Recognizer(model)
+        recognizer = Recognizer(model, profile=profile)
     except ModelError as error:
         print(f"digitpad: error: {error}", file=err)
         return EXIT_BAD_INPUT
@@ -97,6 +121,23 @@ def predict(paths, *, model=None, as_json=False, out=None, err=None) -> int:
             digit = "-" if result.digit is None else result.digit
             print(f"{name:<40} {digit:>5} {result.confidence:>10.1%} {result.number:>8}", file=out)
     return EXIT_BAD_INPUT if failures else EXIT_OK
+
+
+def learn(file, digit: int, *, profile=None, out=None, err=None) -> int:
+    """``digitpad learn``: add one example to a profile; exit code 2 if it cannot be."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    from .profile import Profile
+
+    target = Profile(profile)
+    try:
+        example = target.add(file, digit)
+    except (ValueError, OSError) as error:  # InkError, ImageReadError are ValueErrors
+        reason = getattr(error, "strerror", None) or error
+        print(f"digitpad: {file}: {reason}", file=err)
+        return EXIT_BAD_INPUT
+    print(f"learned {file} as {digit}: {example.file}", file=out)
+    return EXIT_OK
 
 
 def install_desktop(*, uninstall=False, out=None) -> int:

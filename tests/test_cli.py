@@ -132,3 +132,38 @@ def test_command_line_entry_point(inputs):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["digit"] == expected["pen-1.json"]
     assert result.stderr == ""  # stderr is for the one-line errors only
+
+
+def test_learn_then_predict_with_the_profile(tmp_path, pen_digits, capsys, monkeypatch):
+    label, ink = next((label, ink) for label, ink in pen_digits if label == 0)
+    drawing = tmp_path / "my-zero.json"
+    ink.save(drawing)
+    profile = tmp_path / "profile"
+    assert main(["learn", "--profile", str(profile), str(drawing), "8"]) == 0
+    out = capsys.readouterr().out
+    (example,) = (profile / "8").iterdir()
+    assert out.startswith(f"learned {drawing} as 8: ") and str(example) in out
+    # Batch runs use a profile only when asked.
+    _, (plain,), _ = run_json([drawing], capsys)
+    _, (personal,), _ = run_json([drawing], capsys, profile=str(profile))
+    assert plain["digit"] == 0 and personal["digit"] == 8
+    assert main(["predict", "--json", "--profile", str(profile), str(drawing)]) == 0
+    assert json.loads(capsys.readouterr().out)["digit"] == 8
+    # Without --profile, learn uses the per-user default folder.
+    monkeypatch.setattr("digitpad.profile.default_profile_dir", lambda: tmp_path / "default")
+    assert main(["learn", str(drawing), "0"]) == 0
+    assert len(list((tmp_path / "default" / "0").iterdir())) == 1
+
+
+def test_learn_errors_are_one_line(tmp_path, capsys):
+    profile = str(tmp_path / "profile")
+    empty = tmp_path / "empty.json"
+    Ink().save(empty)
+    for path in (tmp_path / "missing.png", empty, tmp_path):
+        assert main(["learn", "--profile", profile, str(path), "3"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and str(path) in err and "Traceback" not in err
+    with pytest.raises(SystemExit) as exit_:
+        main(["learn", "--profile", profile, str(empty), "12"])
+    assert exit_.value.code == 2
+    assert not (tmp_path / "profile").exists()
