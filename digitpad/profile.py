@@ -54,6 +54,12 @@ MAX_PER_DIGIT = 100
 _NAME = re.compile(r"^(\d{8}T\d{6}\.\d{6})Z-[0-9a-f]{6}\.(json|png)$")
 _TIME_FORMAT = "%Y%m%dT%H%M%S.%f"
 _PNG_DIGIT, _PNG_LEARNED = "digitpad-digit", "digitpad-learned"
+#: Model inputs of the examples, so that opening a large profile need not
+#: read and render every file again (hidden; each entry checked against its
+#: file's modification time and size; safe to delete).
+_CACHE = ".digitpad-inputs.npz"
+#: Reading this many example files in one go rewrites the cache.
+_CACHE_AFTER = 20
 
 
 class ProfileWarning(UserWarning):
@@ -192,6 +198,7 @@ class Profile:
         """Delete every example. Other files in the folder are left alone."""
         for example in self.examples():
             example.file.unlink(missing_ok=True)
+        (self.folder / _CACHE).unlink(missing_ok=True)
         self._changed()
 
     # -- writing ---------------------------------------------------------------
@@ -263,6 +270,8 @@ class Profile:
             return
         found: dict[Path, tuple] = {}
         skipped: list[str] = []
+        cached = self._read_cache() if not self._loaded else {}
+        read = 0
         for digit in range(10):
             folder = self.folder / str(digit)
             try:
@@ -284,7 +293,12 @@ class Profile:
                 if known is not None and known[0] == key:
                     found[file] = known
                     continue
+                stored = cached.get(f"{digit}/{entry.name}")
                 try:
+                    if stored is not None and stored[0] == key:
+                        found[file] = (key, _example_named(file, digit), stored[1])
+                        continue
+                    read += 1
                     example, model_input = _read_example(file, digit)
                 except _NotAnExample as reason:
                     if (file, key) not in self._warned:
@@ -299,10 +313,49 @@ class Profile:
                 ProfileWarning,
                 stacklevel=3,
             )
+        if read >= _CACHE_AFTER:
+            self._write_cache(found)
         ordered = sorted((e for _, e, _ in found.values()), key=lambda e: (e.when, e.file.name))
         if ordered != self._ordered:
             self.version += 1
         self._loaded, self._ordered, self._folder_state = found, ordered, state
+
+    def _read_cache(self) -> dict[str, tuple[tuple, np.ndarray]]:
+        try:
+            with np.load(self.folder / _CACHE, allow_pickle=False) as data:
+                names, mtimes, sizes = data["names"], data["mtimes"], data["sizes"]
+                inputs = data["inputs"].astype(np.float32)
+            if not len(names) == len(mtimes) == len(sizes) == len(inputs):
+                return {}
+            if inputs.shape[1:] != (28, 28):
+                return {}
+        except Exception:  # noqa: BLE001 - a missing or damaged cache is just no cache
+            return {}
+        return {
+            str(name): ((int(mtime), int(size)), image)
+            for name, mtime, size, image in zip(names, mtimes, sizes, inputs, strict=True)
+        }
+
+    def _write_cache(self, found: dict) -> None:
+        names = [f"{e.digit}/{e.file.name}" for _, e, _ in found.values()]
+        try:
+            handle, staging = tempfile.mkstemp(prefix=".cache-", suffix=".npz", dir=self.folder)
+        except OSError:
+            return  # a read-only profile still works, only slower to open
+        try:
+            with os.fdopen(handle, "wb") as f:
+                np.savez(
+                    f,
+                    names=np.array(names, dtype=str),
+                    mtimes=np.array([k[0] for k, _, _ in found.values()], dtype=np.int64),
+                    sizes=np.array([k[1] for k, _, _ in found.values()], dtype=np.int64),
+                    inputs=np.stack([x for _, _, x in found.values()]).astype(np.float32),
+                )
+            os.replace(staging, self.folder / _CACHE)
+        except OSError:
+            pass  # as above
+        finally:
+            Path(staging).unlink(missing_ok=True)
 
     def _state(self) -> tuple:
         """Modification times of the digit folders: they change when files come or go."""
@@ -338,12 +391,20 @@ def _stat_key(file: Path) -> tuple:
     return stat.st_mtime_ns, stat.st_size
 
 
-def _read_example(file: Path, digit: int) -> tuple[Example, np.ndarray]:
+def _example_named(file: Path, digit: int) -> Example:
     match = _NAME.match(file.name)
     if not match:
         raise _NotAnExample("not named like an example")
-    when = datetime.strptime(match.group(1), _TIME_FORMAT).replace(tzinfo=timezone.utc)
-    if match.group(2) == "json":
+    try:
+        when = datetime.strptime(match.group(1), _TIME_FORMAT).replace(tzinfo=timezone.utc)
+    except ValueError:  # 20261399T...: the right digits, no real time
+        raise _NotAnExample("not named like an example") from None
+    return Example(digit, file, when)
+
+
+def _read_example(file: Path, digit: int) -> tuple[Example, np.ndarray]:
+    example = _example_named(file, digit)
+    if file.suffix == ".json":
         try:
             if file.stat().st_size > MAX_POINTS * 64:  # the limit of load_ink
                 raise _NotAnExample("too large for ink")
@@ -371,4 +432,4 @@ def _read_example(file: Path, digit: int) -> tuple[Example, np.ndarray]:
             raise _NotAnExample(str(error)) from None
     if model_input is None:
         raise _NotAnExample("no ink in it")
-    return Example(digit, file, when), model_input
+    return example, model_input

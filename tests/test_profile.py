@@ -177,10 +177,11 @@ def test_damaged_and_foreign_files_are_skipped_with_one_warning(tmp_path, pen_di
     (four / "20261125T220002.000000Z-abcdef.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     Image.new("L", (28, 28)).save(four / "20261125T220003.000000Z-abcdef.png")  # no digit
     (four / "holiday.jpg").write_bytes(b"not ours")
+    (four / "20261399T250000.000000Z-abcdef.json").write_text(json.dumps({"digit": 4}))
     (tmp_path / "README.txt").write_text("my examples")  # beside the digit folders: ignored
     (tmp_path / "10").mkdir()
     fresh = Recognizer(profile=Profile(tmp_path))
-    with pytest.warns(ProfileWarning, match="skipped 5 file") as caught:
+    with pytest.warns(ProfileWarning, match="skipped 6 file") as caught:
         assert fresh.profile.examples() == [good]
         assert fresh.ink(ink).digit == label
     assert len([w for w in caught if w.category is ProfileWarning]) == 1
@@ -257,3 +258,32 @@ def test_default_profile_dir_follows_the_platform(monkeypatch, tmp_path):
     monkeypatch.setenv("APPDATA", str(tmp_path / "Roaming"))
     assert default_profile_dir() == tmp_path / "Roaming" / "digitpad" / "profile"
     assert Profile().folder == default_profile_dir()
+
+
+def test_a_large_profile_opens_from_its_cache(tmp_path, pen_digits, monkeypatch):
+    monkeypatch.setattr(digitpad.profile, "_CACHE_AFTER", 3)
+    writer = Profile(tmp_path)
+    for label, ink in pen_digits[:6]:
+        writer.add(ink, label)
+    assert writer.examples() and not (tmp_path / ".digitpad-inputs.npz").exists()
+    first = Profile(tmp_path)  # reads the six files, writes the cache
+    examples, inputs = first.inputs()
+    assert (tmp_path / ".digitpad-inputs.npz").is_file()
+
+    def unread(*args):
+        raise AssertionError("read a file the cache holds")
+
+    monkeypatch.setattr(digitpad.profile, "_read_example", unread)
+    cached_examples, cached_inputs = Profile(tmp_path).inputs()
+    assert cached_examples == examples
+    np.testing.assert_array_equal(cached_inputs, inputs)
+    monkeypatch.undo()
+    # A changed file is read again; a damaged cache is no cache.
+    changed = examples[0].file
+    changed.write_text(changed.read_text().replace('"strokes"', '"width":1,"strokes"'))
+    (tmp_path / ".digitpad-inputs.npz").write_bytes(b"damaged")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ProfileWarning)
+        assert Profile(tmp_path).examples() == examples
+    Profile(tmp_path).clear()
+    assert not list(tmp_path.rglob("*.*"))
