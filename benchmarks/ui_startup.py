@@ -16,10 +16,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Seconds a launch may take before it is killed.
+TIMEOUT = 60
 
 
 def launch(platform: str, config_dir: str) -> tuple[float, float]:
@@ -40,13 +43,25 @@ def launch(platform: str, config_dir: str) -> tuple[float, float]:
         stderr=subprocess.DEVNULL,
     )
     shown = ready = None
-    for line in process.stdout:
-        if "shown after" in line:
-            shown = time.perf_counter() - started
-        elif "model loaded after" in line:
-            ready = time.perf_counter() - started
-    if process.wait() != 0 or shown is None or ready is None:
-        raise SystemExit(f"digitpad exited with {process.returncode} before showing its window")
+    # A pad that hangs is killed, which also ends the loop over its output.
+    watchdog = threading.Timer(TIMEOUT, process.kill)
+    watchdog.start()
+    try:
+        for line in process.stdout:
+            if "shown after" in line:
+                shown = time.perf_counter() - started
+            elif "model loaded after" in line:
+                ready = time.perf_counter() - started
+        code = process.wait()
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:  # never leave the pad running
+            process.kill()
+            process.wait()
+    if time.perf_counter() - started >= TIMEOUT:
+        raise SystemExit(f"digitpad did not exit within {TIMEOUT} s")
+    if code != 0 or shown is None or ready is None:
+        raise SystemExit(f"digitpad exited with {code} before showing its window")
     return shown, ready
 
 

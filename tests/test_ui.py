@@ -479,6 +479,37 @@ def test_results_for_an_older_picture_or_drawing_are_dropped(window, qtbot, tmp_
     assert window.panel.prediction.digit == 4
 
 
+@pytest.mark.parametrize(
+    "qt_format, mode",
+    [
+        ("Format_ARGB32", "RGBA"),
+        ("Format_ARGB32_Premultiplied", "RGBA"),
+        ("Format_RGB32", "RGB"),
+        ("Format_RGBA8888", "RGBA"),
+        ("Format_RGB888", "RGB"),
+        ("Format_Grayscale8", "L"),
+    ],
+)
+def test_qimages_become_pillow_images_with_the_same_pixels(qt_format, mode):
+    from PySide6.QtGui import QImage
+
+    from digitpad.ui.transfer import pil_from_qimage, qimage_from_pil
+
+    rgba = Image.fromarray(
+        np.random.default_rng(0).integers(0, 256, (7, 5, 4), dtype=np.uint8), "RGBA"
+    )
+    rgba.putalpha(255)
+    image = qimage_from_pil(rgba).convertToFormat(getattr(QImage.Format, qt_format))
+    picture = pil_from_qimage(image)
+    assert picture.mode == mode and picture.size == (5, 7)
+    channels = {"RGBA": slice(0, 4), "RGB": slice(0, 3), "L": slice(0, 1)}[mode]
+    for y in range(7):
+        for x in range(5):
+            expected = image.pixelColor(x, y).getRgb()[channels]
+            got = picture.getpixel((x, y))
+            assert (got if isinstance(got, tuple) else (got,)) == expected, (x, y)
+
+
 def test_a_bad_file_shows_a_message_and_keeps_the_drawing(window, qtbot, tmp_path, pen_digits):
     draw_sample(window, pen_digits, 153)
     before = window.canvas.ink().to_json()

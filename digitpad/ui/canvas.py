@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import sys
+import weakref
 
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, QRectF, QSize, Qt, Signal
@@ -88,7 +89,9 @@ class CanvasWidget(QWidget):
         self._pending_space: tuple[float, float] | None = None  # before the first stroke lands
         self._pen_width = DEFAULT_PEN_WIDTH
         self._clock = QElapsedTimer()
-        self._picture: tuple[object, QImage] | None = None  # (shown picture, its QImage)
+        # The pad's shown pictures as QImages, made once each, kept while the pad keeps the
+        # picture: {id(picture): (weak reference to it, QImage)}.
+        self._picture_images: dict[int, tuple[weakref.ref, QImage]] = {}
         # Premultiplied colour, alpha = ink coverage; rebuilt when _layer_key changes.
         self._layer = np.zeros((1, 1, 4), np.uint8)
         self._layer_key: tuple | None = None
@@ -388,12 +391,21 @@ class CanvasWidget(QWidget):
             self._painted = True
             self.firstPainted.emit()
 
+    def add_picture_image(self, shown_picture, image: QImage) -> None:
+        """Give the QImage of a shown picture made elsewhere (it takes a while for a large one)."""
+        self._picture_images = {
+            key: entry for key, entry in self._picture_images.items() if entry[0]() is not None
+        }
+        self._picture_images[id(shown_picture)] = (weakref.ref(shown_picture), image)
+
     def _picture_image(self) -> QImage:
         """The pad's shown picture as a QImage, converted once per picture."""
         shown = self.pad.drawing.shown_picture
-        if self._picture is None or self._picture[0] is not shown:
-            self._picture = (shown, qimage_from_pil(shown))
-        return self._picture[1]
+        reference, image = self._picture_images.get(id(shown), (None, None))
+        if reference is None or reference() is not shown:
+            image = qimage_from_pil(shown)
+            self.add_picture_image(shown, image)
+        return image
 
     def _paint_picture(self, painter: QPainter) -> None:
         image = self._picture_image()

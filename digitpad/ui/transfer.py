@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,16 @@ from ..recognize import IMAGE_SUFFIXES, INK_SUFFIXES
 INK_MIME_TYPE = "application/x-digitpad-ink+json"
 #: Pictures larger than this (either side) are shown downscaled; the model sees the original.
 MAX_SHOWN_SIDE = 2048
+#: How Pillow unpacks a QImage's bytes: (mode, raw mode) for each QImage format.
+_QIMAGE_UNPACK = {
+    QImage.Format.Format_RGBA8888: ("RGBA", "RGBA"),
+    QImage.Format.Format_RGBX8888: ("RGB", "RGBX"),
+    QImage.Format.Format_RGB888: ("RGB", "RGB"),
+    QImage.Format.Format_Grayscale8: ("L", "L"),
+    # 32-bit ARGB is stored as one integer per pixel: bytes B, G, R, A on little-endian.
+    QImage.Format.Format_ARGB32: ("RGBA", "BGRA" if sys.byteorder == "little" else "ARGB"),
+    QImage.Format.Format_RGB32: ("RGB", "BGRX" if sys.byteorder == "little" else "XRGB"),
+}
 #: Modes Pillow's reduce() refuses.
 _NO_REDUCE = frozenset({"1", "P", "I;16", "I;16L", "I;16B", "I;16N"})
 
@@ -162,18 +173,19 @@ def read_ink(path) -> Ink:
     return ink
 
 
-def read_picture(source) -> tuple[Image.Image, Image.Image]:
-    """A picture file (path) or a QImage as ``(picture, shown_picture)`` (see :class:`Drawing`).
+def read_picture(source) -> tuple[Image.Image, Image.Image, QImage]:
+    """A picture file (path) or a QImage for the pad.
 
-    Slow for large pictures: call it off the GUI thread. Raises
-    :class:`~digitpad.preprocess.ImageReadError` for a file that cannot be read.
+    Returns ``(picture, shown_picture, shown_image)``: the first two as
+    :class:`~digitpad.pad.Drawing` holds them, the last the shown picture as
+    a QImage for the canvas. Slow for large pictures: call it off the GUI
+    thread. Raises :class:`~digitpad.preprocess.ImageReadError` for a file
+    that cannot be read.
     """
-    if isinstance(source, QImage):
-        picture = pil_from_qimage(source)
-    else:
-        with load_image(source) as image:
-            picture = image.copy()
-    return picture, shown_picture(picture)
+    # load_image() has decoded the pixels, so the picture outlives its file.
+    picture = pil_from_qimage(source) if isinstance(source, QImage) else load_image(source)
+    shown = shown_picture(picture)
+    return picture, shown, qimage_from_pil(shown)
 
 
 def mime_contents(data: QMimeData | None) -> Ink | Path | QImage | None:
@@ -279,8 +291,16 @@ def qimage_from_pil(image: Image.Image) -> QImage:
 
 
 def pil_from_qimage(image: QImage) -> Image.Image:
-    image = image.convertToFormat(QImage.Format.Format_RGBA8888)
-    width, height, stride = image.width(), image.height(), image.bytesPerLine()
-    pixels = np.frombuffer(image.constBits(), np.uint8, count=stride * height)
-    pixels = pixels.reshape(height, stride)[:, : width * 4].reshape(height, width, 4)
-    return Image.fromarray(pixels.copy(), mode="RGBA")
+    """A Pillow copy of a QImage.
+
+    Common formats are unpacked by Pillow, which lets other threads run
+    meanwhile; Qt's own conversion, used for the rest, holds Python's GIL.
+    """
+    unpack = _QIMAGE_UNPACK.get(image.format())
+    if unpack is None:
+        image = image.convertToFormat(QImage.Format.Format_RGBA8888)
+        unpack = ("RGBA", "RGBA")
+    mode, raw_mode = unpack
+    size, stride = (image.width(), image.height()), image.bytesPerLine()
+    data = memoryview(image.constBits())[: stride * image.height()]
+    return Image.frombytes(mode, size, data, "raw", raw_mode, stride)

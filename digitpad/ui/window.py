@@ -145,7 +145,9 @@ class MainWindow(QMainWindow):
                 name = "the picture" if path is None else path.name
                 self.show_message(self, "Cannot open file", f"{name}: {_one_line(result)}")
             else:
-                self.pad.set_picture(*result)
+                picture, shown, shown_image = result
+                self.canvas.add_picture_image(shown, shown_image)
+                self.pad.set_picture(picture, shown)
                 if path is not None:
                     self.remember_folder(path)
                     self.statusBar().showMessage(f"Opened {path.name}", 4000)
