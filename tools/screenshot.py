@@ -1,8 +1,9 @@
-"""Take the README screenshot: the window with a real pen digit drawn, grabbed from the screen.
+"""Take the README screenshot: the window with a real pen digit drawn.
 
-Run on a display (e.g. under ``xvfb-run``) from the repository root::
+Run from the repository root, on a display or offscreen (``QT_QPA_PLATFORM=offscreen``)::
 
     python tools/screenshot.py docs/screenshot.png [--dark] [--digit 7]
+    python tools/screenshot.py docs/number.png --number 2026
 
 A development helper: it reads the test fixtures, so it is not part of the package.
 
@@ -24,7 +25,7 @@ from PySide6.QtCore import QSettings, QTemporaryDir  # noqa: E402
 from PySide6.QtGui import QColor, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from digitpad.ink import parse_ink  # noqa: E402
+from digitpad.ink import Ink, parse_ink  # noqa: E402
 from digitpad.ui.driver import draw_with_mouse, fit_strokes  # noqa: E402
 from digitpad.ui.window import MainWindow  # noqa: E402
 
@@ -57,11 +58,29 @@ def dark_palette() -> QPalette:
     return palette
 
 
+def digit_ink(label: int) -> Ink:
+    """The first pen digit of the fixture with this label."""
+    digits = json.loads(FIXTURE.read_text())["digits"]
+    return parse_ink(next(d for d in digits if d["label"] == label)["ink"])
+
+
+def number_ink(number: str) -> Ink:
+    """Fixture digits side by side, a gap of 0.4 of a digit's height between them."""
+    strokes, x = [], 0.0
+    for character in number:
+        ink = digit_ink(int(character))
+        x0, y0, x1, y1 = ink.bounds()
+        strokes += [s[:, :2] - (x0 - x, y0) for s in ink.strokes]
+        x += (x1 - x0) + 0.4 * (y1 - y0)
+    return Ink(strokes)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output")
     parser.add_argument("--dark", action="store_true", help="use a dark palette")
     parser.add_argument("--digit", type=int, default=7, help="which digit to draw")
+    parser.add_argument("--number", help="draw these digits side by side instead (docs/number.png)")
     parser.add_argument("--size", default="960x640", help="window size")
     parser.add_argument("--empty", action="store_true", help="draw nothing")
     parser.add_argument("--model", help="model file (default: the bundled one)")
@@ -81,16 +100,12 @@ def main(argv=None) -> int:
     _settle(app)
 
     if not args.empty:
-        digits = json.loads(FIXTURE.read_text())["digits"]
-        sample = next(d for d in digits if d["label"] == args.digit)
+        ink, fill = (number_ink(args.number), 0.8) if args.number else (digit_ink(args.digit), 0.62)
         canvas = window.canvas
-        strokes = fit_strokes(parse_ink(sample["ink"]), (canvas.width(), canvas.height()), 0.62)
-        draw_with_mouse(canvas, strokes)
+        draw_with_mouse(canvas, fit_strokes(ink, (canvas.width(), canvas.height()), fill))
         _settle(app)
 
-    screen = window.screen()
-    frame = window.frameGeometry()
-    shot = screen.grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())
+    shot = window.grab()  # the window as it draws itself, without the window manager's frame
     if not shot.save(args.output):
         print(f"cannot write {args.output}", file=sys.stderr)
         return 1

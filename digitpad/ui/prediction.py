@@ -208,6 +208,8 @@ class PredictionPanel(QWidget):
         sureness = f"{percent(prediction.confidence)} confident"
         if self.is_unsure:
             sureness = f"not sure ({percent(prediction.confidence)})"
+        elif number:  # short, so that the panel keeps its width
+            sureness = percent(prediction.confidence)
         if number:
             sureness = f"digit {position + 1} of {len(number)}: {prediction.digit}, {sureness}"
         self.confidence_label.setText(sureness)
