@@ -721,9 +721,16 @@ def test_a_picture_is_shown_and_drawing_on_it_starts_a_new_drawing(canvas):
     assert canvas.has_image and not canvas.is_empty
     image = canvas.grab().toImage()
     assert image.pixelColor(canvas.width() // 2, canvas.height() // 2).name() == "#ff0000"
-    draw_with_mouse(canvas, [line(100, 100, 100, 300)])
-    assert not canvas.has_image and len(canvas.pad.drawing.strokes) == 1
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QTest.mousePress(canvas, left, none, QPoint(100, 100))
+    assert not canvas.has_image and canvas.is_drawing  # the picture goes at pen-down
+    QTest.mouseMove(canvas, QPoint(100, 300))
+    QTest.mouseRelease(canvas, left, none, QPoint(100, 300))
+    assert len(canvas.pad.drawing.strokes) == 1
     assert canvas.pad.drawing.space == (canvas.width(), canvas.height())
+    canvas.pad.undo()
+    canvas.pad.undo()
+    assert canvas.has_image
 
 
 def test_panel_shows_a_given_prediction(qtbot):

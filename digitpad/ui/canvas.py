@@ -260,9 +260,11 @@ class CanvasWidget(QWidget):
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         if self._active is not None:
             self._end_stroke()
+        if self.pad.drawing.has_picture:
+            self.pad.clear()  # drawing on a picture starts a new drawing (Undo brings it back)
         drawing = self.pad.drawing
-        if drawing.space is None or drawing.has_picture:
-            # A new drawing (drawing on a picture starts one): the canvas size is its space.
+        if drawing.space is None:
+            # A new drawing: the canvas size is its ink space.
             self._pending_space = (float(self.width()), float(self.height()))
             self._layer_key = None
         if not drawing.strokes:
