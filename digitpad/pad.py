@@ -132,6 +132,9 @@ class Command:
 
     ``apply`` runs when the command is executed and on every redo; ``revert``
     on every undo, and must bring back exactly the state ``apply`` found.
+    After either, the pad emits ``reading_changed`` (and ``drawing_changed``
+    first when the drawing was replaced), so a command that changes other
+    state of the pad (a corrected digit, say) needs no events of its own.
     """
 
     def pictures(self) -> list[Image.Image]:
