@@ -27,9 +27,16 @@ from digitpad.training.data import NUM_CLASSES, DataError, DownloadError, load_m
 from digitpad.training.export import export_tflite
 from digitpad.training.images import ImageAugmentation, make_dataset
 from digitpad.training.install import OUTPUT_FILES, install, staging_folder
-from digitpad.training.pen import InkDistortion, PenRenders, render_pen_digits
+from digitpad.training.pen import (
+    InkDistortion,
+    LowGradeTablet,
+    PenRenders,
+    WritingStyle,
+    render_pen_digits,
+)
 from digitpad.training.plots import plot_confusion, plot_curves
 from digitpad.training.recipe import Recipe
+from digitpad.training.styles import StyleSettings, settings_record, style_images
 
 HERE = Path(__file__).resolve().parent
 
@@ -40,10 +47,19 @@ IMAGE_AUGMENTATION = ImageAugmentation(
     rotation_degrees=10, shear_x=0.1, shear_y=0.05, zoom=0.1, translation=0.07, stroke_width=0.5
 )
 # Each pen digit is rendered once as written, then PEN_COPIES times distorted like
-# this, with a pen PEN_WIDTH_SCALE times the app's width.
+# this, with a pen PEN_WIDTH_SCALE times the app's width (the styled copies too).
 PEN_DISTORTION = InkDistortion(rotation_degrees=15, shear=0.3, log_aspect=0.25)
 PEN_WIDTH_SCALE = (0.65, 1.4)
-PEN_COPIES = 4
+PEN_COPIES = 3
+# Writing styles MNIST lacks (slashed zeros, crossed sevens, flagged ones, open
+# fours, ...: digitpad.training.styles, every range in StyleSettings). Each pen
+# 0, 1, 4, 7 and 9 gets STYLE_COPIES copies rewritten in one of its styles, then
+# distorted; any distorted copy passes through a low-grade tablet (few points,
+# jitter, staircase lines, uneven speed) with probability TABLET_SHARE; and
+# image_share of MNIST's 0s, 1s and 7s get a copy with a slash, crossbar or flag.
+STYLE_SETTINGS = StyleSettings(image_share=0.2)
+STYLE_COPIES = 2
+TABLET_SHARE = 0.35
 ADAM_LEARNING_RATE = 2e-3  # cosine decay from this ...
 ADAM_FINAL_FRACTION = 0.01  # ... to this fraction of it at the last step
 EVALUATION_BATCH_SIZE = 512
@@ -62,6 +78,14 @@ def adam_cosine(steps_per_epoch, epochs):
         ADAM_LEARNING_RATE, decay_steps=steps_per_epoch * epochs, alpha=ADAM_FINAL_FRACTION
     )
     return keras.optimizers.Adam(schedule)
+
+
+TABLET = LowGradeTablet(TABLET_SHARE, STYLE_SETTINGS)
+
+
+def styled_mnist(x, y, rng):
+    """A slash, crossbar or flag drawn on a share of MNIST's 0s, 1s and 7s."""
+    return style_images(x, y, rng, STYLE_SETTINGS)
 
 
 def build_seed_model():
@@ -126,11 +150,24 @@ RECIPES = {
         "batch-normalized convnet on MNIST + rendered pen digits, handwriting augmentation",
         build_digitpad_model,
         adam_cosine,
-        epochs=24,
+        epochs=22,
         batch_size=128,
         augmentation=IMAGE_AUGMENTATION,
         clean_epochs=4,
-        pen_renders=(PenRenders(PEN_COPIES, (PEN_DISTORTION,), PEN_WIDTH_SCALE),),
+        pen_renders=(
+            PenRenders(PEN_COPIES, (PEN_DISTORTION, TABLET), PEN_WIDTH_SCALE),
+            PenRenders(
+                STYLE_COPIES,
+                (WritingStyle(STYLE_SETTINGS), PEN_DISTORTION, TABLET),
+                PEN_WIDTH_SCALE,
+            ),
+        ),
+        mnist_extras=(styled_mnist,),
+        styles={
+            **settings_record(STYLE_SETTINGS),
+            "style_copies": STYLE_COPIES,
+            "tablet_share": TABLET_SHARE,
+        },
     ),
 }
 
@@ -148,9 +185,12 @@ def load_data(args, recipe):
 
 def training_set(train, pen_digits, recipe, args, rng, provenance):
     """MNIST, the training writers' pen digits rendered through the app's ink path and the
-    recipe's extra images; and the held-out writers' pen digits, for evaluation only."""
+    recipe's extra images; and the held-out writers' pen digits (with --hold-out-writers),
+    for evaluation only."""
     parts = {"MNIST": train}
-    pen_train, pen_held_out = split_by_writer(pen_digits) if pen_digits else ([], [])
+    pen_train, pen_held_out = (
+        split_by_writer(pen_digits) if args.hold_out_writers else (pen_digits, [])
+    )
     if pen_train:
         pen_train = pen_train[: max(1, args.limit // 10)] if args.limit else pen_train
         parts["pen renders"] = render_pen_digits(pen_train, recipe.pen_renders, rng)

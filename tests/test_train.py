@@ -104,7 +104,8 @@ def test_a_short_run_writes_every_output(trained):
 def test_the_card_has_the_fields_of_the_bundled_card(trained):
     card = json.loads((trained[0] / "model-card.json").read_text())
     bundled = json.loads((ROOT / "resources" / "model-card.json").read_text())
-    assert card.keys() == bundled.keys()
+    assert card.keys() >= bundled.keys()
+    assert card["styles"]["style_copies"] == train_model.STYLE_COPIES
     for part in ("hyperparameters", "machine", "versions", "input", "outputs", "files"):
         assert card[part].keys() == bundled[part].keys(), part
     assert card["data"]["pendigits"].keys() == bundled["data"]["pendigits"].keys()
@@ -434,6 +435,63 @@ def test_ink_distortion_is_seeded_and_bounded(mini_pen_digits):
     for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.allclose(first[0], ink.strokes[0][:, :2])
+
+
+def test_writing_style_copies_only_the_digits_that_have_a_style(mini_pen_digits):
+    from digitpad.training.styles import styles_for
+
+    style = training.PenRenders(2, (training.WritingStyle(),), (1, 1))
+    labels = [d.label for d in mini_pen_digits]
+    images, rendered = training.render_pen_digits(
+        mini_pen_digits, (style,), np.random.default_rng(0)
+    )
+    styled = sum(2 for label in labels if styles_for(label))
+    assert len(rendered) == len(labels) + styled and styled > 0
+    assert not np.array_equal(images[0], images[1])
+
+
+def test_low_grade_tablet_applies_with_its_share(mini_pen_digits):
+    ink = mini_pen_digits[0].ink
+    never = training.LowGradeTablet(0.0)
+    assert never(ink, 0, np.random.default_rng(0)) is ink
+    always = training.LowGradeTablet(1.0)
+    changed = [always(ink, 0, np.random.default_rng(seed)) for seed in range(5)]
+    assert all(isinstance(c, Ink) and not c.is_empty for c in changed)
+    assert any(
+        len(c.strokes[0]) != len(ink.strokes[0])
+        or not np.allclose(c.strokes[0], ink.strokes[0][:, :2])
+        for c in changed
+    )
+
+
+@pytest.mark.parametrize("hold_out", [False, True])
+def test_pen_writers_all_trained_unless_held_out(hold_out, mini_pen_digits, mnist_sample):
+    import argparse
+    import dataclasses
+
+    from digitpad.pendigits import read_unipen
+
+    # Six writers, so that every third one (3 and 6) can be held out.
+    digits = [
+        dataclasses.replace(d, writer=i % 6 + 1)
+        for i, d in enumerate(read_unipen(FIXTURES / "mini.unipen"))
+    ]
+    writers = [1, 2, 3, 4, 5, 6]
+    recipe = training.Recipe("test", None, None, 1, 1, pen_renders=())
+    args = argparse.Namespace(limit=None, hold_out_writers=hold_out)
+    provenance = {"pendigits": {}}
+    train = (mnist_sample[0][:10], mnist_sample[1][:10])
+    x, y, held_out = train_model.training_set(
+        train, digits, recipe, args, np.random.default_rng(0), provenance
+    )
+    split = provenance["pendigits"]
+    if hold_out:
+        assert split["held_out_writers"] == [3, 6]
+        assert held_out == [d for d in digits if d.writer in (3, 6)] and held_out
+        assert not set(split["training_writers"]) & set(split["held_out_writers"])
+    else:
+        assert split["training_writers"] == writers and held_out == []
+    assert len(x) == len(y) == 10 + split["training_digits"]
 
 
 def test_scores():

@@ -8,7 +8,9 @@ called (``images.make_dataset``, ``card.library_versions``, the plots,
 
 Modules: :mod:`.data` (MNIST and pen-digit files, downloads, checks),
 :mod:`.pen` (pen digits rendered through the app's ink path, ink
-transforms), :mod:`.images` (``tf.data`` batches and image augmentation),
+transforms, writing styles and low-grade tablets as transforms), :mod:`.styles`
+(the writing styles MNIST lacks), :mod:`.recipe`, :mod:`.images` (``tf.data``
+batches and image augmentation),
 :mod:`.card` (scores and the model card), :mod:`.plots`, :mod:`.install`
 (staging folder and the all-or-nothing install), :mod:`.export` (LiteRT).
 """
@@ -26,8 +28,16 @@ from .data import (
 )
 from .images import ImageAugmentation, make_dataset
 from .install import install, signals_deferred, staging_folder
-from .pen import InkDistortion, InkTransform, PenRenders, render_pen_digits
+from .pen import (
+    InkDistortion,
+    InkTransform,
+    LowGradeTablet,
+    PenRenders,
+    WritingStyle,
+    render_pen_digits,
+)
 from .plots import plot_confusion, plot_curves
+from .recipe import Recipe
 
 __all__ = [
     "IDX_FILES",
@@ -38,7 +48,10 @@ __all__ = [
     "ImageAugmentation",
     "InkDistortion",
     "InkTransform",
+    "LowGradeTablet",
     "PenRenders",
+    "Recipe",
+    "WritingStyle",
     "extract_pendigits",
     "install",
     "load_mnist",

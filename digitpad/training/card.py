@@ -106,6 +106,7 @@ def model_card(
             "pen_copies": recipe.pen_copies,
             "parameters": int(model.count_params()),
         },
+        "styles": recipe.styles,
         "seed": args.seed,
         "limit": args.limit,
         "data": data,

@@ -36,6 +36,12 @@ def parse_args(argv, recipes, default_output: Path) -> argparse.Namespace:
         help="UNIPEN file of pen digits (pendigits-orig.tra) for recipes that use it "
         "(default: downloaded from the UCI archive)",
     )
+    parser.add_argument(
+        "--hold-out-writers",
+        action="store_true",
+        help="keep every third pen writer (3, 6, ..., 30) out of training and report the "
+        "model's accuracy on them: for choosing settings (the bundled model trains on all)",
+    )
     parser.add_argument("--epochs", type=int, help="default: the recipe's")
     parser.add_argument("--batch-size", type=int, help="default: the recipe's")
     parser.add_argument("--seed", type=int, default=1234)

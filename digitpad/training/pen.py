@@ -18,8 +18,16 @@ import numpy as np
 from ..ink import Ink
 from ..pendigits import PenDigit
 from ..preprocess import FIELD, PEN_WIDTH, ink_to_input
+from .styles import DEFAULT_SETTINGS, StyleSettings, random_style, tablet_realism
 
-__all__ = ["InkDistortion", "InkTransform", "PenRenders", "render_pen_digits"]
+__all__ = [
+    "InkDistortion",
+    "InkTransform",
+    "LowGradeTablet",
+    "PenRenders",
+    "WritingStyle",
+    "render_pen_digits",
+]
 
 #: ``(ink, label, rng) -> Ink | None``: one random change to a digit's ink; None: no copy.
 InkTransform = Callable[[Ink, int, np.random.Generator], "Ink | None"]
@@ -45,6 +53,37 @@ class InkDistortion:
         rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
         matrix = rotation @ np.array([[aspect, shear], [0.0, 1.0]])
         return Ink([s[:, :2] @ matrix.T for s in ink.strokes])
+
+
+@dataclass(frozen=True)
+class WritingStyle:
+    """The digit rewritten in one of its styles (:mod:`.styles`), chosen at random.
+
+    An :data:`InkTransform`; None for a digit that has no style (2, 3, 5, 6, 8).
+    """
+
+    settings: StyleSettings = DEFAULT_SETTINGS
+
+    def __call__(self, ink: Ink, label: int, rng: np.random.Generator) -> Ink | None:
+        styled = random_style(ink, label, rng, self.settings)
+        return None if styled is None else styled[1]
+
+
+@dataclass(frozen=True)
+class LowGradeTablet:
+    """With probability ``share``, the ink as a low-grade tablet reports it.
+
+    An :data:`InkTransform` (see :func:`.styles.tablet_realism`); otherwise
+    the ink is kept as it is.
+    """
+
+    share: float
+    settings: StyleSettings = DEFAULT_SETTINGS
+
+    def __call__(self, ink: Ink, label: int, rng: np.random.Generator) -> Ink:
+        if rng.random() >= self.share:
+            return ink
+        return tablet_realism(ink, rng, self.settings)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ class Recipe:
     like the test digits (the pen renders keep their own distortions).
     ``pen_renders`` are the pen-digit renders added to the training set (none:
     MNIST only); ``mnist_extras`` make extra images from MNIST's.
+    ``styles`` records the writing-style settings those use, for the model card.
     """
 
     description: str
@@ -37,6 +38,7 @@ class Recipe:
     clean_epochs: int = 0
     pen_renders: tuple[PenRenders, ...] = ()
     mnist_extras: tuple[ImageExtra, ...] = ()
+    styles: dict | None = None
 
     @property
     def pen_copies(self) -> int:
