@@ -11,7 +11,9 @@ window could not respond. Each run ends once the picture's reading is shown.
 
 It also times the same work (reading the picture, its screen copy,
 recognizing it) done in one go, which is how long the window froze when it
-all ran on the GUI thread.
+all ran on the GUI thread. On a busy machine the GUI thread also stalls
+because it waits for a CPU: each stall says how much of it was that (Linux
+schedstat), and the idle window's longest gaps are measured for comparison.
 """
 
 from __future__ import annotations
@@ -118,6 +120,24 @@ def measure(app, window, start, tick_ms: int) -> dict:
     }
 
 
+def idle_gaps(app, tick_ms: int, seconds: float) -> tuple[float, float]:
+    """The longest tick gap (and its CPU wait) of the window doing nothing: the machine's share."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    ticks = []
+    timer = QTimer()
+    timer.setInterval(tick_ms)
+    timer.timeout.connect(lambda: ticks.append((time.perf_counter(), cpu_wait())))
+    timer.start()
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+    timer.stop()
+    gaps = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(ticks, ticks[1:], strict=False)]
+    longest, waited = max(gaps)
+    return longest * 1000, waited * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tick", type=int, default=5, help="timer interval, ms")
@@ -158,6 +178,7 @@ def main() -> None:
                 else:
                     start = lambda: window.files.open_path(jpeg)  # noqa: E731
                 results[how].append(measure(app, window, start, args.tick))
+        idle = [idle_gaps(app, args.tick, 3.0) for _ in range(args.runs)]
         # The same work in one go, as when it ran on the GUI thread.
         one_go = {}
         for how, source in (("paste", qimage), ("open", jpeg)):
@@ -176,6 +197,8 @@ def main() -> None:
         "worst_gap_ms": worst,
         "worst_gap_less_cpu_wait_ms": worst_own,
         "load_average": os.getloadavg()[0],
+        "idle_max_gap_ms": [round(gap, 1) for gap, _ in idle],
+        "idle_cpu_wait_in_max_gap_ms": [round(wait, 1) for _, wait in idle],
         **{
             how: {
                 "max_gap_ms": [round(r["max_gap_ms"], 1) for r in runs],
@@ -201,6 +224,11 @@ def main() -> None:
             f"{one_go[how]:.2f} s"
         )
     print(f"longest stall over all runs: {worst:.0f} ms (goal: never over 100 ms)")
+    print(
+        "the idle window, 3 s per run: longest gap (of it waiting for a CPU) "
+        + ", ".join(f"{gap:.0f} ({wait:.0f})" for gap, wait in idle)
+        + " ms"
+    )
     print(
         f"longest stall less the time the GUI thread waited for a CPU: {worst_own:.0f} ms; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
