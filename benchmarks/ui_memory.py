@@ -69,7 +69,7 @@ def main() -> None:
     started = time.perf_counter()
     for n in range(args.strokes):
         if n % args.clear_every == 0:
-            canvas.clear()
+            window.pad.clear()
         draw_with_mouse(canvas, [strokes[n % len(strokes)]])
         if n % 50 == 0:
             app.processEvents()
