@@ -58,7 +58,8 @@ _PNG_DIGIT, _PNG_LEARNED = "digitpad-digit", "digitpad-learned"
 #: read and render every file again (hidden; each entry checked against its
 #: file's modification time and size; safe to delete).
 _CACHE = ".digitpad-inputs.npz"
-#: Reading this many example files in one go rewrites the cache.
+#: This many examples read from their files or learned, and not in the cache,
+#: rewrite the cache.
 _CACHE_AFTER = 20
 
 
@@ -114,6 +115,7 @@ class Profile:
         self._warned: set[tuple[Path, tuple]] = set()
         self._folder_state: tuple | None = None
         self._ordered: list[Example] = []
+        self._uncached = 0  # examples in memory that the cache file lacks
         #: Bumped whenever the set of examples changes; caches compare it.
         self.version = 0
 
@@ -244,6 +246,7 @@ class Profile:
         file = folder / name
         example = Example(digit, file, when)
         self._loaded[file] = (_stat_key(file), example, model_input)
+        self._uncached += 1
         self._drop_oldest(digit)
         self._changed()
         return example
@@ -271,7 +274,6 @@ class Profile:
         found: dict[Path, tuple] = {}
         skipped: list[str] = []
         cached = self._read_cache() if not self._loaded else {}
-        read = 0
         for digit in range(10):
             folder = self.folder / str(digit)
             try:
@@ -298,7 +300,7 @@ class Profile:
                     if stored is not None and stored[0] == key:
                         found[file] = (key, _example_named(file, digit), stored[1])
                         continue
-                    read += 1
+                    self._uncached += 1
                     example, model_input = _read_example(file, digit)
                 except _NotAnExample as reason:
                     if (file, key) not in self._warned:
@@ -313,7 +315,7 @@ class Profile:
                 ProfileWarning,
                 stacklevel=3,
             )
-        if read >= _CACHE_AFTER:
+        if self._uncached >= _CACHE_AFTER:
             self._write_cache(found)
         ordered = sorted((e for _, e, _ in found.values()), key=lambda e: (e.when, e.file.name))
         if ordered != self._ordered:
@@ -352,6 +354,7 @@ class Profile:
                     inputs=np.stack([x for _, _, x in found.values()]).astype(np.float32),
                 )
             os.replace(staging, self.folder / _CACHE)
+            self._uncached = 0
         except OSError:
             pass  # as above
         finally:
