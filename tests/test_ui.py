@@ -510,6 +510,21 @@ def test_qimages_become_pillow_images_with_the_same_pixels(qt_format, mode):
             assert (got if isinstance(got, tuple) else (got,)) == expected, (x, y)
 
 
+def test_a_picture_opened_before_the_model_is_loaded_is_read_once_it_is(
+    qtbot, tmp_path, pen_digits
+):
+    window = MainWindow(load_model=False)
+    qtbot.addWidget(window)
+    window.files.open_path(picture_of(pen_digits, 123, tmp_path))
+    settle(qtbot, window)
+    assert window.canvas.has_image and window.panel.prediction.digit is None
+    assert window.panel.prediction.input is not None  # the preview already shows the input
+    assert window.status_label.text() == "Loading the model…"
+    window.load_model()
+    settle(qtbot, window)
+    assert window.panel.prediction.digit == 4
+
+
 def test_a_bad_file_shows_a_message_and_keeps_the_drawing(window, qtbot, tmp_path, pen_digits):
     draw_sample(window, pen_digits, 153)
     before = window.canvas.ink().to_json()

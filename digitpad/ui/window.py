@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
             self.model_label.setToolTip(f"{predictor.name}: {predictor.path}")
             self.panel.show_message(None)
             self.pad.set_model_loaded()
+        self._reading = None  # a picture read before the model came is read again with it
         self.update_prediction()
 
     @property
