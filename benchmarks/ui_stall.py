@@ -78,64 +78,70 @@ def cpu_wait() -> float:
         return 0.0
 
 
-def measure(app, window, start, tick_ms: int) -> dict:
-    """Run ``start()`` with a ticking timer until the reading is shown; the gaps between ticks.
+def run_ticking(tick_ms: int, done, linger_ms: int, limit_s: float = 120.0):
+    """Run an event loop, as the app does, with a timer ticking every ``tick_ms``.
+
+    Each tick notes the time and the GUI thread's CPU wait, and asks ``done()``;
+    the loop ends ``linger_ms`` after the first yes (so paints that follow count).
+    Returns the ticks and the time of that first yes.
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop, ticks, finished = QEventLoop(), [(time.perf_counter(), cpu_wait())], []
+
+    def tick():
+        now = time.perf_counter()
+        ticks.append((now, cpu_wait()))
+        if not finished and done():
+            finished.append(now)
+            QTimer.singleShot(linger_ms, loop.quit)
+        elif now - ticks[0][0] > limit_s:
+            raise SystemExit(f"not done after {limit_s} s")
+
+    timer = QTimer()
+    timer.setInterval(tick_ms)
+    timer.timeout.connect(tick)
+    timer.start()
+    loop.exec()
+    timer.stop()
+    return ticks, finished[0]
+
+
+def longest_gap(ticks) -> tuple[float, float, float]:
+    """The longest gap between ticks, its CPU wait, and the longest gap less its CPU wait (ms)."""
+    gaps = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(ticks, ticks[1:], strict=False)]
+    longest, waited = max(gaps)
+    return longest * 1000, waited * 1000, max(gap - wait for gap, wait in gaps) * 1000
+
+
+def measure(window, start, tick_ms: int) -> dict:
+    """Run ``start()`` and the event loop until the reading is shown; the longest stall.
 
     Each tick also notes how long the GUI thread has waited for a CPU, so that
     a stall can be told apart: the machine busy with other work, or the pad
     itself (its GUI thread working, or waiting for the worker's GIL).
     """
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    ticks = []
-    timer = QTimer()
-    timer.setInterval(tick_ms)
-    timer.timeout.connect(lambda: ticks.append((time.perf_counter(), cpu_wait())))
-    timer.start()
-    deadline = time.perf_counter() + 0.2
-    while time.perf_counter() < deadline:  # settle: ticks before anything happens
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
-    ticks.clear()
+    run_ticking(tick_ms, lambda: True, 200)  # settle first
     began = time.perf_counter()
-    ticks.append((began, cpu_wait()))
     start()
-    while window.busy or window.pad.reading is None:
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
-        if time.perf_counter() - began > 120:
-            raise SystemExit("no reading after 120 s")
-    shown = time.perf_counter()
-    while time.perf_counter() < shown + 0.3:  # and the paints after it
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
-    timer.stop()
-    # (gap, of which waiting for a CPU) between consecutive ticks
-    gaps = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(ticks, ticks[1:], strict=False)]
-    longest, waited = max(gaps)
+    ticks, shown = run_ticking(tick_ms, lambda: not window.busy and window.pad.reading, 300)
+    ticks[0] = (began, ticks[0][1])
+    longest, waited, own = longest_gap(ticks)
     return {
-        "max_gap_ms": longest * 1000,
-        "cpu_wait_in_max_gap_ms": waited * 1000,
-        "max_gap_less_cpu_wait_ms": max(gap - wait for gap, wait in gaps) * 1000,
+        "max_gap_ms": longest,
+        "cpu_wait_in_max_gap_ms": waited,
+        "max_gap_less_cpu_wait_ms": own,
         "reading_after_s": shown - began,
         "digit": window.pad.reading.digit,
         "ticks": len(ticks),
     }
 
 
-def idle_gaps(app, tick_ms: int, seconds: float) -> tuple[float, float]:
+def idle_gaps(tick_ms: int, seconds: float) -> tuple[float, float]:
     """The longest tick gap (and its CPU wait) of the window doing nothing: the machine's share."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    ticks = []
-    timer = QTimer()
-    timer.setInterval(tick_ms)
-    timer.timeout.connect(lambda: ticks.append((time.perf_counter(), cpu_wait())))
-    timer.start()
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
-    timer.stop()
-    gaps = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(ticks, ticks[1:], strict=False)]
-    longest, waited = max(gaps)
-    return longest * 1000, waited * 1000
+    ticks, _ = run_ticking(tick_ms, lambda: True, round(seconds * 1000))
+    longest, waited, _ = longest_gap(ticks)
+    return longest, waited
 
 
 def main() -> None:
@@ -177,8 +183,8 @@ def main() -> None:
                     start = window.paste_action.trigger
                 else:
                     start = lambda: window.files.open_path(jpeg)  # noqa: E731
-                results[how].append(measure(app, window, start, args.tick))
-        idle = [idle_gaps(app, args.tick, 3.0) for _ in range(args.runs)]
+                results[how].append(measure(window, start, args.tick))
+        idle = [idle_gaps(args.tick, 3.0) for _ in range(args.runs)]
         # The same work in one go, as when it ran on the GUI thread.
         one_go = {}
         for how, source in (("paste", qimage), ("open", jpeg)):
