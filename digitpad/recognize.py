@@ -226,7 +226,8 @@ class Recognizer:
                     stacklevel=3,
                 )
             return None
-        if self._personal is None:
+        if self._personal is None or self._personal.predictor is not self.predictor:
+            # Features belong to a model: another model starts a fresh index.
             self._personal = PersonalIndex(self.predictor)
         return self._personal
 

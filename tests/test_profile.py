@@ -287,3 +287,15 @@ def test_a_large_profile_opens_from_its_cache(tmp_path, pen_digits, monkeypatch)
         assert Profile(tmp_path).examples() == examples
     Profile(tmp_path).clear()
     assert not list(tmp_path.rglob("*.*"))
+
+
+def test_another_model_gets_its_own_features(tmp_path, pen_digits):
+    from digitpad import Predictor
+
+    label, ink = next((label, ink) for label, ink in pen_digits if label == 0)
+    recognizer = Recognizer(profile=Profile(tmp_path))
+    recognizer.learn(ink, 8)
+    first_index = recognizer._personal
+    recognizer.predictor = Predictor(recognizer.predictor.path)  # e.g. the pad opened a model
+    assert recognizer.ink(ink).digit == 8
+    assert recognizer._personal is not first_index and len(recognizer._personal) == 1
