@@ -23,6 +23,7 @@ the oldest.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -226,9 +227,9 @@ class Profile:
         info = PngImagePlugin.PngInfo()
         info.add_text(_PNG_DIGIT, str(digit))
         info.add_text(_PNG_LEARNED, when.isoformat())
-        buffer = _Buffer()
-        Image.fromarray(stored, mode="L").save(buffer, format="PNG", pnginfo=info)
-        return self._write(digit, when, "png", bytes(buffer.data), model_input)
+        buffer = io.BytesIO()
+        Image.fromarray(stored).save(buffer, format="PNG", pnginfo=info)
+        return self._write(digit, when, "png", buffer.getvalue(), model_input)
 
     def _write(self, digit, when, suffix, payload: bytes, model_input) -> Example:
         self._refresh()
@@ -373,20 +374,6 @@ class Profile:
 
 class _NotAnExample(Exception):
     """Why a file in a profile folder is skipped."""
-
-
-class _Buffer:
-    """A minimal writable file object (Pillow saves into it)."""
-
-    def __init__(self):
-        self.data = bytearray()
-
-    def write(self, chunk) -> int:
-        self.data += chunk
-        return len(chunk)
-
-    def flush(self) -> None:
-        pass
 
 
 def _stat_key(file: Path) -> tuple:
