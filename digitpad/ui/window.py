@@ -189,15 +189,6 @@ class MainWindow(QMainWindow):
         self.width_box.valueChanged.connect(self.set_brush_width)
         self.width_box.editingFinished.connect(self.canvas.setFocus)
 
-    def undo(self) -> None:
-        self.pad.undo()
-
-    def redo(self) -> None:
-        self.pad.redo()
-
-    def clear(self) -> None:
-        self.pad.clear()
-
     def set_brush_width(self, width: float) -> None:
         self.canvas.pen_width = width
         if self.width_box.value() != round(self.canvas.pen_width):
