@@ -635,7 +635,6 @@ def test_status_line(window, pen_digits):
     model_line = window.model_label.text()
     assert model_line.startswith(f"Model: {predictor.card['recipe']} recipe · ")
     assert model_line.endswith(f"{predictor.test_accuracy * 100:.2f}% on MNIST test")
-    assert predictor.name not in model_line  # "digitpad-digitpad" reads badly
     draw_sample(window, pen_digits, 8)
     assert window.status_label.text() == (
         f"Looks like a 0 ({window.panel.prediction.confidence * 100:.1f}%)."
