@@ -167,11 +167,16 @@ def check_minimum(python: Path, tree: Path, work: Path) -> tuple[bool, str]:
         last = (install.stderr.strip().splitlines() or ["?"])[-1]
         return False, f"{label}: install FAILED: {last}"
     suite = run(
-        [venv_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        [venv_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=5"],
         cwd=tree,
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
     )
-    summary = (suite.stdout.strip().splitlines() or ["no output"])[-1].strip("= ")
+    lines = suite.stdout.strip().splitlines() or ["no output"]
+    slowest = [line for line in lines if re.match(r"\d+\.\d+s (call|setup|teardown) ", line)]
+    summary = lines[-1].strip("= ")
+    if suite.returncode != 0:
+        summary += "\n" + "\n".join(line for line in lines if line.startswith(("FAILED", "ERROR")))
+    summary += "".join(f"\n      {line}" for line in slowest)
     return suite.returncode == 0, f"{label} ({MINIMUM_VERSIONS.name}): pytest: {summary}"
 
 
