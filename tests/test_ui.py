@@ -880,3 +880,33 @@ def test_every_file_of_bad_files_shows_a_message_or_its_answer(window, qtbot, pe
             assert len(window.show_message) == shown, (name, window.show_message[-1:])
             if "digit" in outcome:
                 assert window.panel.prediction.digit == outcome["digit"], name
+
+
+def test_the_shared_predictor_runs_one_call_at_a_time():
+    """The GUI thread (live ink) and the worker (pictures) share the model."""
+    import threading
+    import time
+
+    from digitpad.ui.worker import SerializedPredictor
+
+    class Slow:
+        path = "slow.tflite"
+        running = most = 0
+
+        def _call(self, batch):
+            Slow.running += 1
+            Slow.most = max(Slow.most, Slow.running)
+            time.sleep(0.01)
+            Slow.running -= 1
+            return batch
+
+        predict = predict_with_features = _call
+
+    shared = SerializedPredictor(Slow())
+    calls = [shared.predict, shared.predict_with_features] * 4
+    threads = [threading.Thread(target=call, args=(1,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Slow.most == 1 and shared.path == "slow.tflite"

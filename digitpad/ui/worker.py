@@ -13,6 +13,7 @@ a stroke is drawn), so :class:`SerializedPredictor` lets one call in at a time.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 
@@ -20,7 +21,11 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 
 class SerializedPredictor:
-    """A predictor that several threads may call: one ``predict()`` runs at a time."""
+    """A predictor that several threads may call: one model call runs at a time.
+
+    Every method of the wrapped predictor (``predict``, ``predict_with_features``,
+    ...) is called under one lock; other attributes are passed through.
+    """
 
     def __init__(self, predictor):
         self.predictor = predictor
@@ -29,6 +34,18 @@ class SerializedPredictor:
     def predict(self, batch):
         with self._lock:
             return self.predictor.predict(batch)
+
+    def __getattr__(self, name):
+        value = getattr(self.predictor, name)
+        if not callable(value):
+            return value
+
+        @functools.wraps(value)
+        def serialized(*args, **kwargs):
+            with self._lock:
+                return value(*args, **kwargs)
+
+        return serialized
 
 
 class _Job(QRunnable):
