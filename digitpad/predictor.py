@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ModelError", "Predictor", "bundled_model_path"]
+__all__ = ["ModelError", "Predictor", "bundled_model_path", "with_features"]
 
 _PACKAGE = Path(__file__).resolve().parent
 # An installed wheel carries the model inside the package; a source checkout
@@ -258,15 +258,31 @@ def _keras_runner(path: Path):
 
 
 def _keras_features_model(model):
-    """The model with a features output too (see digitpad.training.export), or None."""
-    from .training.export import with_features
-
+    """The model with a features output too (see :func:`with_features`), or None."""
     try:
         both = with_features(model)
         flat = len(model.layers[-1].input.shape) == 2
     except Exception:  # a model Keras cannot take apart (subclassed, nested)
         return None
     return both if flat else None
+
+
+def with_features(model):
+    """A Keras model with the same weights giving ``{"probabilities", "features"}``.
+
+    ``features`` is the input of ``model``'s last layer (its final classifier);
+    dropout before it is inactive at inference, so for the bundled network
+    it is the 128 values after the last ReLU.
+    """
+    import keras
+
+    classifier = model.layers[-1]
+    (image,) = model.inputs
+    return keras.Model(
+        image,
+        {"probabilities": model.outputs[0], "features": classifier.input},
+        name=f"{model.name}_with_features",
+    )
 
 
 @contextlib.contextmanager

@@ -83,12 +83,26 @@ def test_litert_path_never_imports_tensorflow():
         "import sys, numpy as np\n"
         "from digitpad.predictor import Predictor\n"
         "Predictor().predict(np.zeros((1, 28, 28)))\n"
-        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+        "print([m in sys.modules for m in ('tensorflow', 'keras', 'digitpad.training')])\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
-    assert result.stdout.split() == ["False", "False"]
+    assert result.stdout.strip() == "[False, False, False]"
+
+
+def test_a_keras_model_never_imports_the_training_package(tmp_path):
+    code = (
+        "import sys, numpy as np\n"
+        "from digitpad.predictor import Predictor\n"
+        "p = Predictor('resources/model.keras')\n"
+        "p.predict_with_features(np.zeros((1, 28, 28)))\n"
+        "print('digitpad.training' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert result.stdout.split()[-1] == "False"
 
 
 def test_a_keras_file_with_code_in_it_is_refused_unrun(tmp_path):

@@ -139,7 +139,7 @@ def test_window_opens_fast_and_without_tensorflow():
         app.processEvents()
         assert window.recognizer is not None
         print(round(time.perf_counter() - started, 3))
-        print(sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
+        print(sorted(m for m in ("tensorflow", "keras", "digitpad.training") if m in sys.modules))
         """,
         {"QT_QPA_PLATFORM": "offscreen"},
     )

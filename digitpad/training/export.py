@@ -25,31 +25,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["OUTPUTS_CARD", "export_tflite", "main", "with_features"]
+from ..predictor import with_features
+
+__all__ = ["OUTPUTS_CARD", "export_tflite", "main"]
 
 #: The ``outputs`` entry of a model card for a model written by :func:`export_tflite`.
 OUTPUTS_CARD = {
     "probabilities": "[n, 10] softmax probabilities of the digits 0-9",
     "features": "[n, k] input of the final classifier layer (penultimate features)",
 }
-
-
-def with_features(model):
-    """A Keras model with the same weights giving ``{"probabilities", "features"}``.
-
-    ``features`` is the input of ``model``'s last layer (its final classifier);
-    dropout before it is inactive at inference, so for the bundled network
-    it is the 128 values after the last ReLU.
-    """
-    import keras
-
-    classifier = model.layers[-1]
-    (image,) = model.inputs
-    return keras.Model(
-        image,
-        {"probabilities": model.outputs[0], "features": classifier.input},
-        name=f"{model.name}_with_features",
-    )
 
 
 def export_tflite(model, path: str | os.PathLike) -> None:
