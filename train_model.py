@@ -60,6 +60,7 @@ PEN_COPIES = 3
 STYLE_SETTINGS = StyleSettings(image_share=0.2)
 STYLE_COPIES = 2
 TABLET_SHARE = 0.35
+TABLET = LowGradeTablet(TABLET_SHARE, STYLE_SETTINGS)
 ADAM_LEARNING_RATE = 2e-3  # cosine decay from this ...
 ADAM_FINAL_FRACTION = 0.01  # ... to this fraction of it at the last step
 EVALUATION_BATCH_SIZE = 512
@@ -78,9 +79,6 @@ def adam_cosine(steps_per_epoch, epochs):
         ADAM_LEARNING_RATE, decay_steps=steps_per_epoch * epochs, alpha=ADAM_FINAL_FRACTION
     )
     return keras.optimizers.Adam(schedule)
-
-
-TABLET = LowGradeTablet(TABLET_SHARE, STYLE_SETTINGS)
 
 
 def styled_mnist(x, y, rng):
@@ -109,7 +107,7 @@ def build_seed_model():
 
 
 def build_digitpad_model():
-    """About 5 M multiply-adds: 0.3 ms a digit in LiteRT, 2 min an epoch on 2 cores."""
+    """About 5 M multiply-adds: 0.3 ms a digit in LiteRT."""
     from keras import Input, Sequential, layers
 
     def conv(filters, size):
@@ -147,7 +145,8 @@ RECIPES = {
         batch_size=128,
     ),
     "digitpad": Recipe(
-        "batch-normalized convnet on MNIST + rendered pen digits, handwriting augmentation",
+        "batch-normalized convnet on MNIST + rendered pen digits, handwriting augmentation, "
+        "writing styles and low-grade tablets",
         build_digitpad_model,
         adam_cosine,
         epochs=22,
