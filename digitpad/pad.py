@@ -13,20 +13,24 @@ is tested with plain pytest.
 1
 
 Every change of the drawing is a :class:`Command` on one undo stack, so
-commands of other kinds (a correction of a digit, say) undo and redo the same
-way: subclass :class:`Command` and pass it to :meth:`Pad.execute`.
+commands of other kinds undo and redo the same way: subclass :class:`Command`
+and pass it to :meth:`Pad.execute`. :class:`Correction` is one: "this digit is
+a 4" teaches a person's profile (through a :class:`Teacher`), and its undo
+forgets that example again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
 from .ink import Ink
-from .recognize import Prediction
+from .recognize import DigitPrediction, Prediction
+from .segment import segment_ink
 
 __all__ = [
     "Event",
@@ -34,6 +38,8 @@ __all__ = [
     "Command",
     "AddStroke",
     "ReplaceDrawing",
+    "Teacher",
+    "Correction",
     "Pad",
     "UNDO_DEPTH",
     "UNSURE_BELOW",
@@ -185,6 +191,41 @@ class ReplaceDrawing(Command):
         pad._set_drawing(self._before)
 
 
+class Teacher(Protocol):
+    """What a :class:`Correction` teaches: a person's profile (e.g. through a Recognizer)."""
+
+    def learn(self, source, digit: int) -> object:
+        """Learn that ``source`` (Ink, or a picture of one digit) is ``digit``; returns the
+        example, as :meth:`forget` takes it."""
+
+    def forget(self, example: object) -> None:
+        """Delete an example :meth:`learn` returned (one already gone is fine)."""
+
+
+@dataclass(eq=False)
+class Correction(Command):
+    """The person says a digit of the drawing is ``digit``: learned on apply, forgotten on revert.
+
+    Redo learns it again (a new example). Either way the pad emits
+    ``examples_changed``, so the drawing is read again with the profile as it now is.
+    """
+
+    teacher: Teacher
+    source: object
+    digit: int
+    example: object = field(default=None, repr=False)
+
+    def apply(self, pad: Pad) -> None:
+        self.example = self.teacher.learn(self.source, self.digit)
+        pad._examples_changed = True
+
+    def revert(self, pad: Pad) -> None:
+        if self.example is not None:
+            self.teacher.forget(self.example)
+            self.example = None
+        pad._examples_changed = True
+
+
 class Pad:
     """The drawing, its undo history, the reading of it and the status line.
 
@@ -192,8 +233,10 @@ class Pad:
 
     - ``drawing_changed()``: the drawing was replaced (stroke, undo, clear, ...);
       the reading is cleared with it until :meth:`set_reading` gives a new one.
-    - ``reading_changed()``: the reading, the selected digit or the model
-      changed, or a command was done, undone or redone.
+    - ``reading_changed()``: the reading, the selected digit, the model or the
+      count of the person's examples changed, or a command was done, undone or redone.
+    - ``examples_changed()``: a :class:`Correction` was done, undone or redone;
+      the drawing should be read again (the reading is kept until then).
 
     Parameters
     ----------
@@ -208,8 +251,11 @@ class Pad:
         self.history_pixels = history_pixels
         self.drawing_changed = Event()
         self.reading_changed = Event()
+        self.examples_changed = Event()
         self._drawing = EMPTY
         self._drawing_replaced = False
+        self._examples_changed = False
+        self._examples_in_use = 0
         self._undo: list[Command] = []
         self._redo: list[Command] = []
         self._reading: Prediction | None = None
@@ -315,6 +361,9 @@ class Pad:
         if self._drawing_replaced:
             self._drawing_replaced = False
             self.drawing_changed.emit()
+        if self._examples_changed:
+            self._examples_changed = False
+            self.examples_changed.emit()
         self.reading_changed.emit()
 
     # -- the reading ----------------------------------------------------------------------
@@ -383,6 +432,58 @@ class Pad:
             self._selected = index
             self.reading_changed.emit()
 
+    # -- corrections ----------------------------------------------------------------------
+
+    @property
+    def can_correct(self) -> bool:
+        """Whether there is a digit to correct: the reading has one."""
+        return self._reading is not None and bool(self._reading.digits)
+
+    def correction_source(self):
+        """What a correction of the shown digit learns from, or None when there is no digit.
+
+        Ink of one digit: the whole ink. A digit of a drawn number: the strokes of
+        that digit (the segment with its box). A digit of a picture: the 28x28
+        picture the model saw (``uint8``, light ink on dark), since that is what a
+        profile keeps of a picture anyway.
+        """
+        if not self.can_correct:
+            return None
+        digits = self._reading.digits
+        chosen = digits[self.shown_index() or 0]
+        if self._drawing.has_picture:
+            return _input_picture(chosen)
+        ink = self._drawing.ink()
+        if len(digits) == 1:
+            return ink
+        for segment in segment_ink(ink):
+            if np.allclose(segment.box, chosen.box):
+                return segment.ink
+        return _input_picture(chosen)  # not found again (the ink changed): what the model saw
+
+    def correct(self, digit: int, teacher: Teacher) -> bool:
+        """Teach that the shown digit (the one pointed at, or the only one) is ``digit``.
+
+        One undo step (a :class:`Correction`). Returns False, changing nothing,
+        when there is no digit to correct. Errors of ``teacher.learn``
+        (``ValueError``, ``OSError``) propagate, and then nothing is on the stack.
+        """
+        source = self.correction_source()
+        if source is None:
+            return False
+        self.execute(Correction(teacher, source, int(digit)))
+        return True
+
+    @property
+    def examples_in_use(self) -> int:
+        """How many of the person's examples the recognizer uses (for the status line)."""
+        return self._examples_in_use
+
+    def set_examples_in_use(self, count: int) -> None:
+        if count != self._examples_in_use:
+            self._examples_in_use = count
+            self.reading_changed.emit()
+
     # -- the model and the status line ---------------------------------------------------
 
     def set_model_loaded(self, error: str | None = None) -> None:
@@ -399,7 +500,14 @@ class Pad:
         return self._model if isinstance(self._model, str) else None
 
     def status_text(self) -> str:
-        """The status line: what to do, or what the drawing looks like."""
+        """The status line: what to do, or what the drawing looks like, and how many of
+        the person's examples are in use (``"… · 12 of your examples"``) when any are."""
+        text = self._status_text()
+        if self._examples_in_use and self._model is True:
+            text = f"{text.rstrip('.')} · {self._examples_in_use} of your examples"
+        return text
+
+    def _status_text(self) -> str:
         if self._drawing.is_empty:
             return HINT
         if self._model is None:
@@ -438,6 +546,10 @@ def model_description(file_name: str, card: dict | None) -> str:
     except (TypeError, KeyError, ValueError):
         score = "test accuracy unknown"
     return f"Model: {title} · {score}"
+
+
+def _input_picture(digit: DigitPrediction) -> np.ndarray:
+    return np.round(np.clip(digit.input, 0.0, 1.0) * 255).astype(np.uint8)
 
 
 def _a(digit: int) -> str:

@@ -210,6 +210,21 @@ class Recognizer:
             index.update(self.profile)  # the example's features now, not at the next digit
         return example
 
+    def prepare(self) -> int:
+        """Read the profile and compute its examples' features now, not at the next digit.
+
+        Opening a large profile takes a while (about a second for 1,000
+        examples read from their files), so a program may call this off its
+        main thread before the first reading; later calls only check the
+        folder for changes. Returns the number of examples in use: 0 without
+        a profile or with a model that has no features output.
+        """
+        index = self._personal_index()
+        if index is None:
+            return 0
+        index.update(self.profile)
+        return len(index)
+
     def _personal_index(self) -> PersonalIndex | None:
         """The profile's features for this model; None without profile or features."""
         if self.profile is None:

@@ -13,6 +13,7 @@ from digitpad.pad import (
     HINT,
     AddStroke,
     Command,
+    Correction,
     Drawing,
     Event,
     Pad,
@@ -326,3 +327,133 @@ def test_drawing_is_a_snapshot():
     drawing = Drawing((stroke(0, 0, 1, 1),), SPACE)
     with pytest.raises(AttributeError):
         drawing.space = None
+
+
+# -- corrections: teaching a profile, undone and redone on the stack ---------------------
+
+
+class ProfileTeacher:
+    """Teaches a real profile through a Recognizer, as the window does (minus its lock)."""
+
+    def __init__(self, recognizer):
+        self.recognizer = recognizer
+
+    def learn(self, source, digit):
+        return self.recognizer.learn(source, digit)
+
+    def forget(self, example):
+        self.recognizer.profile.forget(example)
+
+
+@pytest.fixture
+def taught(tmp_path):
+    from digitpad.profile import Profile, default_profile_dir
+    from digitpad.recognize import Recognizer
+
+    profile = Profile(tmp_path / "profile")
+    assert profile.folder != default_profile_dir()
+    return ProfileTeacher(Recognizer(profile=profile))
+
+
+def read_into(pad, recognizer):
+    """What the window does: read the drawing and give the pad its reading."""
+    pad.set_reading(recognizer.ink(pad.ink()))
+
+
+def test_a_correction_is_learned_undone_and_redone(taught, pen_digits):
+    label, ink = pen_digits[8]  # a 0
+    recognizer = taught.recognizer
+    pad = Pad()
+    pad.examples_changed.connect(lambda: read_into(pad, recognizer))
+    reread = []
+    pad.examples_changed.connect(lambda: reread.append(pad.reading.digit))
+    pad.set_ink(ink)
+    read_into(pad, recognizer)
+    assert pad.reading.digit == label == 0
+
+    assert pad.correct(6, taught)
+    (example,) = recognizer.profile.examples()
+    assert example.digit == 6 and example.file.suffix == ".json"
+    assert reread == [6] and pad.reading.digit == 6  # read again at once, with the example
+    assert isinstance(pad._undo[-1], Correction) and pad.undo_steps == 2
+
+    pad.undo()
+    assert recognizer.profile.examples() == [] and not example.file.exists()
+    assert pad.reading.digit == 0 and pad.can_redo
+    assert len(pad.drawing.strokes) == len(ink.strokes)  # the drawing is untouched
+
+    pad.redo()
+    (again,) = recognizer.profile.examples()
+    assert again.digit == 6 and pad.reading.digit == 6
+    assert reread == [6, 0, 6]
+
+
+def test_a_digit_of_a_number_teaches_only_its_own_strokes(taught, pen_digits):
+    from digitpad.segment import segment_ink
+
+    (_, one), (_, seven) = pen_digits[38], pen_digits[218]  # a 1 and a 7
+    x0, _, x1, _ = one.bounds()
+    shift = x1 - x0 + 60
+    strokes = [*one.strokes, *[s + np.array([shift, 0, 0][: s.shape[1]]) for s in seven.strokes]]
+    pad = Pad()
+    pad.set_ink(Ink(strokes))
+    read_into(pad, taught.recognizer)
+    assert len(pad.reading.digits) == 2
+    first = pad.reading.digits[0].box
+    pad.select_at((first[0] + first[2]) / 2, (first[1] + first[3]) / 2)
+    assert pad.shown_index() == 0
+
+    source = pad.correction_source()
+    assert isinstance(source, Ink) and len(source.strokes) == len(one.strokes)
+    assert np.allclose(segment_ink(source)[0].box, first)
+    assert pad.correct(4, taught)
+    assert [e.digit for e in taught.recognizer.profile.examples()] == [4]
+
+
+def test_a_picture_teaches_what_the_model_saw():
+    model_input = np.zeros((28, 28), np.float32)
+    model_input[4:24, 12:16] = 1.0
+    pad = Pad()
+    pad.set_picture(Image.new("L", (40, 40)), Image.new("RGBA", (40, 40)))
+    reading = Prediction.from_digits(
+        [DigitPrediction(1, 0.9, one_hot(1), (0, 0, 40, 40), model_input)]
+    )
+    pad.set_reading(reading)
+    source = pad.correction_source()
+    assert source.dtype == np.uint8 and source.shape == (28, 28)
+    assert np.array_equal(source, (model_input * 255).astype(np.uint8))
+
+
+def test_nothing_to_correct_and_failed_learning_leave_the_stack_alone():
+    class Failing:
+        def learn(self, source, digit):
+            raise OSError("the disk is full")
+
+        def forget(self, example):
+            raise AssertionError("nothing was learned")
+
+    pad = Pad()
+    assert not pad.correct(3, Failing())  # nothing drawn
+    pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+    assert not pad.can_correct and not pad.correct(3, Failing())  # not read yet
+    pad.set_reading(number((1, (10, 10, 10, 90))))
+    with pytest.raises(OSError):
+        pad.correct(3, Failing())
+    assert pad.undo_steps == 1  # only the stroke
+
+
+def test_status_line_counts_the_examples_in_use():
+    pad = Pad()
+    pad.set_model_loaded()
+    recorder = Recorder(pad)
+    pad.set_examples_in_use(12)
+    assert recorder.reading == 1
+    assert pad.status_text() == f"{HINT.rstrip('.')} · 12 of your examples"
+    pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+    pad.set_reading(number((1, (10, 10, 10, 90))))
+    assert pad.status_text() == "Looks like a 1 (90.0%) · 12 of your examples"
+    pad.set_examples_in_use(0)
+    assert pad.status_text() == "Looks like a 1 (90.0%)."
+    pad.set_examples_in_use(3)
+    pad.set_model_loaded("broken.tflite")  # no model: no examples in use
+    assert "of your examples" not in pad.status_text()
