@@ -27,6 +27,7 @@ from PySide6.QtCore import (  # noqa: E402
 )
 from PySide6.QtGui import (  # noqa: E402
     QColor,
+    QContextMenuEvent,
     QDropEvent,
     QGuiApplication,
     QInputDevice,
@@ -40,6 +41,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from digitpad.ink import Ink, load_ink, rasterize  # noqa: E402
 from digitpad.pad import Pad  # noqa: E402
 from digitpad.predictor import Predictor  # noqa: E402
+from digitpad.profile import Profile, default_profile_dir  # noqa: E402
 from digitpad.recognize import DigitPrediction, Prediction, Recognizer  # noqa: E402
 from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, CanvasWidget  # noqa: E402
 from digitpad.ui.driver import draw_with_mouse, fit_strokes  # noqa: E402
@@ -83,6 +85,29 @@ def settings_dir(tmp_path):
     return folder
 
 
+#: The user's real profile, found before any test points XDG_DATA_HOME elsewhere.
+REAL_PROFILE = default_profile_dir()
+
+
+def _profile_state(folder: Path):
+    return (
+        sorted((str(p), p.stat().st_mtime_ns) for p in folder.rglob("*"))
+        if folder.exists()
+        else None
+    )
+
+
+@pytest.fixture(autouse=True)
+def profile_dir(tmp_path, monkeypatch):
+    """The default profile is a temporary folder; the user's real one is never touched."""
+    before = _profile_state(REAL_PROFILE)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    folder = default_profile_dir()
+    assert folder != REAL_PROFILE and folder.is_relative_to(tmp_path)
+    yield folder
+    assert _profile_state(REAL_PROFILE) == before
+
+
 class Messages(list):
     """Stands in for the message box: records (title, text)."""
 
@@ -91,13 +116,14 @@ class Messages(list):
 
 
 @pytest.fixture
-def window(qtbot):
-    win = MainWindow()
+def window(qtbot, tmp_path):
+    win = MainWindow(profile=tmp_path / "profile")
     qtbot.addWidget(win)
     win.show_message = Messages()
     win.resize(900, 620)
     win.show()
     qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.profile_open, timeout=20_000)
     yield win
     win.worker.wait()
     win.release_clipboard()  # as digitpad.ui.app.run does when the pad closes
@@ -910,3 +936,185 @@ def test_the_shared_predictor_runs_one_call_at_a_time():
     for thread in threads:
         thread.join()
     assert Slow.most == 1 and shared.path == "slow.tflite"
+
+
+# -- learning the person's handwriting ----------------------------------------------------
+
+
+def digits_in(folder: Path) -> list[int]:
+    return sorted(e.digit for e in Profile(folder).examples())
+
+
+def focus_canvas(qtbot, window):
+    window.activateWindow()
+    qtbot.waitActive(window)
+    window.canvas.setFocus()
+
+
+def test_the_window_uses_the_default_profile_in_its_folder(qtbot, profile_dir):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.profile.folder == profile_dir  # the temporary one: see profile_dir
+    qtbot.waitUntil(lambda: window.profile_open, timeout=20_000)
+    assert window.recognizer.profile is window.profile
+
+
+def test_a_digit_key_corrects_the_reading_and_undo_takes_it_back(
+    window, qtbot, tmp_path, pen_digits
+):
+    focus_canvas(qtbot, window)
+    strokes = draw_sample(window, pen_digits, 8)  # a 0
+    assert window.panel.prediction.digit == 0
+    assert "of your examples" not in window.status_label.text()
+
+    QTest.keyClick(window.canvas, Qt.Key.Key_6)
+    assert window.panel.prediction.digit == 6  # read again at once
+    assert digits_in(tmp_path / "profile") == [6]
+    assert window.status_label.text().endswith(" · 1 of your examples")
+
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.panel.prediction.digit == 0 and digits_in(tmp_path / "profile") == []
+    assert len(window.canvas.ink().strokes) == len(strokes)  # only the correction was undone
+    assert "of your examples" not in window.status_label.text()
+
+    QTest.keyClick(
+        window.canvas,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert window.panel.prediction.digit == 6 and digits_in(tmp_path / "profile") == [6]
+
+    # The same drawing, written again, now reads as the person said.
+    QTest.keyClick(window.canvas, Qt.Key.Key_Escape)
+    draw_with_mouse(window.canvas, strokes)
+    assert window.panel.prediction.digit == 6
+
+
+def test_digit_keys_elsewhere_do_not_correct(window, qtbot, tmp_path, pen_digits):
+    focus_canvas(qtbot, window)
+    draw_sample(window, pen_digits, 8)
+    window.width_box.setFocus()
+    QTest.keyClick(window.width_box, Qt.Key.Key_6)
+    assert digits_in(tmp_path / "profile") == [] and window.panel.prediction.digit == 0
+
+
+def test_nothing_drawn_nothing_to_correct(window, qtbot, tmp_path):
+    focus_canvas(qtbot, window)
+    assert not window.actions["correct_3"].isEnabled()
+    QTest.keyClick(window.canvas, Qt.Key.Key_3)
+    assert digits_in(tmp_path / "profile") == [] and not window.pad.can_undo
+
+
+def test_right_click_on_a_digit_of_a_number_offers_its_correction(
+    window, qtbot, tmp_path, pen_digits
+):
+    canvas = window.canvas
+    one, seven = sample_ink(pen_digits, 38), sample_ink(pen_digits, 218)
+    left = fit_strokes(one, (canvas.width() // 2, canvas.height()), 0.6)
+    right = [
+        s + [canvas.width() // 2, 0]
+        for s in fit_strokes(seven, (canvas.width() // 2, canvas.height()), 0.6)
+    ]
+    draw_with_mouse(canvas, [*left, *right])
+    assert window.pad.reading.number == "17"
+    assert window.pad.shown_index() == 1  # the last digit, until another is pointed at
+
+    x0, y0, x1, y1 = canvas.box_rect(window.pad.digit_boxes()[0]).getCoords()
+    point = QPoint(round((x0 + x1) / 2), round((y0 + y1) / 2))
+    QTest.mouseClick(canvas, Qt.MouseButton.RightButton, pos=point)  # draws nothing
+    # What the window system sends after a right-click (QTest's click goes to the widget alone).
+    QApplication.sendEvent(
+        canvas, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, canvas.mapToGlobal(point))
+    )
+    menu = window.context_menu
+    qtbot.waitUntil(lambda: menu.isVisible())
+    actions = menu.actions()
+    assert [a.text() for a in actions if a.isSeparator() and a.text()] == ["It's a …"]
+    texts = [a.text() for a in actions if not a.isSeparator()]
+    assert texts == [
+        *[f"It's {'an' if d == 8 else 'a'} {d}" for d in range(10)],
+        "&Your handwriting…",
+    ]
+    assert window.pad.shown_index() == 0  # the right-click pointed at the 1
+    window.actions["correct_4"].trigger()
+    menu.close()
+    assert window.pad.reading.number == "47"
+    assert digits_in(tmp_path / "profile") == [4]
+    window.pad.undo()
+    assert window.pad.reading.number == "17" and digits_in(tmp_path / "profile") == []
+
+
+def test_a_picture_is_corrected_too(window, qtbot, tmp_path, pen_digits):
+    window.files.open_path(picture_of(pen_digits, 8, tmp_path))  # a 0
+    settle(qtbot, window)
+    assert window.panel.prediction.digit == 0
+    focus_canvas(qtbot, window)
+    QTest.keyClick(window.canvas, Qt.Key.Key_6)
+    settle(qtbot, window)
+    assert window.panel.prediction.digit == 6
+    (example,) = Profile(tmp_path / "profile").examples()
+    assert example.digit == 6 and example.file.suffix == ".png"
+
+
+def test_a_large_profile_is_opened_off_the_gui_thread(qtbot, tmp_path, pen_digits):
+    import threading
+
+    threads = []
+
+    class Recording(Profile):
+        def inputs(self):
+            threads.append(threading.get_ident())
+            return super().inputs()
+
+    folder = tmp_path / "taught"
+    learner = Recognizer(profile=folder)
+    for index in (8, 38, 63):
+        learner.learn(sample_ink(pen_digits, index), 6)
+    window = MainWindow(profile=Recording(folder))
+    qtbot.addWidget(window)
+    assert window.recognizer.profile is None  # reads without it until it is open
+    qtbot.waitUntil(lambda: window.profile_open, timeout=20_000)
+    assert threads and threading.get_ident() not in threads
+    assert window.pad.examples_in_use == 3
+
+
+class Answers(list):
+    """Stands in for the yes/no question: records it and gives the next answer."""
+
+    def __init__(self, *answers):
+        super().__init__()
+        self.answers = list(answers)
+
+    def __call__(self, parent, title, text):
+        self.append(title)
+        return self.answers.pop(0)
+
+
+def test_the_handwriting_dialog_shows_deletes_and_forgets(window, qtbot, tmp_path, pen_digits):
+    focus_canvas(qtbot, window)
+    for index, key in ((8, Qt.Key.Key_6), (38, Qt.Key.Key_4), (63, Qt.Key.Key_6)):
+        QTest.keyClick(window.canvas, Qt.Key.Key_Escape)
+        draw_sample(window, pen_digits, index)
+        QTest.keyClick(window.canvas, key)
+    assert digits_in(tmp_path / "profile") == [4, 6, 6]
+    window.ask_yes_no = Answers(False, True)
+    window.actions["handwriting"].trigger()
+    dialog = window.handwriting_dialog
+    assert dialog.isVisible() and dialog.thumbnail_count() == 3
+    assert {d: v.count() for d, v in dialog.lists.items()} == {4: 1, 6: 2}
+
+    dialog.lists[6].item(0).setSelected(True)
+    assert dialog.delete_button.isEnabled()
+    dialog.delete_button.click()
+    assert dialog.thumbnail_count() == 2 and digits_in(tmp_path / "profile") == [4, 6]
+    assert window.status_label.text().endswith(" · 2 of your examples")
+
+    dialog.forget_all_button.click()  # answered No
+    assert digits_in(tmp_path / "profile") == [4, 6]
+    assert window.panel.prediction.digit == 6  # the last drawing, a 2, as corrected
+    dialog.forget_all_button.click()  # answered Yes
+    assert window.ask_yes_no == ["Forget all your examples?"] * 2
+    assert dialog.thumbnail_count() == 0 and digits_in(tmp_path / "profile") == []
+    assert "of your examples" not in window.status_label.text()
+    assert window.panel.prediction.digit == pen_digits[63][0] == 2  # as the model alone reads it
+    dialog.close()

@@ -7,6 +7,7 @@ method on the window.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
@@ -22,8 +23,10 @@ _KEY = QKeySequence.StandardKey
 class ActionSpec:
     """One action of the window.
 
-    ``handler`` names what is called with no arguments: a window method, or
-    a dotted path from the window (``"files.open_file"``).
+    ``handler`` names what is called with ``args``: a window method, or
+    a dotted path from the window (``"files.open_file"``). ``widget`` names a
+    window attribute (``"canvas"``): the shortcuts then work only while that
+    widget has the keyboard focus (plain digit keys must not leave a text field).
     ``menu`` places it in that menu, where a change of ``group`` puts a
     separator between; ``toolbar`` places it in that section of the toolbar
     (sections are separated).
@@ -39,6 +42,12 @@ class ActionSpec:
     menu: str | None = None
     group: int = 0
     toolbar: int | None = None
+    args: tuple = ()
+    widget: str | None = None
+
+
+def _a(digit: int) -> str:
+    return f"an {digit}" if digit == 8 else f"a {digit}"
 
 
 ACTIONS = (
@@ -58,6 +67,12 @@ ACTIONS = (
                menu="&Edit", group=1),
     ActionSpec("clear", "C&lear", "pad.clear", (Qt.Key.Key_Escape, _KEY.Delete), "edit-clear",
                tip="Clear the canvas", short="Clear", menu="&Edit", group=2, toolbar=2),
+    *(ActionSpec(f"correct_{d}", f"It's {_a(d)}", "correct", (str(d),), args=(d,),
+                 tip=f"Teach the pad that the digit pointed at is {_a(d)}",
+                 menu="&Handwriting", widget="canvas") for d in range(10)),
+    ActionSpec("handwriting", "&Your handwriting…", "show_handwriting",
+               tip="See and delete the examples the pad learned from you",
+               menu="&Handwriting", group=1),
     ActionSpec("thicker", "&Thicker brush", "thicker_brush", ("]",), menu="&Brush"),
     ActionSpec("thinner", "T&hinner brush", "thinner_brush", ("[",), menu="&Brush"),
     ActionSpec("about", "&About digitpad", "about", menu="&Help"),
@@ -71,6 +86,8 @@ def make_action(window: QMainWindow, spec: ActionSpec) -> QAction:
     handler = window
     for name in spec.handler.split("."):
         handler = getattr(handler, name)
+    if spec.args:
+        handler = functools.partial(_call, handler, spec.args)
     action.triggered.connect(handler)
     keys: list[QKeySequence] = []
     for shortcut in spec.shortcuts:
@@ -81,6 +98,9 @@ def make_action(window: QMainWindow, spec: ActionSpec) -> QAction:
         )
         keys += [k for k in more if not k.isEmpty() and k not in keys]
     action.setShortcuts(keys)
+    if spec.widget is not None:
+        getattr(window, spec.widget).addAction(action)
+        action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
     # Theme icons only: without an icon theme the toolbar shows clean text.
     if spec.icon and QIcon.hasThemeIcon(spec.icon):
         action.setIcon(QIcon.fromTheme(spec.icon))
@@ -91,6 +111,10 @@ def make_action(window: QMainWindow, spec: ActionSpec) -> QAction:
         label += f" ({keys[0].toString(QKeySequence.SequenceFormat.NativeText)})"
     action.setToolTip(label)
     return action
+
+
+def _call(handler, args, *_checked):
+    handler(*args)  # triggered(checked) carries a flag the handler does not take
 
 
 def build(window: QMainWindow, menu_bar: QMenuBar, toolbar: QToolBar, specs=ACTIONS):
