@@ -27,6 +27,13 @@ HINT = (
 )
 
 
+@pytest.fixture(autouse=True)
+def profile_dir(tmp_path, monkeypatch):
+    """Windows in child processes open a temporary default profile, never the user's."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    return tmp_path / "data" / "digitpad" / "profile"
+
+
 def run_child(args, env, timeout) -> subprocess.CompletedProcess:
     """Run a child process with a deadline; it never outlives the test.
 

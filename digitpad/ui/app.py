@@ -116,13 +116,23 @@ def run(model: str | None = None, argv: list[str] | None = None) -> int:
     exit_when_shown = bool(os.environ.get(EXIT_WHEN_SHOWN))
 
     def shown():
-        # The model loads after the first paint, so the window appears as early as possible.
+        # The model loads after the first paint, so the window appears as early as possible
+        # (and the person's profile opens after it, on the worker).
         if exit_when_shown:
             print(f"digitpad: shown after {time.perf_counter() - started:.3f} s", flush=True)
         window.load_model()
         if exit_when_shown:
             print(f"digitpad: model loaded after {time.perf_counter() - started:.3f} s", flush=True)
+            if window.recognizer is None:
+                app.quit()
+
+    def profile_opened():
+        if exit_when_shown:
+            elapsed = time.perf_counter() - started
+            print(f"digitpad: profile opened after {elapsed:.3f} s", flush=True)
             app.quit()
+
+    window.profileOpened.connect(profile_opened)
 
     window.canvas.firstPainted.connect(shown, Qt.ConnectionType.QueuedConnection)
     window.show()

@@ -175,8 +175,19 @@ class HandwritingDialog(QDialog):
         self.delete_button.setEnabled(bool(self.selected_examples()))
 
 
+class _ThumbnailList(QListWidget):
+    """Thumbnails in rows that wrap; as tall as its rows (the dialog scrolls, not each list)."""
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        per_row = max(1, self.viewport().width() // self.gridSize().width())
+        rows = max(1, -(-self.count() // per_row))
+        frame = self.height() - self.viewport().height()
+        self.setFixedHeight(rows * self.gridSize().height() + frame)
+
+
 def _thumbnail_list() -> QListWidget:
-    view = QListWidget()
+    view = _ThumbnailList()
     view.setViewMode(QListView.ViewMode.IconMode)
     view.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
     view.setGridSize(QSize(THUMBNAIL + 8, THUMBNAIL + 8))
@@ -185,8 +196,6 @@ def _thumbnail_list() -> QListWidget:
     view.setWrapping(True)
     view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
     view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    view.setSizeAdjustPolicy(QAbstractItemView.SizeAdjustPolicy.AdjustToContents)
-    view.setMinimumHeight(THUMBNAIL + 12)
     return view
 
 

@@ -26,7 +26,7 @@ import os
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
 from ..pad import Pad, model_description
@@ -57,7 +57,14 @@ class MainWindow(QMainWindow):
         Load the model now; ``run()`` passes False and loads it once the window is shown.
     profile : Profile or path, optional
         The person's handwriting; default: :func:`~digitpad.profile.default_profile_dir`.
+
+    Signals
+    -------
+    profileOpened
+        The profile was opened (``profile_open`` is now True), or could not be.
     """
+
+    profileOpened = Signal()
 
     def __init__(
         self,
@@ -166,16 +173,18 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 f"Cannot open your handwriting profile: {_one_line(result)}", 8000
             )
-            return
-        opened, count = result
-        with self.recognizer_lock:
-            if self.recognizer is not ticket[0]:
-                return  # another model or recognizer came meanwhile
-            self.recognizer = opened
-        self.profile_open = True
-        self._update_correction_actions()
-        self.pad.set_examples_in_use(count)
-        self.examples_changed()
+        else:
+            opened, count = result
+            with self.recognizer_lock:
+                replaced = self.recognizer is not ticket[0]  # another model came meanwhile
+                if not replaced:
+                    self.recognizer = opened
+            if not replaced:
+                self.profile_open = True
+                self._update_correction_actions()
+                self.pad.set_examples_in_use(count)
+                self.examples_changed()
+        self.profileOpened.emit()
 
     @property
     def busy(self) -> bool:
