@@ -174,12 +174,15 @@ RECIPES = {
 
 
 def load_data(args, recipe):
-    """MNIST train and test (uint8), the pen digits if the recipe uses them, provenance."""
+    """MNIST train, test and validation (uint8; validation None without --validation), the pen
+    digits if the recipe uses them, provenance."""
     (x_train, y_train), test, mnist_info = load_mnist(args.data)
     pen_digits, pen_info = load_pendigits(args.pendigits) if recipe.pen_renders else ([], None)
     provenance = {"mnist": mnist_info, "pendigits": pen_info}
-    first = slice(args.limit)  # all when there is no limit
-    return (x_train[first], y_train[first]), test, pen_digits, provenance
+    kept = len(x_train) - (args.validation or 0)
+    validation = (x_train[kept:], y_train[kept:]) if args.validation else None
+    first = slice(min(kept, args.limit or kept))
+    return (x_train[first], y_train[first]), test, validation, pen_digits, provenance
 
 
 def training_set(train, pen_digits, recipe, args, rng, provenance):
@@ -267,7 +270,7 @@ def main(argv=None) -> int:
     args = parse_args(argv, RECIPES, HERE / "resources")
     recipe = RECIPES[args.recipe]
     try:
-        train_set, (x_test, y_test), pen_digits, provenance = load_data(args, recipe)
+        train_set, (x_test, y_test), validation, pen_digits, provenance = load_data(args, recipe)
     except (DataError, DownloadError) as error:
         return report_error(error)
 
@@ -288,6 +291,8 @@ def main(argv=None) -> int:
 
     pen = evaluate(model, *render_pen_digits(pen_held_out, (), rng)) if pen_held_out else None
     tests = {"mnist": evaluate(model, x_test, y_test), "pen_held_out_writers": pen}
+    if validation:
+        tests["mnist_validation"] = evaluate(model, *validation)
     card = model_card(args, recipe, model, clean_epochs, provenance, tests, seconds, gpus)
     export(model, history, card, args.output)
     print(f"\n{summary(card)}\nwritten to {args.output}")

@@ -494,6 +494,21 @@ def test_pen_writers_all_trained_unless_held_out(hold_out, mini_pen_digits, mnis
     assert len(x) == len(y) == 10 + split["training_digits"]
 
 
+def test_validation_digits_are_the_last_training_digits_and_never_trained_on(small_mnist):
+    import argparse
+
+    args = argparse.Namespace(data=small_mnist, pendigits=None, limit=None, validation=100)
+    recipe = train_model.RECIPES["seed"]
+    (x, y), _, (x_val, y_val), _, _ = train_model.load_data(args, recipe)
+    with np.load(small_mnist) as mnist:
+        np.testing.assert_array_equal(x_val, mnist["x_train"][-100:])
+        np.testing.assert_array_equal(x, mnist["x_train"][:-100])
+    assert len(y) + len(y_val) == 800
+    args.limit = 750  # a limit never reaches into the validation digits
+    (x, _), _, (x_val, _), _, _ = train_model.load_data(args, recipe)
+    assert len(x) == 700 and len(x_val) == 100
+
+
 def test_scores():
     probabilities = np.full((4, 10), 0.01)
     probabilities[[0, 1, 2, 3], [3, 3, 5, 7]] = 0.91  # predictions 3, 3, 5, 7

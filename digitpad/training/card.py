@@ -133,6 +133,12 @@ def summary(card: dict) -> str:
     ]
     if pen:
         lines.append(f"pen digits, held-out writers: {pen['accuracy']:.2%} ({pen['count']} digits)")
+    validation = card["test"].get("mnist_validation")
+    if validation:
+        lines.append(
+            f"MNIST validation (last {validation['count']} training digits): "
+            f"{validation['accuracy']:.2%}"
+        )
     return "\n".join(lines)
 
 

@@ -42,13 +42,20 @@ def parse_args(argv, recipes, default_output: Path) -> argparse.Namespace:
         help="keep every third pen writer (3, 6, ..., 30) out of training and report the "
         "model's accuracy on them: for choosing settings (the bundled model trains on all)",
     )
+    parser.add_argument(
+        "--validation",
+        type=int,
+        metavar="N",
+        help="keep the last N MNIST training digits out of training and report the model's "
+        "accuracy on them: for choosing settings without looking at MNIST test",
+    )
     parser.add_argument("--epochs", type=int, help="default: the recipe's")
     parser.add_argument("--batch-size", type=int, help="default: the recipe's")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--limit", type=int, help="train on the first N samples only (smoke tests)")
     parser.add_argument("--output", type=Path, default=default_output)
     args = parser.parse_args(argv)
-    for name in ("epochs", "batch_size", "limit"):
+    for name in ("epochs", "batch_size", "limit", "validation"):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
