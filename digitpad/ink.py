@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -207,6 +208,8 @@ def ink_from_json(text: str | bytes) -> Ink:
     soon as there are more numbers than ``MAX_POINTS`` points can carry.
     """
     numbers = _NumberBudget(MAX_POINTS * 4)
+    if _nesting(text) > MAX_NESTING:
+        raise InkError("not ink: JSON nested too deeply")
     try:
         data = json.loads(
             text,
@@ -225,6 +228,33 @@ def ink_from_json(text: str | bytes) -> Ink:
     except ValueError:  # int() refuses numbers of thousands of digits
         raise InkError("not valid JSON (a number with too many digits)") from None
     return parse_ink(data)
+
+
+#: Ink JSON is four levels deep. Deeper text is refused before parsing, the same
+#: on every Python (the JSON parser's own limit is 1,000 levels on 3.11, 100,000 on 3.13).
+MAX_NESTING = 64
+_JSON_STRINGS = {str: re.compile(r'"(?:[^"\\]|\\.)*"'), bytes: re.compile(rb'"(?:[^"\\]|\\.)*"')}
+
+
+def _nesting(text: str | bytes) -> int:
+    """How deep the brackets of JSON ``text`` go (brackets inside strings do not count)."""
+    depth = _bracket_depth(text)
+    if depth > MAX_NESTING:  # perhaps only brackets inside strings: count again without them
+        depth = _bracket_depth(_JSON_STRINGS[type(text)].sub(type(text)(), text))
+    return depth
+
+
+def _bracket_depth(text: str | bytes, chunk: int = 1 << 20) -> int:
+    """The deepest nesting of ``[``/``{`` in ``text``, counted a chunk at a time (little memory)."""
+    depth = deepest = 0
+    for start in range(0, len(text), chunk):
+        part = text[start : start + chunk]
+        if isinstance(part, str):
+            part = part.encode("utf-8", "replace")
+        folded = np.frombuffer(part, dtype=np.uint8) | 0x20  # "[" -> "{", "]" -> "}"
+        running = depth + np.cumsum((folded == ord("{")).astype(np.int32) - (folded == ord("}")))
+        deepest, depth = max(deepest, int(running.max())), int(running[-1])
+    return deepest
 
 
 class _NumberBudget:

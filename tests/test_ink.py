@@ -166,3 +166,17 @@ def test_ink_at_the_point_limit_is_read_and_rendered():
     path_ink = parse_ink({"strokes": [spiral.tolist()]})
     x = ink_to_input(path_ink)
     assert x.shape == (28, 28) and x.max() == pytest.approx(1.0)
+
+
+def test_deep_nesting_is_refused_before_parsing_on_every_python():
+    from digitpad.ink import MAX_NESTING, InkError, ink_from_json
+
+    for text in ("[" * (MAX_NESTING + 1) + "]" * (MAX_NESTING + 1), "[" * 5000):
+        with pytest.raises(InkError, match="nested too deeply"):
+            ink_from_json(text)
+        with pytest.raises(InkError, match="nested too deeply"):
+            ink_from_json(text.encode())
+    # Brackets inside strings are text, not nesting.
+    note = '"' + "[" * 100 + '\\"{' * 100 + '"'
+    ink = ink_from_json('{"note": ' + note + ', "strokes": [[[1, 2], [3, 4]]]}')
+    assert len(ink.strokes) == 1
