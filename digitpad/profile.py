@@ -32,7 +32,7 @@ import sys
 import tempfile
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -210,7 +210,7 @@ class Profile:
         model_input = ink_to_input(ink)
         if model_input is None:
             raise ValueError("no digit to learn: the ink is empty")
-        when = datetime.now(timezone.utc)
+        when = datetime.now(UTC)
         data = {"digit": digit, "learned": when.isoformat(), **ink.to_json()}
         payload = json.dumps(data, separators=(",", ":")).encode()
         return self._write(digit, when, "json", payload, model_input)
@@ -223,7 +223,7 @@ class Profile:
         # Kept as the model input (light ink on dark, like MNIST): small, and
         # reading it back through image_to_input gives the same digit.
         model_input = image_to_input(stored)
-        when = datetime.now(timezone.utc)
+        when = datetime.now(UTC)
         info = PngImagePlugin.PngInfo()
         info.add_text(_PNG_DIGIT, str(digit))
         info.add_text(_PNG_LEARNED, when.isoformat())
@@ -386,7 +386,7 @@ def _example_named(file: Path, digit: int) -> Example:
     if not match:
         raise _NotAnExample("not named like an example")
     try:
-        when = datetime.strptime(match.group(1), _TIME_FORMAT).replace(tzinfo=timezone.utc)
+        when = datetime.strptime(match.group(1), _TIME_FORMAT).replace(tzinfo=UTC)
     except ValueError:  # 20261399T...: the right digits, no real time
         raise _NotAnExample("not named like an example") from None
     return Example(digit, file, when)
