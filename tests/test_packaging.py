@@ -87,8 +87,10 @@ def test_wheel_holds_the_package_its_data_and_the_licences_only(wheel):
     assert {name for name in package_files if not name.endswith(".py")} == PACKAGE_DATA
     assert all(name.startswith("digitpad/") for name in package_files)
     assert {info + "licenses/LICENSE", info + "licenses/DATA-LICENSES.md"} <= names
-    # Dev-only helpers that read the repository's test files are not shipped.
+    # Dev-only helpers that read the repository's test files are not shipped, nor is the
+    # training plumbing (train_model.py is not in the wheel either).
     assert not [name for name, text in modules.items() if "fixtures" in text]
+    assert not [name for name in names if name.startswith("digitpad/training")]
     # One version source: the wheel's metadata carries digitpad.__version__.
     assert f"\nVersion: {digitpad.__version__}\n" in metadata
     assert "License-Expression: MIT" in metadata
