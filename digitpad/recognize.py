@@ -254,6 +254,12 @@ class Recognizer:
         """Recognize the digits in a Pillow image or a 2-D / 3-D numpy array."""
         return self._predict([image_inputs(image)])[0]
 
+    def read(self, inputs: DigitInputs) -> Prediction:
+        """Recognize digits already found by :func:`ink_inputs`, :func:`image_inputs` or
+        :func:`read_inputs` (so that a program can do that slow part of a large picture
+        outside whatever guards the Recognizer)."""
+        return self._predict([inputs])[0]
+
     def file(self, path: str | os.PathLike) -> Prediction:
         """Recognize an image file or an ink ``.json`` file.
 

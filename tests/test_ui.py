@@ -42,7 +42,7 @@ from digitpad.ink import Ink, load_ink, rasterize  # noqa: E402
 from digitpad.pad import Pad  # noqa: E402
 from digitpad.predictor import Predictor  # noqa: E402
 from digitpad.profile import Profile, default_profile_dir  # noqa: E402
-from digitpad.recognize import DigitPrediction, Prediction, Recognizer  # noqa: E402
+from digitpad.recognize import DigitPrediction, Prediction, Recognizer, image_inputs  # noqa: E402
 from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, CanvasWidget  # noqa: E402
 from digitpad.ui.driver import draw_with_mouse, fit_strokes  # noqa: E402
 from digitpad.ui.prediction import PredictionPanel  # noqa: E402
@@ -1118,3 +1118,47 @@ def test_the_handwriting_dialog_shows_deletes_and_forgets(window, qtbot, tmp_pat
     assert "of your examples" not in window.status_label.text()
     assert window.panel.prediction.digit == pen_digits[63][0] == 2  # as the model alone reads it
     dialog.close()
+
+
+def test_the_recognizer_is_used_under_one_lock_and_pictures_are_analysed_outside_it(
+    window, qtbot, tmp_path, pen_digits, monkeypatch
+):
+    import threading
+
+    import digitpad.ui.window
+
+    held = []
+
+    def lock_is_held() -> bool:
+        """Whether the recognizer's lock is held (by the caller: another thread cannot take it)."""
+        free = []
+
+        def probe():
+            free.append(window.recognizer_lock.acquire(blocking=False))
+            if free[0]:
+                window.recognizer_lock.release()
+
+        thread = threading.Thread(target=probe)
+        thread.start()
+        thread.join()
+        return not free[0]
+
+    class Checking:
+        def __init__(self, predictor):
+            self.predictor = predictor
+
+        def predict(self, batch):
+            held.append(("model", lock_is_held()))
+            return self.predictor.predict(batch)
+
+    def analysed(picture):
+        held.append(("picture", lock_is_held()))
+        return image_inputs(picture)
+
+    monkeypatch.setattr(digitpad.ui.window, "image_inputs", analysed)
+    window.recognizer = Recognizer(Checking(window.recognizer.predictor))
+    window.files.open_path(picture_of(pen_digits, 123, tmp_path))
+    settle(qtbot, window)
+    draw_sample(window, pen_digits, 8)
+    assert ("picture", False) in held and ("model", True) in held
+    assert set(held) == {("picture", False), ("model", True)}

@@ -200,22 +200,28 @@ class MainWindow(QMainWindow):
                 self._reading = (drawing,)  # a new ticket: an older result is dropped
                 self.worker.submit(self._reading, lambda: self._read_picture(drawing.picture))
             return
-        ink = self.canvas.ink()
+        inputs = ink_inputs(self.canvas.ink())
         with self.recognizer_lock:
             if self.recognizer is None:
-                reading, count = _preview(ink_inputs(ink)), 0
+                reading, count = _preview(inputs), 0
             else:
                 # Cheap when the profile did not change; sees another program's changes.
-                reading, count = self.recognizer.ink(ink), self.recognizer.prepare()
+                reading, count = self.recognizer.read(inputs), self.recognizer.prepare()
         self.pad.set_examples_in_use(count)
         self.pad.set_reading(reading)
 
     def _read_picture(self, picture) -> Prediction:
-        """On the worker thread: the picture's reading, or its preview without a model."""
+        """On the worker thread: the picture's reading, or its preview without a model.
+
+        Finding the digits (seconds for a large photo) is done outside the lock, so
+        that live ink on the GUI thread never waits for it; only the model's part is
+        done under it.
+        """
+        inputs = image_inputs(picture)
         with self.recognizer_lock:
             if self.recognizer is not None:
-                return self.recognizer.image(picture)
-        return _preview(image_inputs(picture))
+                return self.recognizer.read(inputs)
+        return _preview(inputs)
 
     def _job_finished(self, ticket, result) -> None:
         if ticket is self._opening:
