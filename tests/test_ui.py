@@ -1162,3 +1162,19 @@ def test_the_recognizer_is_used_under_one_lock_and_pictures_are_analysed_outside
     draw_sample(window, pen_digits, 8)
     assert ("picture", False) in held and ("model", True) in held
     assert set(held) == {("picture", False), ("model", True)}
+
+
+def test_a_model_loaded_again_opens_the_profile_again(window, qtbot, tmp_path, pen_digits):
+    focus_canvas(qtbot, window)
+    draw_sample(window, pen_digits, 8)  # a 0
+    QTest.keyClick(window.canvas, Qt.Key.Key_6)
+    first = window.profile
+    window.load_model()
+    assert not window.profile_open and window.recognizer.profile is None
+    assert window.panel.prediction.digit == 0  # without the profile until it is open
+    qtbot.waitUntil(lambda: window.profile_open, timeout=20_000)
+    assert window.profile is not first and window.profile.folder == first.folder
+    assert window.recognizer.profile is window.profile
+    assert window.panel.prediction.digit == 6 and window.pad.examples_in_use == 1
+    window.pad.undo()  # a correction made before still comes undone
+    assert window.panel.prediction.digit == 0 and digits_in(tmp_path / "profile") == []

@@ -155,8 +155,14 @@ class MainWindow(QMainWindow):
         self.update_prediction()
 
     def _open_profile(self, predictor) -> None:
-        """Read the profile on the worker, in a Recognizer of its own (see the module)."""
-        profile = self.profile
+        """Read the profile on the worker, in a Recognizer of its own (see the module).
+
+        The worker's objects are its own until they are handed over: the given
+        profile is untouched before it first opens, and after that (a model loaded
+        again) a fresh Profile of the same folder is opened, since the GUI thread
+        may still undo a correction through the old one meanwhile.
+        """
+        profile = Profile(self.profile.folder) if self.profile_open else self.profile
         self.profile_open = False
         self._update_correction_actions()
 
@@ -178,7 +184,7 @@ class MainWindow(QMainWindow):
             with self.recognizer_lock:
                 replaced = self.recognizer is not ticket[0]  # another model came meanwhile
                 if not replaced:
-                    self.recognizer = opened
+                    self.recognizer, self.profile = opened, opened.profile
             if not replaced:
                 self.profile_open = True
                 self._update_correction_actions()

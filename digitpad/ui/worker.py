@@ -8,7 +8,10 @@ it was started for, so that the window can drop results that no longer apply
 (an older picture, a drawing replaced meanwhile).
 
 The model itself is shared with the GUI thread (which reads ink live while
-a stroke is drawn), so :class:`SerializedPredictor` lets one call in at a time.
+a stroke is drawn), and with the Recognizer that opens the person's profile
+on the worker before the window's takes it over, so :class:`SerializedPredictor`
+lets one call in at a time. (The window's Recognizer, with its profile, is
+guarded as a whole by the window's ``recognizer_lock``.)
 """
 
 from __future__ import annotations
