@@ -40,6 +40,7 @@ __all__ = [
     "ReplaceDrawing",
     "Teacher",
     "Correction",
+    "GuidedRound",
     "Pad",
     "UNDO_DEPTH",
     "UNSURE_BELOW",
@@ -226,6 +227,35 @@ class Correction(Command):
         pad._examples_changed = True
 
 
+@dataclass
+class GuidedRound:
+    """A short first lesson: write each digit ``times`` times, 0 to 9, each one learned.
+
+    ``done`` counts the digits written so far; :attr:`digit` is the one asked for
+    now (None once the round is over).
+    """
+
+    times: int = 3
+    done: int = 0
+
+    @property
+    def total(self) -> int:
+        return 10 * self.times
+
+    @property
+    def digit(self) -> int | None:
+        return self.done // self.times if self.done < self.total else None
+
+    def prompt(self) -> str:
+        """What the status line asks for, e.g. ``"Write a 0 (1 of 3), then press Enter."``."""
+        if self.digit is None:
+            return f"Done: the pad learned {self.total} of your digits."
+        return (
+            f"Write {_a(self.digit)} ({self.done % self.times + 1} of {self.times}), "
+            "then press Enter."
+        )
+
+
 class Pad:
     """The drawing, its undo history, the reading of it and the status line.
 
@@ -256,6 +286,7 @@ class Pad:
         self._drawing_replaced = False
         self._examples_changed = False
         self._examples_in_use = 0
+        self._round: GuidedRound | None = None
         self._undo: list[Command] = []
         self._redo: list[Command] = []
         self._reading: Prediction | None = None
@@ -475,6 +506,42 @@ class Pad:
         return True
 
     @property
+    def guided_round(self) -> GuidedRound | None:
+        """The guided round under way, or None."""
+        return self._round
+
+    def start_guided_round(self, times: int = 3) -> None:
+        """Ask for each digit ``times`` times; the drawing is cleared (one undo step)."""
+        self._round = GuidedRound(times)
+        self.clear()
+        self.reading_changed.emit()
+
+    def stop_guided_round(self) -> None:
+        if self._round is not None:
+            self._round = None
+            self.reading_changed.emit()
+
+    def accept_guided(self, teacher: Teacher) -> bool:
+        """Learn the whole drawing as the digit the round asks for, clear it, ask for the next.
+
+        Returns False, changing nothing, without a round or with nothing read to learn.
+        The example is not an undo step (write the digit again instead); errors of
+        ``teacher.learn`` propagate.
+        """
+        round_ = self._round
+        if round_ is None or round_.digit is None or not self.can_correct:
+            return False
+        # The whole ink, even where the reader split it: it is the one digit asked for.
+        source = self.correction_source() if self._drawing.has_picture else self._drawing.ink()
+        teacher.learn(source, round_.digit)
+        round_.done += 1
+        if round_.digit is None:
+            self._round = None
+        self._examples_changed = True
+        self.clear()  # there is a drawing (it was read): notifies, and so re-reads
+        return True
+
+    @property
     def examples_in_use(self) -> int:
         """How many of the person's examples the recognizer uses (for the status line)."""
         return self._examples_in_use
@@ -503,6 +570,8 @@ class Pad:
         """The status line: what to do, or what the drawing looks like, and how many of
         the person's examples are in use (``"… · 12 of your examples"``) when any are."""
         text = self._status_text()
+        if self._round is not None and self._model is True:
+            text = self._round.prompt()
         if self._examples_in_use and self._model is True:
             text = f"{text.rstrip('.')} · {self._examples_in_use} of your examples"
         return text

@@ -456,3 +456,35 @@ def test_status_line_counts_the_examples_in_use():
     pad.set_examples_in_use(3)
     pad.set_model_loaded("broken.tflite")  # no model: no examples in use
     assert "of your examples" not in pad.status_text()
+
+
+def test_a_guided_round_asks_for_each_digit_and_learns_it(taught, pen_digits):
+    recognizer = taught.recognizer
+    pad = Pad()
+    pad.set_model_loaded()
+    pad.examples_changed.connect(lambda: pad.set_examples_in_use(recognizer.prepare()))
+    pad.start_guided_round(times=2)
+    assert pad.status_text() == "Write a 0 (1 of 2), then press Enter."
+    assert not pad.accept_guided(taught)  # nothing written yet
+    by_label = {}
+    for label, ink in pen_digits:
+        by_label.setdefault(label, []).append(ink)
+    for n in range(20):
+        digit = n // 2
+        assert pad.guided_round.digit == digit
+        pad.set_ink(by_label[digit][n % 2])
+        read_into(pad, recognizer)
+        assert pad.accept_guided(taught)
+        assert pad.is_empty  # cleared for the next one
+    assert pad.guided_round is None
+    assert [e.digit for e in recognizer.profile.examples()] == [n // 2 for n in range(20)]
+    assert pad.status_text() == f"{HINT.rstrip('.')} · 20 of your examples"
+
+
+def test_a_guided_round_can_be_stopped():
+    pad = Pad()
+    pad.set_model_loaded()
+    pad.start_guided_round()
+    assert pad.status_text().startswith("Write a 0 (1 of 3)")
+    pad.stop_guided_round()
+    assert pad.guided_round is None and pad.status_text() == HINT

@@ -1178,3 +1178,25 @@ def test_a_model_loaded_again_opens_the_profile_again(window, qtbot, tmp_path, p
     assert window.panel.prediction.digit == 6 and window.pad.examples_in_use == 1
     window.pad.undo()  # a correction made before still comes undone
     assert window.panel.prediction.digit == 0 and digits_in(tmp_path / "profile") == []
+
+
+def test_the_guided_round_learns_each_digit_written(window, qtbot, tmp_path, pen_digits):
+    focus_canvas(qtbot, window)
+    window.actions["guided"].trigger()
+    assert window.actions["guided"].isChecked()
+    assert window.status_label.text() == "Write a 0 (1 of 3), then press Enter."
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)  # nothing written: nothing learned
+    assert digits_in(tmp_path / "profile") == []
+    for n in range(30):
+        draw_sample(window, pen_digits, (n // 3) * 30 + n % 3)
+        QTest.keyClick(window.canvas, Qt.Key.Key_Return)
+        assert window.canvas.is_empty
+    assert digits_in(tmp_path / "profile") == sorted(n // 3 for n in range(30))
+    assert not window.actions["guided"].isChecked() and window.pad.guided_round is None
+    assert window.statusBar().currentMessage() == "Done: the pad learned 30 of your digits."
+
+
+def test_the_guided_round_stops_when_its_entry_is_chosen_again(window, qtbot):
+    window.actions["guided"].trigger()
+    window.actions["guided"].trigger()
+    assert window.pad.guided_round is None and window.status_label.text().startswith("Draw")

@@ -44,6 +44,7 @@ class ActionSpec:
     toolbar: int | None = None
     args: tuple = ()
     widget: str | None = None
+    checkable: bool = False
 
 
 def _a(digit: int) -> str:
@@ -73,6 +74,12 @@ ACTIONS = (
     ActionSpec("handwriting", "&Your handwriting…", "show_handwriting",
                tip="See and delete the examples the pad learned from you",
                menu="&Handwriting", group=1),
+    ActionSpec("guided", "&Teach it each digit", "toggle_guided_round", checkable=True,
+               tip="Write each digit three times, 0 to 9, for the pad to learn",
+               menu="&Handwriting", group=1),
+    ActionSpec("accept", "&Next digit", "accept_guided", (Qt.Key.Key_Return, Qt.Key.Key_Enter),
+               tip="Learn the digit written and ask for the next", menu="&Handwriting",
+               group=1, widget="canvas"),
     ActionSpec("thicker", "&Thicker brush", "thicker_brush", ("]",), menu="&Brush"),
     ActionSpec("thinner", "T&hinner brush", "thinner_brush", ("[",), menu="&Brush"),
     ActionSpec("about", "&About digitpad", "about", menu="&Help"),
@@ -83,6 +90,7 @@ def make_action(window: QMainWindow, spec: ActionSpec) -> QAction:
     """A QAction for ``spec``, connected to the window's handler."""
     action = QAction(spec.text, window)
     action.setObjectName(spec.name)
+    action.setCheckable(spec.checkable)
     handler = window
     for name in spec.handler.split("."):
         handler = getattr(handler, name)

@@ -328,6 +328,28 @@ class MainWindow(QMainWindow):
         dialog.show()
         dialog.raise_()
 
+    def toggle_guided_round(self) -> None:
+        """Start or stop the guided round (write each digit three times; see GuidedRound)."""
+        if not self.actions["guided"].isChecked():
+            self.pad.stop_guided_round()
+        elif self.profile_open:
+            self.pad.start_guided_round()
+        else:
+            self.actions["guided"].setChecked(False)
+            self.statusBar().showMessage("Your handwriting profile is still opening…", 3000)
+
+    def accept_guided(self) -> None:
+        """Enter during the guided round: learn the drawing as the digit asked for."""
+        round_ = self.pad.guided_round
+        try:
+            accepted = self.pad.accept_guided(self.examples)
+        except (ValueError, OSError) as error:
+            self.show_message(self, "Cannot learn the digit", _one_line(error))
+            return
+        if accepted and self.pad.guided_round is None:
+            self.actions["guided"].setChecked(False)
+            self.statusBar().showMessage(round_.prompt(), 6000)
+
     def _ask_yes_no(self, parent, title: str, text: str) -> bool:
         return self.ask_yes_no(parent, title, text)  # looked up at call time: tests replace it
 
@@ -336,6 +358,7 @@ class MainWindow(QMainWindow):
         for digit in range(10):
             self.actions[f"correct_{digit}"].setEnabled(can_correct)
         self.actions["handwriting"].setEnabled(self.profile_open)
+        self.actions["accept"].setEnabled(can_correct and self.pad.guided_round is not None)
 
     # -- actions ------------------------------------------------------------------------
 
