@@ -123,7 +123,7 @@ def window(qtbot, tmp_path):
     win.resize(900, 620)
     win.show()
     qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.profile_open, timeout=20_000)
+    qtbot.waitUntil(lambda: win.teaching.profile_open, timeout=20_000)
     yield win
     win.worker.wait()
     win.release_clipboard()  # as digitpad.ui.app.run does when the pad closes
@@ -954,9 +954,12 @@ def focus_canvas(qtbot, window):
 def test_the_window_uses_the_default_profile_in_its_folder(qtbot, profile_dir):
     window = MainWindow()
     qtbot.addWidget(window)
-    assert window.profile.folder == profile_dir  # the temporary one: see profile_dir
-    qtbot.waitUntil(lambda: window.profile_open, timeout=20_000)
-    assert window.recognizer.profile is window.profile
+    assert window.teaching.profile.folder == profile_dir  # the temporary one: see profile_dir
+    # Its result comes through the event loop, so the signal cannot come before the wait.
+    with qtbot.waitSignal(window.profileOpened, timeout=20_000):
+        pass
+    assert window.teaching.profile_open
+    assert window.recognizer.profile is window.teaching.profile
 
 
 def test_a_digit_key_corrects_the_reading_and_undo_takes_it_back(
@@ -1026,7 +1029,7 @@ def test_right_click_on_a_digit_of_a_number_offers_its_correction(
     QApplication.sendEvent(
         canvas, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, canvas.mapToGlobal(point))
     )
-    menu = window.context_menu
+    menu = window.teaching.context_menu
     qtbot.waitUntil(lambda: menu.isVisible())
     actions = menu.actions()
     assert [a.text() for a in actions if a.isSeparator() and a.text()] == ["It's a …"]
@@ -1073,7 +1076,7 @@ def test_a_large_profile_is_opened_off_the_gui_thread(qtbot, tmp_path, pen_digit
     window = MainWindow(profile=Recording(folder))
     qtbot.addWidget(window)
     assert window.recognizer.profile is None  # reads without it until it is open
-    qtbot.waitUntil(lambda: window.profile_open, timeout=20_000)
+    qtbot.waitUntil(lambda: window.teaching.profile_open, timeout=20_000)
     assert threads and threading.get_ident() not in threads
     assert window.pad.examples_in_use == 3
 
@@ -1099,7 +1102,7 @@ def test_the_handwriting_dialog_shows_deletes_and_forgets(window, qtbot, tmp_pat
     assert digits_in(tmp_path / "profile") == [4, 6, 6]
     window.ask_yes_no = Answers(False, True)
     window.actions["handwriting"].trigger()
-    dialog = window.handwriting_dialog
+    dialog = window.teaching.handwriting_dialog
     assert dialog.isVisible() and dialog.thumbnail_count() == 3
     assert {d: v.count() for d, v in dialog.lists.items()} == {4: 1, 6: 2}
 
@@ -1125,7 +1128,7 @@ def test_the_recognizer_is_used_under_one_lock_and_pictures_are_analysed_outside
 ):
     import threading
 
-    import digitpad.ui.window
+    import digitpad.ui.reading
 
     held = []
 
@@ -1155,7 +1158,7 @@ def test_the_recognizer_is_used_under_one_lock_and_pictures_are_analysed_outside
         held.append(("picture", lock_is_held()))
         return image_inputs(picture)
 
-    monkeypatch.setattr(digitpad.ui.window, "image_inputs", analysed)
+    monkeypatch.setattr(digitpad.ui.reading, "image_inputs", analysed)
     window.recognizer = Recognizer(Checking(window.recognizer.predictor))
     window.files.open_path(picture_of(pen_digits, 123, tmp_path))
     settle(qtbot, window)
@@ -1168,13 +1171,13 @@ def test_a_model_loaded_again_opens_the_profile_again(window, qtbot, tmp_path, p
     focus_canvas(qtbot, window)
     draw_sample(window, pen_digits, 8)  # a 0
     QTest.keyClick(window.canvas, Qt.Key.Key_6)
-    first = window.profile
+    first = window.teaching.profile
     window.load_model()
-    assert not window.profile_open and window.recognizer.profile is None
+    assert not window.teaching.profile_open and window.recognizer.profile is None
     assert window.panel.prediction.digit == 0  # without the profile until it is open
-    qtbot.waitUntil(lambda: window.profile_open, timeout=20_000)
-    assert window.profile is not first and window.profile.folder == first.folder
-    assert window.recognizer.profile is window.profile
+    qtbot.waitUntil(lambda: window.teaching.profile_open, timeout=20_000)
+    assert window.teaching.profile is not first and window.teaching.profile.folder == first.folder
+    assert window.recognizer.profile is window.teaching.profile
     assert window.panel.prediction.digit == 6 and window.pad.examples_in_use == 1
     window.pad.undo()  # a correction made before still comes undone
     assert window.panel.prediction.digit == 0 and digits_in(tmp_path / "profile") == []

@@ -1,8 +1,8 @@
 """The window's actions as one table, and the menus and toolbar built from it.
 
-Each row names an action, its text, shortcuts, the window method it calls,
-and where it appears. To add a command to the pad, add a row here and a
-method on the window.
+Each row names an action, its text, shortcuts, the window method it calls
+(or a helper's: ``files``, ``pad``, ``teaching``), and where it appears. To
+add a command to the pad, add a row here and a method on the window or a helper.
 """
 
 from __future__ import annotations
@@ -68,16 +68,17 @@ ACTIONS = (
                menu="&Edit", group=1),
     ActionSpec("clear", "C&lear", "pad.clear", (Qt.Key.Key_Escape, _KEY.Delete), "edit-clear",
                tip="Clear the canvas", short="Clear", menu="&Edit", group=2, toolbar=2),
-    *(ActionSpec(f"correct_{d}", f"It's {_a(d)}", "correct", (str(d),), args=(d,),
+    *(ActionSpec(f"correct_{d}", f"It's {_a(d)}", "teaching.correct", (str(d),), args=(d,),
                  tip=f"Teach the pad that the digit pointed at is {_a(d)}",
                  menu="&Handwriting", widget="canvas") for d in range(10)),
-    ActionSpec("handwriting", "&Your handwriting…", "show_handwriting",
+    ActionSpec("handwriting", "&Your handwriting…", "teaching.show_handwriting",
                tip="See and delete the examples the pad learned from you",
                menu="&Handwriting", group=1),
-    ActionSpec("guided", "&Teach it each digit", "toggle_guided_round", checkable=True,
+    ActionSpec("guided", "&Teach it each digit", "teaching.toggle_guided_round", checkable=True,
                tip="Write each digit three times, 0 to 9, for the pad to learn",
                menu="&Handwriting", group=1),
-    ActionSpec("accept", "&Next digit", "accept_guided", (Qt.Key.Key_Return, Qt.Key.Key_Enter),
+    ActionSpec("accept", "&Next digit", "teaching.accept_guided",
+               (Qt.Key.Key_Return, Qt.Key.Key_Enter),
                tip="Learn the digit written and ask for the next", menu="&Handwriting",
                group=1, widget="canvas"),
     ActionSpec("thicker", "&Thicker brush", "thicker_brush", ("]",), menu="&Brush"),

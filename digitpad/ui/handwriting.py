@@ -1,8 +1,8 @@
 """The "Your handwriting" dialog: a person's examples as thumbnails, by digit, to delete.
 
 The dialog reads and changes the profile only through a :class:`ProfileAccess`
-(the window's, which holds the recognizer's lock), so it never races the
-picture worker.
+(:class:`~digitpad.ui.teaching.SharedProfile`, which holds the window's
+recognizer lock), so it never races the picture worker.
 """
 
 from __future__ import annotations

@@ -70,8 +70,8 @@ def ask_save_path(parent: QWidget, suggested: str) -> str | None:
 class FileTransfer:
     """Open, Save, Copy and Paste for a :class:`~digitpad.ui.window.MainWindow`.
 
-    Ink and saving happen at once; pictures go to the window's
-    ``load_picture``, which reads them in the background. Problems are shown
+    Ink and saving happen at once; pictures go to the window's reader
+    (``reader.load_picture``), which reads them in the background. Problems are shown
     with the window's ``show_message``; the last folder used is remembered.
     """
 
@@ -97,7 +97,7 @@ class FileTransfer:
         """
         path = Path(path)
         if not is_ink_path(path):
-            self.window.load_picture(path, path)
+            self.window.reader.load_picture(path, path)
             return
         try:
             self.window.pad.set_ink(read_ink(path))
@@ -154,7 +154,7 @@ class FileTransfer:
         elif isinstance(contents, Path):
             self.open_path(contents)
         elif contents is not None:
-            self.window.load_picture(None, contents)
+            self.window.reader.load_picture(None, contents)
         return contents is not None
 
 

@@ -2,18 +2,13 @@
 
 Data flows one way: input on the canvas -> the pad's drawing -> the one
 :class:`~digitpad.recognize.Recognizer` -> the pad's reading -> the panel and
-the status line. Ink is read on the GUI thread (about a millisecond a
-digit); pictures are read and recognized on a worker thread.
-
-The pad learns the person's handwriting: a digit key (or right-click, "It's
-a …") over a digit is a :class:`~digitpad.pad.Correction` on the pad's undo
-stack, learned into the person's :class:`~digitpad.profile.Profile` (the
-default one unless given). A Recognizer and its profile are not thread-safe
-and both threads use them, so every use of ``recognizer`` holds
-``recognizer_lock``. Opening the profile (reading its files, computing their
-features: about a second for 1,000 examples) runs on the worker, in a
-Recognizer of its own that shares only the (serialized) model; the window
-reads without the profile until that one is ready and takes its place.
+the status line. The window builds the widgets, wires the pad to them and
+loads the model; its helpers do the rest: :class:`~.reading.DrawingReader`
+reads the drawing (ink on the GUI thread, pictures on the worker),
+:class:`~.teaching.Teaching` keeps the person's handwriting profile and its
+commands, :class:`~.transfer.FileTransfer` opens, saves, copies and pastes.
+Both threads use the recognizer, so every use of ``recognizer`` holds
+``recognizer_lock``.
 
 Dialogs go through four attributes (``show_message``, ``ask_open_path``,
 ``ask_save_path``, ``ask_yes_no``) so that tests can replace them and never
@@ -26,17 +21,18 @@ import os
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMessageBox, QWidget
 
 from ..pad import Pad, model_description
 from ..predictor import ModelError, Predictor
-from ..profile import Example, Profile
-from ..recognize import Prediction, Recognizer, image_inputs, ink_inputs
+from ..profile import Profile
+from ..recognize import Recognizer
 from . import actions, transfer
 from .canvas import DEFAULT_PEN_WIDTH, CanvasWidget
-from .handwriting import HandwritingDialog
 from .prediction import PredictionPanel
+from .reading import DrawingReader
+from .teaching import Teaching, ask_yes_no
 from .worker import PictureWorker, SerializedPredictor
 
 ORGANIZATION = APPLICATION = "digitpad"
@@ -56,12 +52,13 @@ class MainWindow(QMainWindow):
     load_model : bool
         Load the model now; ``run()`` passes False and loads it once the window is shown.
     profile : Profile or path, optional
-        The person's handwriting; default: :func:`~digitpad.profile.default_profile_dir`.
+        The person's handwriting (kept by ``teaching``); default:
+        :func:`~digitpad.profile.default_profile_dir`.
 
     Signals
     -------
     profileOpened
-        The profile was opened (``profile_open`` is now True), or could not be.
+        The profile was opened (``teaching.profile_open`` is now True), or could not be.
     """
 
     profileOpened = Signal()
@@ -87,22 +84,15 @@ class MainWindow(QMainWindow):
         self.recognizer: Recognizer | None = None
         #: Held around every use of ``recognizer`` (GUI thread and worker).
         self.recognizer_lock = threading.RLock()
-        #: The person's handwriting; used through ``recognizer`` once open (see ``profile_open``).
-        self.profile = profile if isinstance(profile, Profile) else Profile(profile)
-        self.profile_open = False
-        self.examples = SharedProfile(self)
-        self.handwriting_dialog: HandwritingDialog | None = None
-        self.context_menu: QMenu | None = None
-        self._loading: object | None = None  # the ticket of the picture being read
-        self._reading: tuple | None = None  # (drawing,): the ticket of the picture recognized
-        self._opening: object | None = None  # the ticket of the profile being opened
 
         self.pad = Pad()
         self.canvas = CanvasWidget(self.pad)
         self.panel = PredictionPanel()
         self.worker = PictureWorker(self)
         self.files = transfer.FileTransfer(self)
-        self.worker.finished.connect(self._job_finished, Qt.ConnectionType.QueuedConnection)
+        self.reader = DrawingReader(self)
+        self.teaching = Teaching(self, profile)
+        self.teaching.opened.connect(self.profileOpened)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(12, 12, 16, 12)
@@ -119,9 +109,6 @@ class MainWindow(QMainWindow):
         self.canvas.strokeUpdated.connect(self._stroke_updated)
         self.pad.drawing_changed.connect(self._drawing_changed)
         self.pad.reading_changed.connect(self._show_reading)
-        self.pad.examples_changed.connect(self.examples_changed)
-        self.canvas.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.canvas.customContextMenuRequested.connect(self.show_canvas_menu)
         self._build_actions()
         self._restore_settings()
         self.setMinimumSize(640, 520)
@@ -150,108 +137,23 @@ class MainWindow(QMainWindow):
             self.model_label.setToolTip(f"{predictor.name}: {predictor.path}")
             self.panel.show_message(None)
             self.pad.set_model_loaded()
-            self._open_profile(shared)
-        self._reading = None  # a picture read before the model came is read again with it
-        self.update_prediction()
-
-    def _open_profile(self, predictor) -> None:
-        """Read the profile on the worker, in a Recognizer of its own (see the module).
-
-        The worker's objects are its own until they are handed over: the given
-        profile is untouched before it first opens, and after that (a model loaded
-        again) a fresh Profile of the same folder is opened, since the GUI thread
-        may still undo a correction through the old one meanwhile.
-        """
-        profile = Profile(self.profile.folder) if self.profile_open else self.profile
-        self.profile_open = False
-        self._update_correction_actions()
-
-        def open_profile():
-            opened = Recognizer(predictor, profile=profile)
-            return opened, opened.prepare()
-
-        self._opening = (self.recognizer,)  # swapped in only if the recognizer is still this one
-        self.worker.submit(self._opening, open_profile)
-
-    def _profile_opened(self, ticket, result) -> None:
-        self._opening = None
-        if isinstance(result, Exception):
-            self.statusBar().showMessage(
-                f"Cannot open your handwriting profile: {_one_line(result)}", 8000
-            )
-        else:
-            opened, count = result
-            with self.recognizer_lock:
-                replaced = self.recognizer is not ticket[0]  # another model came meanwhile
-                if not replaced:
-                    self.recognizer, self.profile = opened, opened.profile
-            if not replaced:
-                self.profile_open = True
-                self._update_correction_actions()
-                self.pad.set_examples_in_use(count)
-                self.examples_changed()
-        self.profileOpened.emit()
+            self.teaching.open_profile(shared)
+        self.read_again()  # a picture read before the model came is read again with it
 
     @property
     def busy(self) -> bool:
         """A picture is being read or recognized in the background."""
-        return self._loading is not None or self._reading is not None
+        return self.reader.busy
 
     def update_prediction(self) -> None:
         """Read what the canvas shows into the pad: ink now, a picture in the background."""
         self._predict_timer.stop()
-        drawing = self.pad.drawing
-        if drawing.has_picture:
-            if self._reading is None or self._reading[0] is not drawing:
-                self._reading = (drawing,)  # a new ticket: an older result is dropped
-                self.worker.submit(self._reading, lambda: self._read_picture(drawing.picture))
-            return
-        inputs = ink_inputs(self.canvas.ink())
-        with self.recognizer_lock:
-            if self.recognizer is None:
-                reading, count = _preview(inputs), 0
-            else:
-                # Cheap when the profile did not change; sees another program's changes.
-                reading, count = self.recognizer.read(inputs), self.recognizer.prepare()
-        self.pad.set_examples_in_use(count)
-        self.pad.set_reading(reading)
+        self.reader.read()
 
-    def _read_picture(self, picture) -> Prediction:
-        """On the worker thread: the picture's reading, or its preview without a model.
-
-        Finding the digits (seconds for a large photo) is done outside the lock, so
-        that live ink on the GUI thread never waits for it; only the model's part is
-        done under it.
-        """
-        inputs = image_inputs(picture)
-        with self.recognizer_lock:
-            if self.recognizer is not None:
-                return self.recognizer.read(inputs)
-        return _preview(inputs)
-
-    def _job_finished(self, ticket, result) -> None:
-        if ticket is self._opening:
-            self._profile_opened(ticket, result)
-        elif ticket is self._reading:  # a recognized picture: kept if it is still shown
-            self._reading = None
-            if ticket[0] is self.pad.drawing:
-                failed = isinstance(result, Exception)
-                self.pad.set_reading(Prediction(None, None, None, None) if failed else result)
-                if failed:
-                    self.show_message(self, "Cannot read the picture", _one_line(result))
-        elif ticket is self._loading:  # a picture read, unless the drawing changed meanwhile
-            self._loading = None
-            (path,) = ticket
-            if isinstance(result, Exception):
-                name = "the picture" if path is None else path.name
-                self.show_message(self, "Cannot open file", f"{name}: {_one_line(result)}")
-            else:
-                picture, shown, shown_image = result
-                self.canvas.add_picture_image(shown, shown_image)
-                self.pad.set_picture(picture, shown)
-                if path is not None:
-                    self.remember_folder(path)
-                    self.statusBar().showMessage(f"Opened {path.name}", 4000)
+    def read_again(self) -> None:
+        """Read the drawing again, a picture too: the model or the person's examples changed."""
+        self._predict_timer.stop()
+        self.reader.read(again=True)
 
     def _show_reading(self) -> None:
         shown = self.pad.shown_prediction()
@@ -264,7 +166,7 @@ class MainWindow(QMainWindow):
         # Every step done, undone or redone comes here (a correction leaves the drawing).
         self.actions["undo"].setEnabled(self.pad.can_undo)
         self.actions["redo"].setEnabled(self.pad.can_redo)
-        self._update_correction_actions()
+        self.teaching.update_actions()
 
     def _stroke_updated(self) -> None:
         # Throttle, not debounce: a long stroke still updates every interval.
@@ -272,93 +174,9 @@ class MainWindow(QMainWindow):
             self._predict_timer.start()
 
     def _drawing_changed(self) -> None:
-        self._loading = None  # a picture still being read would replace this drawing: drop it
         for name in ("save", "copy", "clear"):
             self.actions[name].setEnabled(not self.pad.is_empty)
         self.update_prediction()
-
-    # -- learning the person's handwriting ---------------------------------------------
-
-    def correct(self, digit: int) -> None:
-        """The digit pointed at (or the only one) is ``digit``: learn it (one undo step)."""
-        if not self.profile_open:
-            self.statusBar().showMessage("Your handwriting profile is still opening…", 3000)
-            return
-        try:
-            self.pad.correct(digit, self.examples)
-        except (ValueError, OSError) as error:
-            self.show_message(self, "Cannot learn the digit", _one_line(error))
-
-    def examples_changed(self) -> None:
-        """The person's examples changed: count them and read the drawing again."""
-        with self.recognizer_lock:
-            count = self.recognizer.prepare() if self.recognizer is not None else 0
-        self.pad.set_examples_in_use(count)
-        self._reading = None  # a picture is recognized again too
-        self.update_prediction()
-
-    def show_canvas_menu(self, position: QPoint) -> None:
-        """Right-click on the canvas: point at the digit there and offer "It's a …" 0-9."""
-        scale, dx, dy = self.canvas.view_transform()
-        self.pad.select_at((position.x() - dx) / scale, (position.y() - dy) / scale)
-        menu = QMenu(self)
-        menu.addSection("It's a …")
-        for digit in range(10):
-            menu.addAction(self.actions[f"correct_{digit}"])
-        menu.addSeparator()
-        menu.addAction(self.actions["handwriting"])
-        if self.context_menu is not None:
-            self.context_menu.deleteLater()
-        self.context_menu = menu
-        menu.popup(self.canvas.mapToGlobal(position))
-
-    def show_handwriting(self) -> None:
-        """Show the "Your handwriting" dialog (not modal: the pad stays usable)."""
-        if not self.profile_open:
-            return
-        dialog = self.handwriting_dialog
-        if dialog is None:
-            dialog = HandwritingDialog(
-                self.examples, self._ask_yes_no, str(self.profile.folder), self
-            )
-            dialog.changed.connect(self.examples_changed)
-            self.handwriting_dialog = dialog
-        else:
-            dialog.reload()
-        dialog.show()
-        dialog.raise_()
-
-    def toggle_guided_round(self) -> None:
-        """Start or stop the guided round (write each digit three times; see GuidedRound)."""
-        if not self.actions["guided"].isChecked():
-            self.pad.stop_guided_round()
-        elif self.profile_open:
-            self.pad.start_guided_round()
-        else:
-            self.actions["guided"].setChecked(False)
-            self.statusBar().showMessage("Your handwriting profile is still opening…", 3000)
-
-    def accept_guided(self) -> None:
-        """Enter during the guided round: learn the drawing as the digit asked for."""
-        round_ = self.pad.guided_round
-        try:
-            accepted = self.pad.accept_guided(self.examples)
-        except (ValueError, OSError) as error:
-            self.show_message(self, "Cannot learn the digit", _one_line(error))
-            return
-        if accepted and self.pad.guided_round is None:
-            self.actions["guided"].setChecked(False)
-            self.statusBar().showMessage(round_.prompt(), 6000)
-
-    def _ask_yes_no(self, parent, title: str, text: str) -> bool:
-        return self.ask_yes_no(parent, title, text)  # looked up at call time: tests replace it
-
-    def _update_correction_actions(self) -> None:
-        can_correct = self.profile_open and self.pad.can_correct
-        for digit in range(10):
-            self.actions[f"correct_{digit}"].setEnabled(can_correct)
-        self.actions["handwriting"].setEnabled(self.profile_open)
-        self.actions["accept"].setEnabled(can_correct and self.pad.guided_round is not None)
 
     # -- actions ------------------------------------------------------------------------
 
@@ -391,12 +209,6 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About digitpad", text + self.model_label.text())
 
     # -- pictures, drag and drop ----------------------------------------------------------
-
-    def load_picture(self, path: Path | None, source) -> None:
-        """Read a picture file (``path``) or a QImage (``source``) in the background, then
-        show it; an error shows a message and leaves the drawing as it was."""
-        self._loading = (path,)  # a new ticket: an older picture still being read is dropped
-        self.worker.submit(self._loading, lambda: transfer.read_picture(source))
 
     def release_clipboard(self) -> None:
         """Call before the application ends (see FileTransfer.release_clipboard)."""
@@ -435,56 +247,3 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.worker.wait()
         super().closeEvent(event)
-
-
-class SharedProfile:
-    """The window's way to the person's profile: learning, forgetting and listing examples,
-    each under the recognizer's lock (a :class:`~digitpad.pad.Teacher`, and the
-    handwriting dialog's access). Used once the profile is open."""
-
-    def __init__(self, window: MainWindow):
-        self._window = window
-
-    def learn(self, source, digit: int) -> Example:
-        with self._window.recognizer_lock:
-            recognizer = self._window.recognizer
-            if recognizer is None or recognizer.profile is None:
-                raise ValueError("the handwriting profile is not open")
-            return recognizer.learn(source, digit)
-
-    def forget(self, example: Example) -> None:
-        with self._window.recognizer_lock:
-            self._window.profile.forget(example)
-
-    def forget_all(self) -> None:
-        with self._window.recognizer_lock:
-            self._window.profile.clear()
-
-    def examples(self) -> list:
-        with self._window.recognizer_lock:
-            profile = self._window.profile
-            examples, inputs = profile.inputs()
-            return list(zip(examples, inputs, strict=True))
-
-
-def ask_yes_no(parent, title: str, text: str) -> bool:
-    """Ask a question with Yes and No (No is the default); True for Yes."""
-    answer = QMessageBox.question(
-        parent,
-        title,
-        text,
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
-    )
-    return answer == QMessageBox.StandardButton.Yes
-
-
-def _one_line(error: Exception) -> str:
-    if isinstance(error, MemoryError):
-        return "not enough memory"
-    return " ".join(str(error).split()) or type(error).__name__
-
-
-def _preview(inputs) -> Prediction:
-    """Without a model: no digit, but the input of the last digit for the preview."""
-    return Prediction(None, None, None, inputs[-1][0] if inputs else None)

@@ -93,3 +93,10 @@ class PictureWorker(QObject):
     def wait(self, msecs: int = -1) -> bool:
         """Block until every submitted job has run (for tests and shutdown)."""
         return self._pool.waitForDone(msecs)
+
+
+def one_line(error: Exception) -> str:
+    """A job's exception as one line for a message."""
+    if isinstance(error, MemoryError):
+        return "not enough memory"
+    return " ".join(str(error).split()) or type(error).__name__
