@@ -149,7 +149,7 @@ RECIPES = {
         "writing styles and low-grade tablets",
         build_digitpad_model,
         adam_cosine,
-        epochs=22,
+        epochs=24,
         batch_size=128,
         augmentation=IMAGE_AUGMENTATION,
         clean_epochs=4,
