@@ -36,6 +36,7 @@ from digitpad.training.pen import (
 )
 from digitpad.training.plots import plot_confusion, plot_curves
 from digitpad.training.recipe import Recipe
+from digitpad.training.seed import adadelta_classic, build_seed_model
 from digitpad.training.styles import StyleSettings, settings_record, style_images
 
 HERE = Path(__file__).resolve().parent
@@ -66,12 +67,6 @@ ADAM_FINAL_FRACTION = 0.01  # ... to this fraction of it at the last step
 EVALUATION_BATCH_SIZE = 512
 
 
-def adadelta_classic(steps_per_epoch, epochs):
-    import keras
-
-    return keras.optimizers.Adadelta(learning_rate=1.0, rho=0.95, epsilon=1e-7)
-
-
 def adam_cosine(steps_per_epoch, epochs):
     import keras
 
@@ -84,26 +79,6 @@ def adam_cosine(steps_per_epoch, epochs):
 def styled_mnist(x, y, rng):
     """A slash, crossbar or flag drawn on a share of MNIST's 0s, 1s and 7s."""
     return style_images(x, y, rng, STYLE_SETTINGS)
-
-
-def build_seed_model():
-    """The classic Keras MNIST convnet, layer for layer (about 99.1-99.2% on MNIST test)."""
-    from keras import Input, Sequential, layers
-
-    return Sequential(
-        [
-            Input(shape=(FIELD, FIELD, 1)),
-            layers.Conv2D(32, 3, activation="relu"),
-            layers.Conv2D(64, 3, activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Dropout(0.25),
-            layers.Flatten(),
-            layers.Dense(128, activation="relu"),
-            layers.Dropout(0.5),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
-        ],
-        name="seed",
-    )
 
 
 def build_digitpad_model():

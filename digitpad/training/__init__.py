@@ -7,10 +7,10 @@ called (``images.make_dataset``, ``card.library_versions``, the plots,
 ``export.export_tflite``).
 
 Modules: :mod:`.data` (MNIST and pen-digit files, downloads, checks),
-:mod:`.pen` (pen digits rendered through the app's ink path, ink
-transforms, writing styles and low-grade tablets as transforms), :mod:`.styles`
-(the writing styles MNIST lacks), :mod:`.recipe`, :mod:`.images` (``tf.data``
-batches and image augmentation),
+:mod:`.pen` (pen digits rendered through the app's ink path; ink transforms,
+writing styles and low-grade tablets among them), :mod:`.styles` (the
+writing styles MNIST lacks), :mod:`.recipe`, :mod:`.seed` (the classic Keras
+convnet), :mod:`.images` (``tf.data`` batches and image augmentation),
 :mod:`.card` (scores and the model card), :mod:`.plots`, :mod:`.install`
 (staging folder and the all-or-nothing install), :mod:`.export` (LiteRT).
 """
