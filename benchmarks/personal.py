@@ -159,13 +159,14 @@ def main(argv=None) -> int:
     parser.add_argument("--examples", type=int, default=1000, help="profile size for the cost")
     parser.add_argument("--repeats", type=int, default=1000, help="digits timed for the cost")
     parser.add_argument("--no-cost", action="store_true", help="accuracy only")
+    parser.add_argument("--model", type=Path, help="default: the bundled model")
     args = parser.parse_args(argv)
 
     _, held_out = split_by_writer(read_unipen(args.unipen))
     by_writer: dict[int, list] = {}
     for digit in held_out:
         by_writer.setdefault(digit.writer, []).append(digit)
-    predictor = Predictor()
+    predictor = Predictor(args.model)
     if args.tune:
         tuning = {w: d for w, d in by_writer.items() if w in TUNING_WRITERS}
         print(f"{'floor':>5} {'weight':>6} {'errors':>6} {'learning':>8} {'harm':>4}")
