@@ -16,7 +16,11 @@ ROOT = FIXTURES.parent.parent
 
 @pytest.fixture(scope="session")
 def pen_digits():
-    """300 real pen digits (30 per class) by writers the bundled model never saw."""
+    """300 real pen digits (30 per class) by pendigits writers 3, 6, ..., 30.
+
+    Those writers are held out when training settings are chosen
+    (``train_model.py --hold-out-writers``); the bundled model is trained on them.
+    """
     from digitpad.ink import parse_ink
 
     data = json.loads((FIXTURES / "pen-digits.json").read_text())

@@ -49,8 +49,7 @@ from digitpad.ui.prediction import PredictionPanel  # noqa: E402
 from digitpad.ui.transfer import INK_MIME_TYPE  # noqa: E402
 from digitpad.ui.window import PREDICT_INTERVAL_MS, MainWindow  # noqa: E402
 
-#: Two pen digits of each class (indices into the conftest's pen_digits fixture), by writers
-#: the model never saw.
+#: Two pen digits of each class (indices into the conftest's pen_digits fixture).
 SAMPLE_INDICES = [
     3,
     8,
