@@ -12,8 +12,9 @@ Prints the share of numbers read entirely right, per length too, how often
 the segmentation found the right number of digits, the accuracy of the same
 digits recognized one at a time, and the share of all the file's (or the
 held-out writers') single digits that segmentation keeps as one digit. With
-``--held-out``, only the writers that the bundled model's training left out
-(``split_by_writer``) are used.
+``--held-out``, only writers 3, 6, ..., 30 (``split_by_writer``) are used: give
+``--model`` a model trained without them (``train_model.py --hold-out-writers``);
+the bundled model is trained on all 30.
 
     python benchmarks/number_accuracy.py ../shared/data/pendigits-train.unipen --held-out
 """

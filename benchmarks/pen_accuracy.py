@@ -3,10 +3,12 @@
 Reads a UNIPEN file of the UCI pendigits set, turns every digit into
 :class:`digitpad.Ink` and classifies it exactly as the pad does
 (``ink_to_input`` then the predictor). Prints the accuracy and the confusion
-matrix. With ``--held-out``, only the writers that the bundled model's
-training left out (``digitpad.pendigits.split_by_writer``) are counted.
+matrix. With ``--held-out``, only writers 3, 6, ..., 30
+(``digitpad.pendigits.split_by_writer``) are counted: give ``--model`` a model
+trained without them (``train_model.py --hold-out-writers``); the bundled
+model is trained on all 30.
 
-    python benchmarks/pen_accuracy.py ../shared/data/pendigits-train.unipen --held-out
+    python benchmarks/pen_accuracy.py ../shared/data/pendigits-train.unipen --held-out --model M
     python benchmarks/pen_accuracy.py pendigits-orig.tes          # other writers entirely
 """
 

@@ -3,11 +3,11 @@
     python benchmarks/personal.py ../shared/data/pendigits-train.unipen
     python benchmarks/personal.py ../shared/data/pendigits-train.unipen --tune
 
-For each held-out pen writer (``split_by_writer``: 3, 6, ..., 30, never seen
-in training), a fresh :class:`~digitpad.profile.Profile` in a temporary
-folder; their digits are read in file order with ``Recognizer.ink``, and each
-digit read wrong is corrected with ``learn(ink, true_label)``. Reported per
-writer and overall:
+For each held-out pen writer (``split_by_writer``: 3, 6, ..., 30; give a
+model trained without them, ``train_model.py --hold-out-writers``), a fresh
+:class:`~digitpad.profile.Profile` in a temporary folder; their digits are
+read in file order with ``Recognizer.ink``, and each digit read wrong is
+corrected with ``learn(ink, true_label)``. Reported per writer and overall:
 
 - stream errors without a profile and with learning;
 - harm: digits read right without a profile but wrong with the writer's final

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 WIDTH, HEIGHT = 7000, 5000
 LABEL = 4
-FIXTURE_INDEX = 123  # a 4 by a writer the model never saw
+FIXTURE_INDEX = 123  # a pen 4 of the test fixtures
 
 
 def photo(seed: int = 0):

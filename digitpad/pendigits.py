@@ -75,8 +75,9 @@ def split_by_writer(
 ) -> tuple[list[PenDigit], list[PenDigit]]:
     """Split into (training, held-out) by writer: every n-th writer id is held out.
 
-    The split is deterministic so that training and benchmarks agree on which
-    writers the model has never seen.
+    The split is deterministic so that training (``train_model.py
+    --hold-out-writers``) and the benchmarks agree on which writers a model
+    chosen on this split has never seen.
     """
     writers = sorted({d.writer for d in digits})
     held_out = set(writers[held_out_every - 1 :: held_out_every])
