@@ -4,11 +4,13 @@ Run from the repository root, on a display or offscreen (``QT_QPA_PLATFORM=offsc
 
     python tools/screenshot.py docs/screenshot.png [--dark] [--digit 7]
     python tools/screenshot.py docs/number.png --number 2026
+    python tools/screenshot.py docs/handwriting.png --ink tests/fixtures/odd-four.json --correct 4
 
 A development helper: it reads the test fixtures, so it is not part of the package.
 
-The digit comes from tests/fixtures/pen-digits.json and is drawn with mouse
-events, so the picture shows the same path a person's drawing takes.
+The digit comes from tests/fixtures/pen-digits.json (or an ink file) and is
+drawn with mouse events, so the picture shows the same path a person's drawing
+takes; ``--correct`` then corrects it as a person would, into an empty profile.
 """
 
 from __future__ import annotations
@@ -84,6 +86,8 @@ def main(argv=None) -> int:
     parser.add_argument("--size", default="960x640", help="window size")
     parser.add_argument("--empty", action="store_true", help="draw nothing")
     parser.add_argument("--model", help="model file (default: the bundled one)")
+    parser.add_argument("--ink", type=Path, help='draw this ink file instead (an "ink" key or ink)')
+    parser.add_argument("--correct", type=int, help="then press this digit key: a correction")
     args = parser.parse_args(argv)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -92,7 +96,7 @@ def main(argv=None) -> int:
         app.setPalette(dark_palette())
     settings_dir = QTemporaryDir()
     settings = QSettings(f"{settings_dir.path()}/screenshot.ini", QSettings.Format.IniFormat)
-    window = MainWindow(model=args.model, settings=settings)
+    window = MainWindow(model=args.model, settings=settings, profile=settings_dir.path())
     width, height = (int(v) for v in args.size.split("x"))
     window.resize(width, height)
     window.move(0, 0)
@@ -101,9 +105,15 @@ def main(argv=None) -> int:
 
     if not args.empty:
         ink, fill = (number_ink(args.number), 0.8) if args.number else (digit_ink(args.digit), 0.62)
+        if args.ink:
+            data = json.loads(args.ink.read_text())
+            ink = parse_ink(data.get("ink", data))
         canvas = window.canvas
         draw_with_mouse(canvas, fit_strokes(ink, (canvas.width(), canvas.height()), fill))
         _settle(app)
+        if args.correct is not None:
+            window.teaching.correct(args.correct)
+            _settle(app)
 
     shot = window.grab()  # the window as it draws itself, without the window manager's frame
     if not shot.save(args.output):
