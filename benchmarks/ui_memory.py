@@ -49,7 +49,8 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     folder = QTemporaryDir()
     settings = QSettings(f"{folder.path()}/settings.ini", QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings)
+    # An empty profile of its own: the person's examples never change the numbers.
+    window = MainWindow(settings=settings, profile=folder.path())
     window.resize(960, 640)
     window.show()
     app.processEvents()
