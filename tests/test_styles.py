@@ -16,6 +16,7 @@ from digitpad.training.styles import (
     apply_style,
     random_pen_width,
     random_style,
+    settings_record,
     style_image,
     style_images,
     styles_for,
@@ -180,10 +181,26 @@ def test_a_long_flag_leaves_the_top_down_and_to_the_left_of_the_stem(by_label):
         top = int(np.argmin(stroke[:, 1]))
         flag = stroke[0] - stroke[top]
         stem = stroke[-1] - stroke[top]
-        # Measured from the stem, the flag turns towards -x (y grows down).
+        # Measured from the stem, the flag turns towards -x (y grows down) ...
         angle = np.degrees(np.arctan2(stem[0] * flag[1] - stem[1] * flag[0], stem @ flag))
-        assert settings.flag_angle[0] - 10 < angle < settings.flag_angle[1] + 10
+        assert 0 < angle < settings.flag_angle[1] + 10
         assert np.linalg.norm(flag) > 0.3 * np.linalg.norm(stem)
+        # ... and falls more steeply than a 7's bar, however the stem leans.
+        assert np.degrees(np.arctan2(-flag[0], flag[1])) < settings.flag_max_tilt + 8
+
+
+def test_a_flag_on_a_leaning_stem_falls_more_steeply_than_a_sevens_bar():
+    settings = StyleSettings()
+    rng = np.random.default_rng(0)
+    # A stem leaning like "/" by 30 degrees: the flag's turn alone would lie nearly flat.
+    t = np.linspace(0, 1, 20)[:, None]
+    stem = np.array([100.0, 0.0]) + t * np.array([-np.tan(np.radians(30)) * 100, 100.0])
+    for _ in range(50):
+        (stroke,) = apply_style(Ink([stem]), 1, "flagged-one", rng, settings).strokes
+        top = int(np.argmin(stroke[:, 1]))
+        flag = stroke[0] - stroke[top]
+        assert flag[0] < 0 and flag[1] > 0
+        assert np.degrees(np.arctan2(-flag[0], flag[1])) < settings.flag_max_tilt + 3
 
 
 def test_a_base_lies_flat_under_the_stem(by_label):
@@ -259,6 +276,15 @@ def test_style_images_restyle_zeros_ones_and_sevens(mnist_sample):
     again, _ = style_images(x, y, np.random.default_rng(0))
     np.testing.assert_array_equal(new_x, again)
     assert style_image(x[np.flatnonzero(y == 2)[0]], 2, np.random.default_rng(0)) is None
+
+
+def test_style_images_restyle_only_the_digits_named(mnist_sample):
+    images, labels = mnist_sample
+    x, y = images[:200], labels[:200]
+    settings = StyleSettings(image_labels=(0, 7))
+    _, new_y = style_images(x, y, np.random.default_rng(0), settings)
+    assert sorted(new_y.tolist()) == sorted(v for v in y.tolist() if v in (0, 7))
+    assert sorted(settings_record(settings)["image_styles"]) == ["0", "7"]
 
 
 def test_a_slash_is_drawn_across_an_mnist_zero(mnist_sample):

@@ -83,11 +83,13 @@ class StyleSettings:
     crossbar_length: Range = (0.3, 0.55)
     crossbar_offset: Range = (-0.3, 0.15)
     crossbar_tilt: Range = (-8.0, 5.0)
-    # Flagged one: flag length, its angle to the stem in degrees, its upward
-    # bow, the base's length, its shift sideways (times its length) and how
-    # far below the foot it lies.
+    # Flagged one: flag length, its angle to the stem in degrees, its largest
+    # angle to straight down (so that on a leaning stem it still falls more
+    # steeply than a 7's bar), its upward bow, the base's length, its shift
+    # sideways (times its length) and how far below the foot it lies.
     flag_length: Range = (0.4, 0.7)
     flag_angle: Range = (30.0, 50.0)
+    flag_max_tilt: float = 55.0
     flag_bow: float = 0.04
     base_length: Range = (0.35, 0.65)
     base_shift: Range = (-0.15, 0.15)
@@ -131,6 +133,8 @@ class StyleSettings:
     pen_width: Range = (0.65, 1.5)
     #: Share of the applicable MNIST images (0s, 1s, 7s) that get a styled copy.
     image_share: float = 1.0
+    #: The digits whose MNIST images get styled copies (a subset of ``IMAGE_STYLES``).
+    image_labels: tuple[int, ...] = (0, 1, 7)
 
 
 DEFAULT_SETTINGS = StyleSettings()
@@ -267,7 +271,13 @@ def _flag(top, bottom, height: float, rng, settings: StyleSettings) -> np.ndarra
     angle = np.radians(_uniform(rng, settings.flag_angle))
     # y grows downwards: turning "down" by +angle turns it to the left.
     turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    return np.asarray(top) + turn @ down * _uniform(rng, settings.flag_length) * height
+    direction = turn @ down
+    # A flag as flat as a 7's bar makes a 7 (a "/"-leaning stem turns it flat).
+    tilt = np.arctan2(-direction[0], direction[1])
+    if tilt > np.radians(settings.flag_max_tilt):
+        most = np.radians(settings.flag_max_tilt)
+        direction = np.array([-np.sin(most), np.cos(most)])
+    return np.asarray(top) + direction * _uniform(rng, settings.flag_length) * height
 
 
 def _base(bottom, height: float, rng, settings: StyleSettings) -> np.ndarray:
@@ -656,12 +666,13 @@ def style_images(
     -------
     (x_new, y_new)
         Only the new images (uint8, shape (m, 28, 28)) and their labels; the
-        originals are not included. ``settings.image_share`` of the 0s, 1s
-        and 7s get one copy each, in one of :data:`IMAGE_STYLES`.
+        originals are not included. ``settings.image_share`` of the digits
+        in ``settings.image_labels`` (0s, 1s and 7s by default) get one copy
+        each, in one of :data:`IMAGE_STYLES`.
     """
     images, labels = [], []
     for image, label in zip(x, y, strict=True):
-        if int(label) not in IMAGE_STYLES or rng.random() >= settings.image_share:
+        if int(label) not in settings.image_labels or rng.random() >= settings.image_share:
             continue
         styled = style_image(image, int(label), rng, settings)
         if styled is not None:
@@ -679,7 +690,9 @@ def settings_record(settings: StyleSettings = DEFAULT_SETTINGS) -> dict:
             k: list(v) if isinstance(v, tuple) else v for k, v in asdict(settings).items()
         },
         "ink_styles": {name: [spec.label, spec.description] for name, spec in STYLES.items()},
-        "image_styles": {str(k): list(v) for k, v in IMAGE_STYLES.items()},
+        "image_styles": {
+            str(k): list(v) for k, v in IMAGE_STYLES.items() if k in settings.image_labels
+        },
     }
 
 
