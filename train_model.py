@@ -62,6 +62,8 @@ STYLE_SETTINGS = StyleSettings(image_share=0.2)
 STYLE_COPIES = 2
 TABLET_SHARE = 0.35
 TABLET = LowGradeTablet(TABLET_SHARE, STYLE_SETTINGS)
+# Weight in the loss of the pen renders and styled copies; MNIST's digits weigh 1.
+PEN_WEIGHT = 1.0
 ADAM_LEARNING_RATE = 2e-3  # cosine decay from this ...
 ADAM_FINAL_FRACTION = 0.01  # ... to this fraction of it at the last step
 EVALUATION_BATCH_SIZE = 512
@@ -137,6 +139,7 @@ RECIPES = {
             ),
         ),
         mnist_extras=(styled_mnist,),
+        pen_weight=PEN_WEIGHT,
         styles={
             **settings_record(STYLE_SETTINGS),
             "style_copies": STYLE_COPIES,
@@ -162,8 +165,8 @@ def load_data(args, recipe):
 
 def training_set(train, pen_digits, recipe, args, rng, provenance):
     """MNIST, the training writers' pen digits rendered through the app's ink path and the
-    recipe's extra images; and the held-out writers' pen digits (with --hold-out-writers),
-    for evaluation only."""
+    recipe's extra images; each image's weight in the loss (None: all 1); and the held-out
+    writers' pen digits (with --hold-out-writers), for evaluation only."""
     parts = {"MNIST": train}
     pen_train, pen_held_out = (
         split_by_writer(pen_digits) if args.hold_out_writers else (pen_digits, [])
@@ -177,7 +180,11 @@ def training_set(train, pen_digits, recipe, args, rng, provenance):
     parts.update((getattr(f, "__name__", "extras"), f(*train, rng)) for f in recipe.mnist_extras)
     print("training images: " + ", ".join(f"{len(x)} {name}" for name, (x, _) in parts.items()))
     x, y = (np.concatenate(arrays) for arrays in zip(*parts.values(), strict=True))
-    return x, y, pen_held_out
+    weights = None
+    if recipe.pen_weight != 1:
+        weights = np.full(len(x), recipe.pen_weight, np.float32)
+        weights[: len(train[0])] = 1.0  # MNIST comes first
+    return x, y, weights, pen_held_out
 
 
 # --- Build the model --------------------------------------------------------
@@ -198,7 +205,7 @@ def build_model(recipe, steps_per_epoch, epochs, gpus):
 # --- Train ------------------------------------------------------------------
 
 
-def train(model, x, y, test_ds, recipe, args):
+def train(model, x, y, weights, test_ds, recipe, args):
     """Fit with augmentation, then the clean epochs; the Keras history of all epochs."""
     clean_epochs = min(recipe.clean_epochs, args.epochs - 1) if recipe.augmentation else 0
     clean_from = args.epochs - clean_epochs
@@ -208,7 +215,7 @@ def train(model, x, y, test_ds, recipe, args):
         (None, clean_from, args.epochs),
     ]:
         if first < last:
-            batches = make_dataset(x, y, args.batch_size, augmentation, args.seed)
+            batches = make_dataset(x, y, args.batch_size, augmentation, args.seed, weights)
             fitted = model.fit(
                 batches, initial_epoch=first, epochs=last, validation_data=test_ds, shuffle=False
             )
@@ -255,11 +262,11 @@ def main(argv=None) -> int:
     keras.utils.set_random_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     started, cpu_started = time.perf_counter(), time.process_time()
-    x, y, pen_held_out = training_set(train_set, pen_digits, recipe, args, rng, provenance)
+    x, y, weights, pen_held_out = training_set(train_set, pen_digits, recipe, args, rng, provenance)
     gpus = len(tf.config.list_physical_devices("GPU"))
     model = build_model(recipe, int(np.ceil(len(x) / args.batch_size)), args.epochs, gpus)
     test_ds = make_dataset(x_test, y_test, EVALUATION_BATCH_SIZE, None, args.seed)
-    history, clean_epochs = train(model, x, y, test_ds, recipe, args)
+    history, clean_epochs = train(model, x, y, weights, test_ds, recipe, args)
     # CPU time shows how much of the wall time the machine really gave us;
     # on a busy machine wall time alone overstates the cost of a recipe.
     seconds = (time.perf_counter() - started, time.process_time() - cpu_started)

@@ -481,9 +481,10 @@ def test_pen_writers_all_trained_unless_held_out(hold_out, mini_pen_digits, mnis
     args = argparse.Namespace(limit=None, hold_out_writers=hold_out)
     provenance = {"pendigits": {}}
     train = (mnist_sample[0][:10], mnist_sample[1][:10])
-    x, y, held_out = train_model.training_set(
+    x, y, weights, held_out = train_model.training_set(
         train, digits, recipe, args, np.random.default_rng(0), provenance
     )
+    assert weights is None
     split = provenance["pendigits"]
     if hold_out:
         assert split["held_out_writers"] == [3, 6]
@@ -492,6 +493,50 @@ def test_pen_writers_all_trained_unless_held_out(hold_out, mini_pen_digits, mnis
     else:
         assert split["training_writers"] == writers and held_out == []
     assert len(x) == len(y) == 10 + split["training_digits"]
+
+
+def test_pen_weight_weighs_every_image_but_mnists(mini_pen_digits, mnist_sample):
+    import argparse
+
+    recipe = training.Recipe(
+        "test",
+        None,
+        None,
+        1,
+        1,
+        pen_renders=(training.PenRenders(1, (), (1.0, 1.0)),),
+        mnist_extras=(lambda x, y, rng: (x[:3], y[:3]),),
+        pen_weight=0.25,
+    )
+    args = argparse.Namespace(limit=None, hold_out_writers=False)
+    provenance = {"pendigits": {}}
+    train = (mnist_sample[0][:10], mnist_sample[1][:10])
+    x, y, weights, _ = train_model.training_set(
+        train, mini_pen_digits, recipe, args, np.random.default_rng(0), provenance
+    )
+    others = len(x) - 10
+    assert others == 2 * len(mini_pen_digits) + 3  # as written, one copy, the extras
+    np.testing.assert_array_equal(weights, [1.0] * 10 + [0.25] * others)
+    assert weights.dtype == np.float32
+
+
+@pytest.mark.parametrize("augmented", [False, True])
+def test_weighted_batches_keep_each_image_with_its_label_and_weight(augmented):
+    pytest.importorskip("tensorflow")
+    # Image i is filled with the value i, its label is i % 10 and its weight i / 100,
+    # so any reordering that separates them shows.
+    n = 100
+    x = np.repeat(np.arange(n, dtype=np.uint8), 28 * 28).reshape(n, 28, 28)
+    y = np.arange(n) % 10
+    weights = np.arange(n) / 100
+    settings = training.ImageAugmentation(0, 0, 0, 0, 0, 0) if augmented else None
+    seen = []
+    for images, labels, batch_weights in training.make_dataset(x, y, 16, settings, 0, weights):
+        value = np.round(images.numpy()[:, 14, 14, 0] * 255).astype(int)
+        np.testing.assert_array_equal(labels.numpy().argmax(1), value % 10)
+        np.testing.assert_allclose(batch_weights.numpy(), value / 100, rtol=1e-6)
+        seen.extend(value)
+    assert sorted(seen) == list(range(n)) and seen != list(range(n))  # all, shuffled
 
 
 def test_validation_digits_are_the_last_training_digits_and_never_trained_on(small_mnist):

@@ -104,6 +104,7 @@ def model_card(
             "augmentation": recipe.augmentation is not None,
             "clean_epochs": clean_epochs,
             "pen_copies": recipe.pen_copies,
+            "pen_weight": recipe.pen_weight,
             "parameters": int(model.count_params()),
         },
         "styles": recipe.styles,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .data import NUM_CLASSES
 
 __all__ = ["ImageAugmentation", "make_augmenter", "make_dataset"]
@@ -63,23 +65,32 @@ def make_augmenter(settings: ImageAugmentation, seed: int):
     return augment
 
 
-def make_dataset(x, y, batch_size: int, augmentation: ImageAugmentation | None, seed: int):
-    """A shuffled ``tf.data`` pipeline of ``(float images, one-hot labels)`` batches.
+def make_dataset(
+    x,
+    y,
+    batch_size: int,
+    augmentation: ImageAugmentation | None,
+    seed: int,
+    weights=None,
+):
+    """A shuffled ``tf.data`` pipeline of ``(float images, one-hot labels)`` batches,
+    or ``(images, labels, weights)`` batches when ``weights`` are given.
 
-    ``x`` is uint8 ``[n, 28, 28]``, ``y`` the digits; ``augmentation=None``
-    gives the images as they are.
+    ``x`` is uint8 ``[n, 28, 28]``, ``y`` the digits, ``weights`` one loss
+    weight per image; ``augmentation=None`` gives the images as they are.
     """
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    columns = (x, y) if weights is None else (x, y, np.asarray(weights, np.float32))
+    ds = tf.data.Dataset.from_tensor_slices(columns)
     ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
 
-    def to_float(images, labels):
+    def to_float(images, labels, *weights):
         images = tf.cast(images, tf.float32)[..., None] / 255.0
-        return images, tf.one_hot(tf.cast(labels, tf.int32), NUM_CLASSES)
+        return images, tf.one_hot(tf.cast(labels, tf.int32), NUM_CLASSES), *weights
 
     ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
     if augmentation is not None:
         augmenter = make_augmenter(augmentation, seed)
-        ds = ds.map(lambda a, b: (augmenter(a), b), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(lambda a, *rest: (augmenter(a), *rest), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)

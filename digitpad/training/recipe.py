@@ -26,6 +26,10 @@ class Recipe:
     like the test digits (the pen renders keep their own distortions).
     ``pen_renders`` are the pen-digit renders added to the training set (none:
     MNIST only); ``mnist_extras`` make extra images from MNIST's.
+    ``pen_weight`` is the weight in the loss of every image that is not an
+    MNIST training digit (pen renders and extras; MNIST's weigh 1): below 1
+    it keeps the pen writers' ways of writing from overruling MNIST's where
+    the two disagree (a 7 with a short bar against a flagged 1).
     ``styles`` records the writing-style settings those use, for the model card.
     """
 
@@ -38,6 +42,7 @@ class Recipe:
     clean_epochs: int = 0
     pen_renders: tuple[PenRenders, ...] = ()
     mnist_extras: tuple[ImageExtra, ...] = ()
+    pen_weight: float = 1.0
     styles: dict | None = None
 
     @property
