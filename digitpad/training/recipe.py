@@ -28,8 +28,8 @@ class Recipe:
     MNIST only); ``mnist_extras`` make extra images from MNIST's.
     ``pen_weight`` is the weight in the loss of every image that is not an
     MNIST training digit (pen renders and extras; MNIST's weigh 1): below 1
-    it keeps the pen writers' ways of writing from overruling MNIST's where
-    the two disagree (a 7 with a short bar against a flagged 1).
+    leans the network towards MNIST's reading where the two disagree (a 7
+    with a short bar against a flagged 1), at the pen writers' cost.
     ``styles`` records the writing-style settings those use, for the model card.
     """
 
