@@ -23,7 +23,14 @@ from digitpad.pendigits import split_by_writer
 from digitpad.preprocess import FIELD
 from digitpad.training.card import model_card, pen_split, scores, summary, write_card
 from digitpad.training.cli import exit_at_once_on_interrupt, parse_args, report_error
-from digitpad.training.data import NUM_CLASSES, DataError, DownloadError, load_mnist, load_pendigits
+from digitpad.training.data import (
+    NUM_CLASSES,
+    DataError,
+    DownloadError,
+    load_mnist,
+    load_pendigits,
+    writer_ordered,
+)
 from digitpad.training.export import export_tflite
 from digitpad.training.images import ImageAugmentation, make_dataset
 from digitpad.training.install import OUTPUT_FILES, install, staging_folder
@@ -152,13 +159,21 @@ RECIPES = {
 
 
 def load_data(args, recipe):
-    """MNIST train, test and validation (uint8; validation None without --validation), the pen
-    digits if the recipe uses them, provenance."""
+    """MNIST train and test (uint8), the validation sets by name (none without --validation),
+    the pen digits if the recipe uses them, provenance."""
     (x_train, y_train), test, mnist_info = load_mnist(args.data)
     pen_digits, pen_info = load_pendigits(args.pendigits) if recipe.pen_renders else ([], None)
     provenance = {"mnist": mnist_info, "pendigits": pen_info}
     kept = len(x_train) - (args.validation or 0)
-    validation = (x_train[kept:], y_train[kept:]) if args.validation else None
+    validation = {}
+    if args.validation:
+        validation["mnist_validation"] = (x_train[kept:], y_train[kept:])
+        # Its writer-ordered half is by writers the model never saw (but one at the cut).
+        unseen = writer_ordered(kept, args.validation)
+        validation["mnist_validation_unseen_writers"] = (
+            x_train[kept:][unseen],
+            y_train[kept:][unseen],
+        )
     first = slice(min(kept, args.limit or kept))
     return (x_train[first], y_train[first]), test, validation, pen_digits, provenance
 
@@ -273,8 +288,8 @@ def main(argv=None) -> int:
 
     pen = evaluate(model, *render_pen_digits(pen_held_out, (), rng)) if pen_held_out else None
     tests = {"mnist": evaluate(model, x_test, y_test), "pen_held_out_writers": pen}
-    if validation:
-        tests["mnist_validation"] = evaluate(model, *validation)
+    for name, (x_held, y_held) in validation.items():
+        tests[name] = evaluate(model, x_held, y_held)
     card = model_card(args, recipe, model, clean_epochs, provenance, tests, seconds, gpus)
     export(model, history, card, args.output)
     print(f"\n{summary(card)}\nwritten to {args.output}")

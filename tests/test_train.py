@@ -544,14 +544,64 @@ def test_validation_digits_are_the_last_training_digits_and_never_trained_on(sma
 
     args = argparse.Namespace(data=small_mnist, pendigits=None, limit=None, validation=100)
     recipe = train_model.RECIPES["seed"]
-    (x, y), _, (x_val, y_val), _, _ = train_model.load_data(args, recipe)
+    (x, y), _, validation, _, _ = train_model.load_data(args, recipe)
+    x_val, y_val = validation["mnist_validation"]
+    x_unseen, y_unseen = validation["mnist_validation_unseen_writers"]
     with np.load(small_mnist) as mnist:
         np.testing.assert_array_equal(x_val, mnist["x_train"][-100:])
         np.testing.assert_array_equal(x, mnist["x_train"][:-100])
+        # The writer-ordered half: odd indices of the whole file (701, 703, ... of 800).
+        np.testing.assert_array_equal(x_unseen, mnist["x_train"][701::2])
+        np.testing.assert_array_equal(y_unseen, mnist["y_train"][701::2])
     assert len(y) + len(y_val) == 800
     args.limit = 750  # a limit never reaches into the validation digits
-    (x, _), _, (x_val, _), _, _ = train_model.load_data(args, recipe)
-    assert len(x) == 700 and len(x_val) == 100
+    (x, _), _, validation, _, _ = train_model.load_data(args, recipe)
+    assert len(x) == 700 and len(validation["mnist_validation"][0]) == 100
+    args.validation = None
+    assert train_model.load_data(args, recipe)[2] == {}
+
+
+def test_writer_ordered_marks_odd_indices_of_the_whole_file():
+    from digitpad.training.data import writer_ordered
+
+    assert writer_ordered(50_000, 5).tolist() == [False, True, False, True, False]
+    assert writer_ordered(7, 3).tolist() == [True, False, True]
+
+
+def test_style_likeness_sees_digits_of_one_writer_in_a_row(mnist_sample):
+    from digitpad.training.data import style_likeness
+
+    # MNIST's test file keeps each writer's digits together; shuffled, the likeness goes.
+    images, labels = mnist_sample
+    assert style_likeness(images, labels, 1) > 0.2
+    shuffled = np.random.default_rng(0).permutation(len(labels))
+    assert abs(style_likeness(images[shuffled], labels[shuffled], 1)) < 0.1
+
+
+def test_summary_names_the_validation_by_unseen_writers():
+    from digitpad.training.card import summary
+
+    def result(accuracy, count):
+        return {"accuracy": accuracy, "count": count, "loss": 0.1}
+
+    card = {
+        "recipe": "digitpad",
+        "hyperparameters": {"epochs": 2},
+        "training_seconds": 60,
+        "training_cpu_seconds": 120,
+        "machine": {"cpus": 2},
+        "test": {
+            "mnist": result(0.99, 10_000),
+            "pen_held_out_writers": None,
+            "mnist_validation": result(0.995, 10_000),
+            "mnist_validation_unseen_writers": result(0.9968, 5_000),
+        },
+    }
+    text = summary(card)
+    assert "MNIST validation (last 10000 training digits): 99.50%" in text
+    assert "5000 by writers never trained on: 99.68%" in text
+    del card["test"]["mnist_validation_unseen_writers"]
+    assert "never trained on" not in summary(card)
 
 
 def test_scores():

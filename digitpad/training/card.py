@@ -140,6 +140,11 @@ def summary(card: dict) -> str:
             f"MNIST validation (last {validation['count']} training digits): "
             f"{validation['accuracy']:.2%}"
         )
+    unseen = card["test"].get("mnist_validation_unseen_writers")
+    if unseen:
+        lines.append(
+            f"  of which {unseen['count']} by writers never trained on: {unseen['accuracy']:.2%}"
+        )
     return "\n".join(lines)
 
 
