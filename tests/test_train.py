@@ -578,6 +578,33 @@ def test_style_likeness_sees_digits_of_one_writer_in_a_row(mnist_sample):
     assert abs(style_likeness(images[shuffled], labels[shuffled], 1)) < 0.1
 
 
+def test_mnist_writers_benchmark_reads_both_halves_of_the_validation_digits(tmp_path, mnist_sample):
+    from digitpad.predictor import Predictor, bundled_model_path
+
+    images, labels = mnist_sample
+    labels = labels[:800].copy()
+    labels[701:720:2] = (labels[701:720:2] + 1) % 10  # 10 of the 50 unseen-writer digits wrong
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=images[:800], y_train=labels, x_test=images[800:], y_test=labels[:200])
+    model = bundled_model_path()
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "mnist_writers.py"), str(path), str(model)]
+        + ["--validation", "100"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "odd indices" in result.stdout and "even indices" in result.stdout
+    row = next(line for line in result.stdout.splitlines() if line.startswith(str(model)[-44:]))
+    read = Predictor(model).predict(images[700:800].astype(np.float32)[..., None] / 255).argmax(1)
+    right = read == labels[700:]
+    everything, unseen, other = row.split()[-4:-1]
+    assert unseen == f"{right[1::2].mean():.2%}" and float(unseen[:-1]) <= 80
+    assert other == f"{right[0::2].mean():.2%}" and float(other[:-1]) > 90
+    assert everything == f"{right.mean():.2%}"
+
+
 def test_summary_names_the_validation_by_unseen_writers():
     from digitpad.training.card import summary
 
