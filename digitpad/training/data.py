@@ -183,7 +183,7 @@ def style_likeness(images: np.ndarray, labels: np.ndarray, lag: int) -> float:
     two correlations are averaged. Digits of one writer in a row correlate,
     shuffled digits give about 0.
     """
-    x = np.asarray(images, dtype=np.float64)
+    x = np.asarray(images, dtype=np.float32)  # 60,000 digits: 190 MB as float32
     labels = np.asarray(labels)
     rows, cols = np.mgrid[: x.shape[1], : x.shape[2]]
     mass = x.sum(axis=(1, 2))
