@@ -167,13 +167,11 @@ def load_data(args, recipe):
     kept = len(x_train) - (args.validation or 0)
     validation = {}
     if args.validation:
-        validation["mnist_validation"] = (x_train[kept:], y_train[kept:])
+        x_held, y_held = x_train[kept:], y_train[kept:]
         # Its writer-ordered half is by writers the model never saw (but one at the cut).
         unseen = writer_ordered(kept, args.validation)
-        validation["mnist_validation_unseen_writers"] = (
-            x_train[kept:][unseen],
-            y_train[kept:][unseen],
-        )
+        validation["mnist_validation"] = (x_held, y_held)
+        validation["mnist_validation_unseen_writers"] = (x_held[unseen], y_held[unseen])
     first = slice(min(kept, args.limit or kept))
     return (x_train[first], y_train[first]), test, validation, pen_digits, provenance
 
