@@ -580,6 +580,7 @@ def test_style_likeness_sees_digits_of_one_writer_in_a_row(mnist_sample):
 
 def test_mnist_writers_benchmark_reads_both_halves_of_the_validation_digits(tmp_path, mnist_sample):
     from digitpad.predictor import Predictor, bundled_model_path
+    from digitpad.training.styles import StyleSettings, style_images
 
     images, labels = mnist_sample
     labels = labels[:800].copy()
@@ -599,10 +600,17 @@ def test_mnist_writers_benchmark_reads_both_halves_of_the_validation_digits(tmp_
     row = next(line for line in result.stdout.splitlines() if line.startswith(str(model)[-44:]))
     read = Predictor(model).predict(images[700:800].astype(np.float32)[..., None] / 255).argmax(1)
     right = read == labels[700:]
-    everything, unseen, other = row.split()[-4:-1]
+    everything, unseen, other, _, styled = row.split()[-5:]
     assert unseen == f"{right[1::2].mean():.2%}" and float(unseen[:-1]) <= 80
     assert other == f"{right[0::2].mean():.2%}" and float(other[:-1]) > 90
     assert everything == f"{right.mean():.2%}"
+    copies, copy_labels = style_images(
+        images[700:800], labels[700:], np.random.default_rng(0), StyleSettings(image_share=1.0)
+    )
+    assert len(copies) > 10
+    assert f"styled: the {len(copies)} 0s, 1s and 7s among them" in result.stdout
+    read = Predictor(model).predict(copies.astype(np.float32)[..., None] / 255).argmax(1)
+    assert styled == f"{(read == copy_labels).mean():.2%}"
 
 
 def test_summary_names_the_validation_by_unseen_writers():
