@@ -11,7 +11,8 @@ and reads it twice:
 
 Each style's row shows the same digits as written (``original``) beside the
 styled ones, and how often segmentation split a styled digit. The last rows
-are tablet realism on all digits and all digits as written.
+are tablet realism on all digits (all its effects, as in training, then each
+effect alone on every digit) and all digits as written.
 
     python benchmarks/styles.py ../shared/data/pendigits-train.unipen
 """
@@ -19,6 +20,7 @@ are tablet realism on all digits and all digits as written.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import zlib
 from pathlib import Path
@@ -32,7 +34,29 @@ from digitpad.pendigits import read_unipen, split_by_writer  # noqa: E402
 from digitpad.preprocess import ink_to_input  # noqa: E402
 from digitpad.recognize import Recognizer  # noqa: E402
 from digitpad.segment import segment_ink  # noqa: E402
-from digitpad.training.styles import STYLES, apply_style, tablet_realism  # noqa: E402
+from digitpad.training.styles import (  # noqa: E402
+    DEFAULT_SETTINGS,
+    STYLES,
+    apply_style,
+    tablet_realism,
+)
+
+
+def tablet_effects() -> dict:
+    """Each effect of tablet realism alone, always applied; few points in three ranges."""
+    alone = dataclasses.replace(
+        DEFAULT_SETTINGS, resample_share=0.0, speed_share=0.0, jitter_share=0.0, quantum_share=0.0
+    )
+    low, high = DEFAULT_SETTINGS.resample_points
+    effects = {}
+    for points in np.array_split(np.arange(low, high + 1), 3):
+        effects[f"few points {points[0]}-{points[-1]}"] = dataclasses.replace(
+            alone, resample_share=1.0, resample_points=(int(points[0]), int(points[-1]))
+        )
+    effects["uneven speed"] = dataclasses.replace(alone, speed_share=1.0)
+    effects["jitter"] = dataclasses.replace(alone, jitter_share=1.0)
+    effects["staircase"] = dataclasses.replace(alone, quantum_share=1.0)
+    return effects
 
 
 def read(recognizer: Recognizer, inks: list[Ink], labels: list[int]) -> dict:
@@ -102,6 +126,10 @@ def main(argv=None) -> int:
         original,
         read(recognizer, [tablet_realism(d.ink, rng) for d in digits], labels),
     )
+    for name, settings in tablet_effects().items():
+        rng = np.random.default_rng([args.seed, zlib.crc32(name.encode())])
+        styled = [tablet_realism(d.ink, rng, settings) for d in digits]
+        row(f"  {name}", "all", original, read(recognizer, styled, labels))
     row("as written", "all", original, original)
     print(
         "original: the same digits as written (API); styled: the styled digits through "

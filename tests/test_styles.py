@@ -305,3 +305,44 @@ def test_settings_are_recorded_as_json():
     record = json.loads(text)
     assert set(record["settings"]) == set(StyleSettings.__dataclass_fields__)
     assert set(record["ink_styles"]) == set(STYLES)
+
+
+def test_the_style_benchmark_reads_each_tablet_effect_alone(by_label):
+    import importlib.util
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    path = ROOT / "benchmarks" / "styles.py"
+    spec = importlib.util.spec_from_file_location("styles_benchmark", path)
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    effects = benchmark.tablet_effects()
+    ink = by_label[8][0]
+    for name, settings in effects.items():
+        changed = tablet_realism(ink, np.random.default_rng(0), settings)
+        lengths = [len(s) for s in changed.strokes]
+        if name.startswith("few points"):
+            low, high = (int(n) for n in name.split()[-1].split("-"))
+            assert all(low <= n <= high for n in lengths), name
+        else:
+            assert lengths == [len(s) for s in ink.strokes] or name != "jitter", name
+            moved = np.concatenate(changed.strokes)[:, :2]
+            assert not np.array_equal(moved, np.concatenate(ink.strokes)[:, :2]), name
+    assert [n for n in effects if n.startswith("few points")] == [
+        "few points 4-6",
+        "few points 7-9",
+        "few points 10-12",
+    ]
+    result = subprocess.run(
+        [sys.executable, str(path), str(FIXTURES / "mini.unipen"), "--all-writers"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    for name in effects:
+        row = next(r for r in rows if " ".join(r[: len(name.split())]) == name)
+        assert row[len(name.split())] == "all" and row[len(name.split()) + 1] == "40"
