@@ -117,19 +117,13 @@ def main(argv=None) -> int:
         original = read(recognizer, [d.ink for d in chosen], labels)
         row(name, spec.label, original, read(recognizer, inks, labels))
 
-    rng = np.random.default_rng([args.seed, zlib.crc32(b"tablet")])
     labels = [d.label for d in digits]
     original = read(recognizer, [d.ink for d in digits], labels)
-    row(
-        "tablet",
-        "all",
-        original,
-        read(recognizer, [tablet_realism(d.ink, rng) for d in digits], labels),
-    )
-    for name, settings in tablet_effects().items():
+    for name, settings in {"tablet": DEFAULT_SETTINGS, **tablet_effects()}.items():
         rng = np.random.default_rng([args.seed, zlib.crc32(name.encode())])
         styled = [tablet_realism(d.ink, rng, settings) for d in digits]
-        row(f"  {name}", "all", original, read(recognizer, styled, labels))
+        shown = name if settings is DEFAULT_SETTINGS else f"  {name}"
+        row(shown, "all", original, read(recognizer, styled, labels))
     row("as written", "all", original, original)
     print(
         "original: the same digits as written (API); styled: the styled digits through "
