@@ -12,6 +12,9 @@ training digits, on their writer-ordered half (by writers it never saw) and
 on the other half, how many 7s it read as 1, and its accuracy on those
 digits' 0s, 1s and 7s each given a slash, crossbar or flag
 (``digitpad.training.styles.style_images``, every one styled, seed 0).
+MNIST's digits are pictures: a model with a picture layer reads them with it
+(the row marked ``picture``, as ``digitpad predict`` does) and gets a second
+row, ``ink``, for its ink layer.
 """
 
 from __future__ import annotations
@@ -62,14 +65,17 @@ def main(argv=None) -> int:
     print("-" * len(header))
     for path in args.models:
         predictor = Predictor(path)
-        predicted = predictor.predict(x).argmax(1)
-        right = predicted == y
-        sevens = int(np.sum((y == 7) & (predicted == 1)))
-        styled_right = predictor.predict(styled).argmax(1) == styled_labels
-        print(
-            f"{str(path)[-44:]:<44}{right.mean():>8.2%}{right[unseen].mean():>9.2%}"
-            f"{right[~unseen].mean():>8.2%}{sevens:>8}{styled_right.mean():>9.2%}"
-        )
+        sources = ("picture", "ink") if predictor.has_picture_output else ("picture",)
+        for source in sources:
+            predicted = predictor.predict(x, source).argmax(1)
+            right = predicted == y
+            sevens = int(np.sum((y == 7) & (predicted == 1)))
+            styled_right = predictor.predict(styled, source).argmax(1) == styled_labels
+            name = str(path)[-44:] if source == "picture" else "  ink layer"
+            print(
+                f"{name:<44}{right.mean():>8.2%}{right[unseen].mean():>9.2%}"
+                f"{right[~unseen].mean():>8.2%}{sevens:>8}{styled_right.mean():>9.2%}"
+            )
     print("unseen: the writer-ordered (odd-indexed) half, by writers never trained on")
     print(f"styled: the {len(styled_labels)} 0s, 1s and 7s among them, each given a style")
     return 0

@@ -5,10 +5,17 @@ fraction of a second; TensorFlow is imported only when a ``.keras`` file is
 given. Inputs follow the model card's convention: float32, 28x28, 0..1, light
 ink on dark.
 
-A model may also give the features its final classifier sees (a second
-output of the bundled ``.tflite``, see :mod:`digitpad.training.export`;
-a sub-model of a ``.keras`` file); :mod:`digitpad.profile` compares them with
+A model may also give the features its final classifier sees (an output
+of the bundled ``.tflite``, see :mod:`digitpad.training.export`; a
+sub-model of a ``.keras`` file); :mod:`digitpad.profile` compares them with
 a person's own examples. Models without them still classify.
+
+A model may have a second final layer for pictures (the bundled one does):
+the ``picture`` layer of a ``.keras`` network, the ``picture_probabilities``
+output of a ``.tflite``. It learned from pictures of digits written on paper
+alone, so :meth:`Predictor.predict` reads with it what ``source="picture"``
+says came from a picture (a PNG or JPG file, a pasted image), and with the
+first layer what was drawn as ink.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ModelError", "Predictor", "bundled_model_path", "with_features"]
+__all__ = ["SOURCES", "ModelError", "Predictor", "bundled_model_path", "with_features"]
 
 _PACKAGE = Path(__file__).resolve().parent
 # An installed wheel carries the model inside the package; a source checkout
@@ -30,6 +37,9 @@ _RESOURCE_DIRS = (_PACKAGE / "resources", _PACKAGE.parent / "resources")
 
 #: Inputs are fed to LiteRT in chunks of this many images.
 BATCH = 256
+
+#: Where model inputs come from: drawn as ink, or a picture of digits.
+SOURCES = ("ink", "picture")
 
 
 class ModelError(Exception):
@@ -62,6 +72,8 @@ class Predictor:
     has_features : bool
         Whether the model also gives its penultimate features
         (:meth:`predict_with_features`).
+    has_picture_output : bool
+        Whether the model reads pictures with a final layer of their own.
 
     Raises
     ------
@@ -76,9 +88,11 @@ class Predictor:
             raise ModelError(f"{self.path}: model file not found")
         self.card = _read_card(self.path)
         if self.path.suffix == ".keras":
-            self._run, self.has_features = _keras_runner(self.path)
+            self._run, outputs = _keras_runner(self.path)
         else:
-            self._run, self.has_features = _litert_runner(self.path)
+            self._run, outputs = _litert_runner(self.path)
+        self.has_features = "features" in outputs
+        self.has_picture_output = "picture" in outputs
 
     @property
     def name(self) -> str:
@@ -94,28 +108,34 @@ class Predictor:
         except (TypeError, KeyError, ValueError):
             return None
 
-    def predict(self, images) -> np.ndarray:
+    def predict(self, images, source="ink") -> np.ndarray:
         """Probabilities for a batch.
 
         Parameters
         ----------
         images : array_like, shape (n, 28, 28) or (n, 28, 28, 1) or (28, 28)
             Model inputs as made by :mod:`digitpad.preprocess`.
+        source : {"ink", "picture"} or sequence of them
+            Where they come from, for all images or one per image: drawn as
+            ink, or from a picture (read by the picture layer when the model
+            has one, see ``has_picture_output``).
 
         Returns
         -------
         ndarray of float32, shape (n, 10)
             One row of probabilities per image (a single image gives n = 1).
         """
-        return self.predict_with_features(images)[0]
+        return self.predict_with_features(images, source)[0]
 
-    def predict_with_features(self, images) -> tuple[np.ndarray, np.ndarray | None]:
+    def predict_with_features(self, images, source="ink") -> tuple[np.ndarray, np.ndarray | None]:
         """Probabilities and penultimate features for a batch.
 
         Parameters
         ----------
         images : array_like, shape (n, 28, 28) or (n, 28, 28, 1) or (28, 28)
             Model inputs as made by :mod:`digitpad.preprocess`.
+        source : {"ink", "picture"} or sequence of them
+            As for :meth:`predict`; the features are the same for both.
 
         Returns
         -------
@@ -131,15 +151,30 @@ class Predictor:
             batch = batch[..., None]
         if batch.shape[1:] != (28, 28, 1):
             raise ValueError(f"expected images of 28x28, got an array of shape {batch.shape}")
+        pictures = _picture_rows(source, len(batch))
         if len(batch) == 0:
             return np.zeros((0, 10), dtype=np.float32), None
         if len(batch) <= BATCH:  # the pad's case: one digit, no concatenation
-            probabilities, features = self._run(batch)
-            return probabilities.astype(np.float32, copy=False), features
-        chunks = [self._run(batch[i : i + BATCH]) for i in range(0, len(batch), BATCH)]
-        probabilities = np.concatenate([p for p, _ in chunks]).astype(np.float32, copy=False)
-        features = None if not self.has_features else np.concatenate([f for _, f in chunks])
-        return probabilities, features
+            chunks = [self._run(batch)]
+        else:
+            chunks = [self._run(batch[i : i + BATCH]) for i in range(0, len(batch), BATCH)]
+        probabilities = np.concatenate([ink for ink, _, _ in chunks])
+        if self.has_picture_output and pictures.any():
+            by_picture = np.concatenate([picture for _, picture, _ in chunks])
+            probabilities = np.where(pictures[:, None], by_picture, probabilities)
+        features = None if not self.has_features else np.concatenate([f for _, _, f in chunks])
+        return probabilities.astype(np.float32, copy=False), features
+
+
+def _picture_rows(source, n: int) -> np.ndarray:
+    """Which of ``n`` images come from pictures, from one source or one per image."""
+    sources = [source] * n if isinstance(source, str) else list(source)
+    if len(sources) != n:
+        raise ValueError(f"{len(sources)} sources given for {n} images")
+    unknown = set(sources) - set(SOURCES)
+    if unknown:
+        raise ValueError(f"source must be one of {SOURCES}, not {sorted(unknown)[0]!r}")
+    return np.array([s == "picture" for s in sources], dtype=bool)
 
 
 def _read_card(model_path: Path) -> dict | None:
@@ -167,21 +202,25 @@ def _litert_runner(path: Path):
     except (ValueError, RuntimeError) as error:
         raise ModelError(f"{path}: not a LiteRT model ({_first_line(error)})") from None
     inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
-    if len(inputs) != 1 or len(outputs) not in (1, 2):
-        raise ModelError(f"{path}: expected one input and one or two output tensors")
+    if len(inputs) != 1 or len(outputs) not in (1, 2, 3):
+        raise ModelError(f"{path}: expected one input and one to three output tensors")
     signature = tuple(inputs[0]["shape_signature"])
     if len(signature) != 4 or signature[1:] != (28, 28, 1):
         raise ModelError(f"{path}: model input is {list(signature)}, expected [n, 28, 28, 1]")
-    output_index, features_index = _litert_outputs(interpreter, outputs, path)
+    found = _litert_outputs(interpreter, outputs, path)
+    roles = [found.get(role) for role in ("ink", "picture", "features")]
     input_index = inputs[0]["index"]
     dynamic_batch = signature[0] == -1
     state = {"batch": int(inputs[0]["shape"][0])}
 
     def run(batch: np.ndarray):
+        """(ink probabilities, picture probabilities or None, features or None)."""
         if not dynamic_batch:
             ones = [run_one(image[None]) for image in batch]
-            features = None if features_index is None else np.concatenate([f for _, f in ones])
-            return np.concatenate([p for p, _ in ones]), features
+            return tuple(
+                None if index is None else np.concatenate([one[i] for one in ones])
+                for i, index in enumerate(roles)
+            )
         return run_one(batch)
 
     def run_one(batch: np.ndarray):
@@ -191,34 +230,44 @@ def _litert_runner(path: Path):
             state["batch"] = len(batch)
         interpreter.set_tensor(input_index, batch)
         interpreter.invoke()
-        probabilities = interpreter.get_tensor(output_index).copy()
-        if features_index is None:
-            return probabilities, None
-        return probabilities, interpreter.get_tensor(features_index).copy()
+        return tuple(None if i is None else interpreter.get_tensor(i).copy() for i in roles)
 
-    return run, features_index is not None
+    return run, set(found)
 
 
-def _litert_outputs(interpreter, outputs, path: Path) -> tuple[int, int | None]:
-    """Tensor indices of the probabilities and (None if absent) features outputs.
+def _litert_outputs(interpreter, outputs, path: Path) -> dict[str, int]:
+    """Tensor indices of the outputs by role: ``ink`` (the probabilities), and where
+    the model has them ``features`` and ``picture`` (the picture layer's probabilities).
 
     The outputs are found by their names in the ``serving_default`` signature
-    when it names them ``probabilities`` and ``features``, else by shape: the
-    probabilities are ``[n, 10]``, the features the other ``[n, k]`` output.
+    when it names them ``probabilities``, ``features`` and (if there is one)
+    ``picture_probabilities``, else by shape: the probabilities are the first
+    ``[n, 10]`` output, the features the other ``[n, k]`` one.
     """
     try:
         named = interpreter._get_full_signature_list()["serving_default"]["outputs"]
     except (AttributeError, KeyError, TypeError):
         named = {}
-    if len(outputs) == 2 and {"probabilities", "features"} <= set(named):
-        return named["probabilities"], named["features"]
+    roles = {"probabilities": "ink", "features": "features", "picture_probabilities": "picture"}
+    if (
+        len(outputs) > 1
+        and {"probabilities", "features"} <= set(named)
+        and len(named) == len(outputs)
+        and set(named) <= set(roles)
+    ):
+        return {roles[name]: index for name, index in named.items()}
+    if len(outputs) == 3:
+        raise ModelError(
+            f"{path}: a model of three outputs must name them probabilities, "
+            "picture_probabilities and features"
+        )
     shapes = [tuple(o["shape_signature"]) for o in outputs]
     scores = [i for i, shape in enumerate(shapes) if shape[-1:] == (10,) and len(shape) == 2]
     if len(outputs) == 1 and shapes[0][-1:] == (10,):
-        return outputs[0]["index"], None
+        return {"ink": outputs[0]["index"]}
     others = [i for i, shape in enumerate(shapes) if len(shape) == 2 and i not in scores[:1]]
     if scores and others:
-        return outputs[scores[0]]["index"], outputs[others[0]]["index"]
+        return {"ink": outputs[scores[0]]["index"], "features": outputs[others[0]]["index"]}
     if len(outputs) == 1:
         raise ModelError(f"{path}: model output is {list(shapes[0])}, expected [n, 10]")
     raise ModelError(
@@ -239,50 +288,85 @@ def _keras_runner(path: Path):
         model = keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many kinds for a bad archive
         raise ModelError(f"{path}: not a loadable Keras model ({_first_line(error)})") from None
+    shapes = [tuple(o.shape) for o in model.outputs]
     shape = tuple(model.input_shape)
-    if shape[1:] != (28, 28, 1) or tuple(model.output_shape)[-1:] != (10,):
+    if (
+        shape[1:] != (28, 28, 1)
+        or len(shapes) not in (1, 2)
+        or any(s[-1:] != (10,) for s in shapes)
+    ):
         raise ModelError(
-            f"{path}: model maps {list(shape)} to {list(model.output_shape)}, "
+            f"{path}: model maps {list(shape)} to {[list(s) for s in shapes]}, "
             "expected [n, 28, 28, 1] to [n, 10]"
         )
+    if len(shapes) == 2 and _picture_layer(model) is None:
+        raise ModelError(f"{path}: a model of two outputs needs a final layer named 'picture'")
 
     features_model = _keras_features_model(model)
+    picture = _picture_layer(model) is not None
 
     def run(batch: np.ndarray):
+        """(ink probabilities, picture probabilities or None, features or None)."""
         if features_model is None:
-            return np.asarray(model(batch, training=False)), None
-        outputs = features_model(batch, training=False)
-        return np.asarray(outputs["probabilities"]), np.asarray(outputs["features"])
+            probabilities = model(batch, training=False)
+            if picture:
+                return np.asarray(probabilities[0]), np.asarray(probabilities[1]), None
+            return np.asarray(probabilities), None, None
+        outputs = {k: np.asarray(v) for k, v in features_model(batch, training=False).items()}
+        return outputs["probabilities"], outputs.get("picture_probabilities"), outputs["features"]
 
-    return run, features_model is not None
+    found = {"ink"} | ({"features"} if features_model is not None else set())
+    return run, found | ({"picture"} if picture else set())
+
+
+def _picture_layer(model):
+    """The final layer of ``model`` named ``picture``, when it is one of two outputs."""
+    if len(model.outputs) != 2:
+        return None
+    try:
+        return model.get_layer("picture")
+    except ValueError:
+        return None
+
+
+def _classifier(model):
+    """The final layer whose probabilities ink is read by."""
+    return model.get_layer("ink") if _picture_layer(model) is not None else model.layers[-1]
 
 
 def _keras_features_model(model):
     """The model with a features output too (see :func:`with_features`), or None."""
     try:
         both = with_features(model)
-        flat = len(model.layers[-1].input.shape) == 2
+        flat = len(_classifier(model).input.shape) == 2
     except Exception:  # a model Keras cannot take apart (subclassed, nested)
         return None
     return both if flat else None
 
 
 def with_features(model):
-    """A Keras model with the same weights giving ``{"probabilities", "features"}``.
+    """A Keras model with the same weights giving ``{"probabilities", "features"}``,
+    and ``"picture_probabilities"`` for a model with a picture layer.
 
-    ``features`` is the input of ``model``'s last layer (its final classifier);
-    dropout before it is inactive at inference, so for the bundled network
-    it is the 128 values after the last ReLU.
+    ``features`` is the input of ``model``'s final classifier (its last
+    layer; the ``ink`` layer of a model with a picture layer, whose
+    ``picture`` layer reads the same input); dropout before it is inactive at
+    inference, so for the bundled network it is the 128 values after the
+    last ReLU.
     """
     import keras
 
-    classifier = model.layers[-1]
+    picture = _picture_layer(model)
+    classifier = _classifier(model)
     (image,) = model.inputs
-    return keras.Model(
-        image,
-        {"probabilities": model.outputs[0], "features": classifier.input},
-        name=f"{model.name}_with_features",
-    )
+    outputs = {"probabilities": model.outputs[0], "features": classifier.input}
+    if picture is not None:
+        outputs = {
+            "probabilities": classifier.output,
+            "picture_probabilities": picture.output,
+            "features": classifier.input,
+        }
+    return keras.Model(image, outputs, name=f"{model.name}_with_features")
 
 
 @contextlib.contextmanager

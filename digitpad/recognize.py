@@ -40,6 +40,7 @@ from .profile import Example, Profile, ProfileWarning
 from .segment import Box, segment_coverage, segment_ink
 
 __all__ = [
+    "DigitInputs",
     "DigitPrediction",
     "Prediction",
     "Recognizer",
@@ -140,8 +141,17 @@ class Prediction:
         }
 
 
-#: The model inputs of the digits found in one input, left to right, with their boxes.
-DigitInputs = list[tuple[np.ndarray, Box]]
+class DigitInputs(list):
+    """The model inputs of the digits found in one input, left to right, with their boxes:
+    a list of ``(28x28 input, box)``.
+
+    ``source`` says where they come from, ``"ink"`` or ``"picture"``, which
+    decides the model's layer that reads them (see :mod:`digitpad.predictor`).
+    """
+
+    def __init__(self, digits=(), source: str = "ink"):
+        super().__init__(digits)
+        self.source = source
 
 
 class Recognizer:
@@ -296,7 +306,8 @@ class Recognizer:
 
     def _predict(self, inputs: list[DigitInputs]) -> list[Prediction]:
         pictures = [picture for digits in inputs for picture, _ in digits]
-        rows = iter(self._probabilities(np.stack(pictures)) if pictures else [])
+        sources = [getattr(digits, "source", "ink") for digits in inputs for _ in digits]
+        rows = iter(self._probabilities(np.stack(pictures), sources) if pictures else [])
         return [
             Prediction.from_digits(
                 [DigitPrediction.from_probabilities(next(rows), x, box) for x, box in digits]
@@ -304,14 +315,17 @@ class Recognizer:
             for digits in inputs
         ]
 
-    def _probabilities(self, batch: np.ndarray) -> np.ndarray:
+    def _probabilities(self, batch: np.ndarray, sources: list[str]) -> np.ndarray:
+        # A model without a picture layer (or a test double) reads every source alike.
+        picture_layer = getattr(self.predictor, "has_picture_output", False)
+        by_source = {"source": sources} if picture_layer else {}
         index = self._personal_index()
         if index is None:
-            return self.predictor.predict(batch)
+            return self.predictor.predict(batch, **by_source)
         index.update(self.profile)
         if not len(index):
-            return self.predictor.predict(batch)
-        probabilities, features = self.predictor.predict_with_features(batch)
+            return self.predictor.predict(batch, **by_source)
+        probabilities, features = self.predictor.predict_with_features(batch, **by_source)
         return index.adapt(probabilities, features)
 
 
@@ -320,14 +334,14 @@ def ink_inputs(ink: Ink) -> DigitInputs:
     segments = segment_ink(ink)
     inputs = [(ink_to_input(s.ink), s.box) for s in segments]
     # A segment too small to be a digit (a tap) gives no input.
-    return [(x, box) for x, box in inputs if x is not None]
+    return DigitInputs([(x, box) for x, box in inputs if x is not None], "ink")
 
 
 def image_inputs(image) -> DigitInputs:
     """The model inputs of the digits in a picture, left to right."""
     coverage = ink_coverage(image)
     if coverage is None:
-        return []
+        return DigitInputs(source="picture")
     # Large pictures are analysed box-filtered down by a whole factor; boxes
     # are given in the picture's own pixels.
     height, width = np.shape(image)[:2] if isinstance(image, np.ndarray) else image.size[::-1]
@@ -336,7 +350,7 @@ def image_inputs(image) -> DigitInputs:
         (coverage_to_input(s.coverage), _scale_box(s.box, factor, width, height))
         for s in segment_coverage(coverage)
     ]
-    return [(x, box) for x, box in inputs if x is not None]
+    return DigitInputs([(x, box) for x, box in inputs if x is not None], "picture")
 
 
 def _scale_box(box, factor: int, width: int, height: int):

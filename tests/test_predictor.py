@@ -196,3 +196,62 @@ def test_importing_the_exporter_does_not_import_tensorflow():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert result.stdout.split() == ["False", "False"]
+
+
+def two_layer_model(keras):
+    """A network with an ``ink`` and a ``picture`` final layer that disagree."""
+    image = keras.Input((28, 28, 1))
+    features = keras.layers.Dense(8, activation="relu")(keras.layers.Flatten()(image))
+    ink = keras.layers.Dense(10, activation="softmax", name="ink")(features)
+    picture = keras.layers.Dense(10, activation="softmax", name="picture")(features)
+    return keras.Model(image, [ink, picture])
+
+
+def test_a_model_with_a_picture_layer_reads_pictures_with_it(tmp_path, mnist_sample):
+    keras = pytest.importorskip("keras")
+    from digitpad.training.export import export_tflite
+
+    model = two_layer_model(keras)
+    model.save(tmp_path / "model.keras")
+    export_tflite(model, tmp_path / "model.tflite")
+    x = mnist_sample[0][:300].astype(np.float32) / 255  # more than one internal chunk
+    ink, picture = (np.asarray(p) for p in model(x[..., None]))
+    assert np.abs(ink - picture).max() > 0.01
+    sources = ["picture" if i % 3 == 0 else "ink" for i in range(len(x))]
+    for name in ("model.tflite", "model.keras"):
+        predictor = Predictor(tmp_path / name)
+        assert predictor.has_picture_output and predictor.has_features, name
+        np.testing.assert_allclose(predictor.predict(x), ink, atol=1e-5)
+        np.testing.assert_allclose(predictor.predict(x, source="picture"), picture, atol=1e-5)
+        mixed, features = predictor.predict_with_features(x, sources)
+        np.testing.assert_allclose(mixed[0::3], picture[0::3], atol=1e-5)
+        np.testing.assert_allclose(mixed[1::3], ink[1::3], atol=1e-5)
+        assert features.shape == (300, 8)
+        with pytest.raises(ValueError, match="source must be one of"):
+            predictor.predict(x[:2], source="photo")
+        with pytest.raises(ValueError, match="3 sources given for 2 images"):
+            predictor.predict(x[:2], source=["ink"] * 3)
+
+
+def test_a_model_without_a_picture_layer_reads_pictures_as_ink(tmp_path, mnist_sample):
+    keras = pytest.importorskip("keras")
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, "softmax")]
+    )
+    model.save(tmp_path / "plain.keras")
+    model.export(str(tmp_path / "plain.tflite"), format="litert", verbose=False)
+    x = mnist_sample[0][:5].astype(np.float32) / 255
+    for name in ("plain.keras", "plain.tflite"):
+        predictor = Predictor(tmp_path / name)
+        assert not predictor.has_picture_output
+        np.testing.assert_array_equal(predictor.predict(x, source="picture"), predictor.predict(x))
+
+
+def test_two_outputs_without_a_picture_layer_are_refused(tmp_path):
+    keras = pytest.importorskip("keras")
+    image = keras.Input((28, 28, 1))
+    flat = keras.layers.Flatten()(image)
+    outputs = [keras.layers.Dense(10, "softmax", name=f"head{i}")(flat) for i in range(2)]
+    keras.Model(image, outputs).save(tmp_path / "two.keras")
+    with pytest.raises(ModelError, match="final layer named 'picture'"):
+        Predictor(tmp_path / "two.keras")

@@ -332,9 +332,9 @@ def test_files_send_all_digits_of_a_batch_through_one_predict_call(readable, tmp
     calls = []
 
     class CountingPredictor(Predictor):
-        def predict(self, images):
+        def predict(self, images, **options):
             calls.append(len(images))
-            return super().predict(images)
+            return super().predict(images, **options)
 
     recognizer = Recognizer(CountingPredictor())
     write_number([readable[4], readable[2]], gaps=[0.3])[0].save(tmp_path / "a.json")
@@ -351,6 +351,30 @@ def test_files_send_all_digits_of_a_batch_through_one_predict_call(readable, tmp
         "5",
         None,
     ]
+
+
+def test_pictures_and_ink_are_read_by_their_own_layer_in_one_call(readable, tmp_path):
+    # A model whose picture layer always says 3 and whose ink layer says 8.
+    class TwoLayers:
+        has_picture_output = True
+        calls = []
+
+        def predict(self, images, source="ink"):
+            sources = [source] * len(images) if isinstance(source, str) else list(source)
+            self.calls.append(sources)
+            return np.array([np.eye(10)[3 if s == "picture" else 8] for s in sources])
+
+    model = TwoLayers()
+    recognizer = Recognizer(model)
+    write_number([readable[4], readable[2]], gaps=[0.3])[0].save(tmp_path / "a.json")
+    Image.fromarray(render(readable[1])).save(tmp_path / "b.png")
+    readable[5].save(tmp_path / "c.json")
+    results = dict(recognizer.files(sorted(tmp_path.iterdir())))
+    assert model.calls == [["ink", "ink", "picture", "ink"]]
+    numbers = [results[tmp_path / n].number for n in ("a.json", "b.png", "c.json")]
+    assert numbers == ["88", "3", "8"]
+    assert recognizer.image(render(readable[1])).digit == 3
+    assert recognizer.ink(readable[1]).digit == 8
 
 
 # The JSON contract of digitpad predict

@@ -598,7 +598,8 @@ def test_mnist_writers_benchmark_reads_both_halves_of_the_validation_digits(tmp_
     assert result.returncode == 0, result.stderr
     assert "odd indices" in result.stdout and "even indices" in result.stdout
     row = next(line for line in result.stdout.splitlines() if line.startswith(str(model)[-44:]))
-    read = Predictor(model).predict(images[700:800].astype(np.float32)[..., None] / 255).argmax(1)
+    pictures = images[700:800].astype(np.float32)[..., None] / 255
+    read = Predictor(model).predict(pictures, "picture").argmax(1)
     right = read == labels[700:]
     everything, unseen, other, _, styled = row.split()[-5:]
     assert unseen == f"{right[1::2].mean():.2%}" and float(unseen[:-1]) <= 80
@@ -609,8 +610,8 @@ def test_mnist_writers_benchmark_reads_both_halves_of_the_validation_digits(tmp_
     )
     assert len(copies) > 10
     assert f"styled: the {len(copies)} 0s, 1s and 7s among them" in result.stdout
-    read = Predictor(model).predict(copies.astype(np.float32)[..., None] / 255).argmax(1)
-    assert styled == f"{(read == copy_labels).mean():.2%}"
+    read = Predictor(model).predict(copies.astype(np.float32)[..., None] / 255, "picture")
+    assert styled == f"{(read.argmax(1) == copy_labels).mean():.2%}"
 
 
 def test_summary_names_the_validation_by_unseen_writers():

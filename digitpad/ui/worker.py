@@ -34,9 +34,9 @@ class SerializedPredictor:
         self.predictor = predictor
         self._lock = threading.Lock()
 
-    def predict(self, batch):
+    def predict(self, batch, **options):
         with self._lock:
-            return self.predictor.predict(batch)
+            return self.predictor.predict(batch, **options)
 
     def __getattr__(self, name):
         value = getattr(self.predictor, name)
