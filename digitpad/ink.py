@@ -13,6 +13,10 @@ The JSON format::
 ``width`` and ``height`` are optional. The Quick, Draw! layout
 (``{"drawing": [[[x, ...], [y, ...], [t, ...]], ...]}``) is read too.
 
+A PNG saved by the pad keeps the ink it shows as that JSON, in a text chunk
+(:data:`PNG_INK_KEY`, :func:`picture_ink`), so that it is read as the ink
+it was drawn as.
+
 :func:`rasterize` is the only place where ink becomes pixels: the canvas,
 the preprocessing for the model, the CLI and the benchmarks all call it.
 """
@@ -31,7 +35,9 @@ __all__ = [
     "Ink",
     "InkError",
     "MAX_POINTS",
+    "PNG_INK_KEY",
     "ink_from_json",
+    "picture_ink",
     "load_ink",
     "parse_ink",
     "rasterize",
@@ -44,6 +50,9 @@ MAX_POINTS = 200_000
 
 #: Upper bound on the absolute value of a coordinate.
 MAX_COORDINATE = 1e6
+
+#: The PNG text chunk in which a picture saved by the pad keeps its ink JSON.
+PNG_INK_KEY = "digitpad-ink"
 
 
 class InkError(ValueError):
@@ -199,6 +208,22 @@ def load_ink(path: str | os.PathLike) -> Ink:
     except OSError as error:
         raise InkError(f"cannot read: {error.strerror or error}") from None
     return ink_from_json(text)
+
+
+def picture_ink(image: Image.Image) -> Ink | None:
+    """The ink a picture saved by the pad was drawn as (its :data:`PNG_INK_KEY` text).
+
+    None for any other picture, and for text that is not ink with strokes:
+    such a picture is read by its pixels.
+    """
+    text = getattr(image, "info", {}).get(PNG_INK_KEY)
+    if not isinstance(text, str | bytes):
+        return None
+    try:
+        ink = ink_from_json(text)
+    except InkError:
+        return None
+    return None if ink.is_empty else ink
 
 
 def ink_from_json(text: str | bytes) -> Ink:

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from .ink import MAX_POINTS, Ink, InkError, load_ink, parse_ink
+from .ink import MAX_POINTS, Ink, InkError, load_ink, parse_ink, picture_ink
 from .preprocess import ImageReadError, image_to_input, ink_to_input, load_image
 
 __all__ = [
@@ -160,7 +160,8 @@ class Profile:
         ----------
         source : Ink, Pillow image, numpy array, or path
             The whole input is taken as one digit. Ink (or an ink ``.json``
-            file) is kept as ink; a picture is kept as its 28x28 model input.
+            file, or a PNG saved by the pad) is kept as ink; a picture is kept
+            as its 28x28 model input.
         digit : int
             0 to 9.
 
@@ -184,7 +185,10 @@ class Profile:
                 source = load_ink(path)
             else:
                 with load_image(path) as image:
-                    return self._add_picture(image, digit)
+                    ink = picture_ink(image)  # a PNG saved by the pad is learned as its ink
+                    if ink is None:
+                        return self._add_picture(image, digit)
+                    source = ink
         if isinstance(source, Ink):
             return self._add_ink(source, digit)
         return self._add_picture(source, digit)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .ink import Ink, InkError, json_number, load_ink
+from .ink import Ink, InkError, json_number, load_ink, picture_ink
 from .personal import PersonalIndex
 from .predictor import Predictor
 from .preprocess import (
@@ -361,12 +361,16 @@ def _scale_box(box, factor: int, width: int, height: int):
 
 
 def read_inputs(path: str | os.PathLike) -> DigitInputs:
-    """The model inputs of the digits in an image or ink file (empty: no digit)."""
+    """The model inputs of the digits in an image or ink file (empty: no digit).
+
+    A PNG saved by the pad is read as the ink it keeps (:func:`~digitpad.ink.picture_ink`).
+    """
     path = Path(path)
     if path.suffix.lower() in INK_SUFFIXES:
         return ink_inputs(load_ink(path))
     with load_image(path) as image:
-        return image_inputs(image)
+        ink = picture_ink(image)
+        return image_inputs(image) if ink is None else ink_inputs(ink)
 
 
 def expand_paths(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:

@@ -180,3 +180,30 @@ def test_deep_nesting_is_refused_before_parsing_on_every_python():
     note = '"' + "[" * 100 + '\\"{' * 100 + '"'
     ink = ink_from_json('{"note": ' + note + ', "strokes": [[[1, 2], [3, 4]]]}')
     assert len(ink.strokes) == 1
+
+
+def test_a_png_saved_with_its_ink_is_read_as_that_ink(tmp_path, recognizer):
+    from PIL import Image, PngImagePlugin
+
+    from digitpad.ink import PNG_INK_KEY, picture_ink
+
+    seven = Ink([[(10, 10), (90, 10), (40, 95)]])
+    picture = Image.new("L", (100, 100), 255)  # blank: only the ink can give a digit
+    info = PngImagePlugin.PngInfo()
+    info.add_text(PNG_INK_KEY, json.dumps(seven.to_json()))
+    picture.save(tmp_path / "seven.png", pnginfo=info)
+    with Image.open(tmp_path / "seven.png") as image:
+        np.testing.assert_array_equal(picture_ink(image).strokes[0][:, :2], seven.strokes[0])
+    read = recognizer.file(tmp_path / "seven.png")
+    assert read.number is not None
+    np.testing.assert_array_equal(read.probabilities, recognizer.ink(seven).probabilities)
+
+    # Any other text, or ink without strokes, leaves the picture to be read by its pixels.
+    for text in ("not json", '{"strokes": []}', '{"strokes": "x"}'):
+        info = PngImagePlugin.PngInfo()
+        info.add_text(PNG_INK_KEY, text)
+        picture.save(tmp_path / "other.png", pnginfo=info)
+        with Image.open(tmp_path / "other.png") as image:
+            assert picture_ink(image) is None, text
+        assert recognizer.file(tmp_path / "other.png").number is None
+    assert picture_ink(picture) is None

@@ -4,11 +4,11 @@ import warnings
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 import digitpad.profile
 from digitpad import Ink, Profile, ProfileWarning, Recognizer, load_ink
-from digitpad.ink import parse_ink
+from digitpad.ink import PNG_INK_KEY, parse_ink
 from digitpad.profile import Example, default_profile_dir
 
 from .conftest import FIXTURES
@@ -107,6 +107,13 @@ def test_learn_from_files(tmp_path, pen_digits):
     assert recognizer.learn(ink_file, label).file.suffix == ".json"
     assert recognizer.learn(str(picture_file), 1).file.suffix == ".png"
     assert [e.digit for e in recognizer.profile.examples()] == [label, 1]
+    # A PNG saved by the pad is learned as the ink it keeps.
+    info = PngImagePlugin.PngInfo()
+    info.add_text(PNG_INK_KEY, json.dumps(ink.to_json()))
+    Image.new("L", (50, 50), 255).save(tmp_path / "saved.png", pnginfo=info)
+    learned = recognizer.learn(tmp_path / "saved.png", label)
+    assert learned.file.suffix == ".json"
+    np.testing.assert_allclose(load_ink(learned.file).strokes[0], ink.strokes[0], atol=1e-3)
 
 
 def test_learn_refuses_bad_requests(tmp_path, pen_digits):

@@ -38,7 +38,7 @@ from PySide6.QtGui import (  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from digitpad.ink import Ink, load_ink, rasterize  # noqa: E402
+from digitpad.ink import Ink, load_ink, picture_ink, rasterize  # noqa: E402
 from digitpad.pad import Pad  # noqa: E402
 from digitpad.predictor import Predictor  # noqa: E402
 from digitpad.profile import Profile, default_profile_dir  # noqa: E402
@@ -597,6 +597,27 @@ def test_save_png_and_ink_json(window, tmp_path, pen_digits, recognizer):
     unwritable = tmp_path / "no-such-folder" / "x.png"
     assert window.files.save_path(unwritable) is False
     assert window.show_message[-1][0] == "Cannot save"
+
+
+def test_a_saved_png_keeps_its_ink_and_reopens_as_ink(window, tmp_path, pen_digits, recognizer):
+    draw_sample(window, pen_digits, 273)
+    drawn = window.canvas.ink()
+    png = tmp_path / "nine.png"
+    assert window.files.save_path(png)
+    with Image.open(png) as image:
+        kept = picture_ink(image)
+    for a, b in zip(kept.strokes, drawn.strokes, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-3)
+    # Read as the ink it was drawn as, by digitpad predict and the pad alike.
+    np.testing.assert_allclose(
+        recognizer.file(png).probabilities, recognizer.ink(drawn).probabilities, atol=1e-6
+    )
+    window.clear_action.trigger()
+    window.files.open_path(png)  # opens at once, as strokes to go on drawing with
+    assert not window.canvas.has_image and not window.show_message
+    for a, b in zip(window.canvas.ink().strokes, drawn.strokes, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-3)
+    assert window.panel.prediction.digit == 9
 
 
 def test_copy_and_paste(window, qtbot, tmp_path, pen_digits):

@@ -14,12 +14,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, PngImagePlugin
 from PySide6.QtCore import QByteArray, QMimeData
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from ..ink import Ink, InkError, ink_from_json, load_ink, rasterize
+from ..ink import PNG_INK_KEY, Ink, InkError, ink_from_json, load_ink, picture_ink, rasterize
 from ..pad import Drawing
 from ..preprocess import load_image
 from ..recognize import IMAGE_SUFFIXES, INK_SUFFIXES
@@ -96,11 +96,12 @@ class FileTransfer:
         Ink opens at once; a picture is read in the background (see ``window.busy``).
         """
         path = Path(path)
-        if not is_ink_path(path):
+        ink = saved_ink(path)
+        if not is_ink_path(path) and ink is None:
             self.window.reader.load_picture(path, path)
             return
         try:
-            self.window.pad.set_ink(read_ink(path))
+            self.window.pad.set_ink(ink or read_ink(path))
         except InkError as error:
             self.window.show_message(self.window, "Cannot open file", f"{path.name}: {error}")
             return
@@ -173,6 +174,18 @@ def read_ink(path) -> Ink:
     return ink
 
 
+def saved_ink(path) -> Ink | None:
+    """The ink a PNG saved by the pad keeps (:func:`~digitpad.ink.picture_ink`); None for
+    any other file. Only the file's header is read."""
+    if is_ink_path(path):
+        return None
+    try:
+        with Image.open(path) as image:
+            return picture_ink(image)
+    except Exception:  # noqa: BLE001 - anything unreadable is for read_picture to report
+        return None
+
+
 def read_picture(source) -> tuple[Image.Image, Image.Image, QImage]:
     """A picture file (path) or a QImage for the pad.
 
@@ -233,14 +246,20 @@ def drawing_picture(drawing: Drawing, pen_width: float) -> Image.Image | None:
 
 
 def save_drawing(drawing: Drawing, path, pen_width: float) -> None:
-    """Write ``.json`` as ink, anything else as a PNG picture; raises OSError or ValueError."""
+    """Write ``.json`` as ink, anything else as a PNG picture (which keeps the ink of an
+    ink drawing, see :data:`~digitpad.ink.PNG_INK_KEY`); raises OSError or ValueError."""
     path = Path(path)
     if path.suffix.lower() == ".json":
         if drawing.has_picture:
             raise ValueError("a picture has no ink strokes; save it as PNG")
         drawing.ink().save(path)
-    else:
+    elif drawing.has_picture:
         drawing_picture(drawing, pen_width).save(path, format="PNG")
+    else:
+        # The PNG keeps the ink too, so that it is read (and opens) as what was drawn.
+        info = PngImagePlugin.PngInfo()
+        info.add_text(PNG_INK_KEY, json.dumps(drawing.ink().to_json(), separators=(",", ":")))
+        drawing_picture(drawing, pen_width).save(path, format="PNG", pnginfo=info)
 
 
 def drawing_mime(drawing: Drawing, pen_width: float) -> QMimeData | None:
