@@ -1,8 +1,10 @@
 """digitpad's digit classifier: a small convnet trained on MNIST plus pen digits
 rendered through digitpad's own ink path, with augmentation that mimics how people
-draw, exported to LiteRT for the app. Settings first, then: prepare the data, build
-the model, train, evaluate, export. The plumbing (data checks, downloads, rendering,
-model card, plots, the all-or-nothing install) is in ``digitpad.training``.
+draw, and two final layers: one reads ink, the other (trained on MNIST's pictures
+and their styled copies alone) pictures; exported to LiteRT for the app. Settings
+first, then: prepare the data, build the model, train, evaluate, export. The
+plumbing (data checks, downloads, rendering, model card, plots, the all-or-nothing
+install) is in ``digitpad.training``.
 
     python train_model.py                                   # downloads MNIST and pendigits
     python train_model.py --data mnist.npz --pendigits pendigits-orig.tra
@@ -69,8 +71,15 @@ STYLE_SETTINGS = StyleSettings(image_share=0.2)
 STYLE_COPIES = 2
 TABLET_SHARE = 0.35
 TABLET = LowGradeTablet(TABLET_SHARE, STYLE_SETTINGS)
-# Weight in the loss of the pen renders and styled copies; MNIST's digits weigh 1.
+# Weight in the ink layer's loss of the pen renders and styled copies; MNIST's digits weigh 1.
 PEN_WEIGHT = 1.0
+# A second final layer reads pictures (PNG, JPG, ...): it learns from MNIST's digits and
+# their styled copies only, the pen writers' habits (a 7 with a short bar is a flagged 1)
+# being those of ink, not of digits written on paper and scanned.
+PICTURE_LAYER = True
+# The picture layer's loss counts this much beside the ink layer's: at 0.5 the shared
+# convolutions lean less to pictures, and read ink (a low-grade tablet's most) better.
+PICTURE_WEIGHT = 0.5
 ADAM_LEARNING_RATE = 2e-3  # cosine decay from this ...
 ADAM_FINAL_FRACTION = 0.01  # ... to this fraction of it at the last step
 EVALUATION_BATCH_SIZE = 512
@@ -91,8 +100,10 @@ def styled_mnist(x, y, rng):
 
 
 def build_digitpad_model():
-    """About 5 M multiply-adds: 0.3 ms a digit in LiteRT."""
-    from keras import Input, Sequential, layers
+    """About 5 M multiply-adds: 0.3 ms a digit in LiteRT. Two final layers read the same
+    128 features: ``ink`` (digits drawn as ink) and ``picture`` (pictures of digits)."""
+    import keras
+    from keras import layers
 
     def conv(filters, size):
         return [
@@ -101,23 +112,25 @@ def build_digitpad_model():
             layers.ReLU(),
         ]
 
-    return Sequential(
-        [
-            Input(shape=(FIELD, FIELD, 1)),
-            *conv(32, 5),
-            layers.MaxPooling2D(2),
-            layers.Dropout(0.25),
-            *conv(64, 3),
-            *conv(64, 3),
-            layers.MaxPooling2D(2),
-            layers.Dropout(0.25),
-            *conv(128, 4),
-            layers.Flatten(),
-            layers.Dropout(0.4),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
-        ],
-        name="digitpad",
-    )
+    image = keras.Input(shape=(FIELD, FIELD, 1), name="image")
+    features = image
+    for layer in [
+        *conv(32, 5),
+        layers.MaxPooling2D(2),
+        layers.Dropout(0.25),
+        *conv(64, 3),
+        *conv(64, 3),
+        layers.MaxPooling2D(2),
+        layers.Dropout(0.25),
+        *conv(128, 4),
+        layers.Flatten(),
+        layers.Dropout(0.4),
+    ]:
+        features = layer(features)
+    outputs = [layers.Dense(NUM_CLASSES, activation="softmax", name="ink")(features)]
+    if PICTURE_LAYER:
+        outputs.append(layers.Dense(NUM_CLASSES, activation="softmax", name="picture")(features))
+    return keras.Model(image, outputs, name="digitpad")
 
 
 RECIPES = {
@@ -147,6 +160,8 @@ RECIPES = {
         ),
         mnist_extras=(styled_mnist,),
         pen_weight=PEN_WEIGHT,
+        picture_layer=PICTURE_LAYER,
+        picture_weight=PICTURE_WEIGHT,
         styles={
             **settings_record(STYLE_SETTINGS),
             "style_copies": STYLE_COPIES,
@@ -178,8 +193,9 @@ def load_data(args, recipe):
 
 def training_set(train, pen_digits, recipe, args, rng, provenance):
     """MNIST, the training writers' pen digits rendered through the app's ink path and the
-    recipe's extra images; each image's weight in the loss (None: all 1); and the held-out
-    writers' pen digits (with --hold-out-writers), for evaluation only."""
+    recipe's extra images; each image's weight in the loss of each output of the network
+    (None: all 1); and the held-out writers' pen digits (with --hold-out-writers), for
+    evaluation only."""
     parts = {"MNIST": train}
     pen_train, pen_held_out = (
         split_by_writer(pen_digits) if args.hold_out_writers else (pen_digits, [])
@@ -193,11 +209,21 @@ def training_set(train, pen_digits, recipe, args, rng, provenance):
     parts.update((getattr(f, "__name__", "extras"), f(*train, rng)) for f in recipe.mnist_extras)
     print("training images: " + ", ".join(f"{len(x)} {name}" for name, (x, _) in parts.items()))
     x, y = (np.concatenate(arrays) for arrays in zip(*parts.values(), strict=True))
-    weights = None
-    if recipe.pen_weight != 1:
-        weights = np.full(len(x), recipe.pen_weight, np.float32)
-        weights[: len(train[0])] = 1.0  # MNIST comes first
-    return x, y, weights, pen_held_out
+    return x, y, loss_weights(parts, recipe), pen_held_out
+
+
+def loss_weights(parts, recipe):
+    """``[n]`` weights for a network with one output, ``[n, 2]`` (ink, picture) for one
+    with a picture layer, which learns from the pictures alone (MNIST and its extras,
+    not the pen renders); None when every image weighs 1 in every output."""
+    sizes = {name: len(x) for name, (x, _) in parts.items()}
+    is_pen = np.concatenate([np.full(n, name == "pen renders") for name, n in sizes.items()])
+    is_mnist = np.zeros(len(is_pen), bool)
+    is_mnist[: sizes["MNIST"]] = True  # MNIST comes first
+    ink = np.where(is_mnist, 1.0, recipe.pen_weight).astype(np.float32)
+    if not recipe.picture_layer:
+        return None if recipe.pen_weight == 1 else ink
+    return np.stack([ink, (~is_pen).astype(np.float32)], axis=1)
 
 
 # --- Build the model --------------------------------------------------------
@@ -210,7 +236,13 @@ def build_model(recipe, steps_per_epoch, epochs, gpus):
     with (tf.distribute.MirroredStrategy() if gpus > 1 else tf.distribute.get_strategy()).scope():
         model = recipe.build()
         optimizer = recipe.optimizer(steps_per_epoch, epochs)
-        model.compile(loss="categorical_crossentropy", optimizer=optimizer, metrics=["accuracy"])
+        outputs = len(model.outputs)
+        model.compile(
+            loss=["categorical_crossentropy"] * outputs,
+            loss_weights=[1.0, recipe.picture_weight][:outputs],
+            optimizer=optimizer,
+            metrics=[["accuracy"]] * outputs,
+        )
     model.summary()
     return model
 
@@ -228,7 +260,9 @@ def train(model, x, y, weights, test_ds, recipe, args):
         (None, clean_from, args.epochs),
     ]:
         if first < last:
-            batches = make_dataset(x, y, args.batch_size, augmentation, args.seed, weights)
+            batches = make_dataset(
+                x, y, args.batch_size, augmentation, args.seed, weights, len(model.outputs)
+            )
             fitted = model.fit(
                 batches, initial_epoch=first, epochs=last, validation_data=test_ds, shuffle=False
             )
@@ -240,9 +274,30 @@ def train(model, x, y, weights, test_ds, recipe, args):
 # --- Evaluate ---------------------------------------------------------------
 
 
-def evaluate(model, x_uint8, y):
+def read(model, x_uint8):
+    """Probabilities by output name: ``ink`` and ``picture`` (the same for a one-output model)."""
     x = x_uint8.astype(np.float32)[..., None] / 255
-    return scores(model.predict(x, batch_size=EVALUATION_BATCH_SIZE, verbose=0), y)
+    outputs = model.predict(x, batch_size=EVALUATION_BATCH_SIZE, verbose=0)
+    if not isinstance(outputs, list | tuple):
+        outputs = [outputs]
+    return {"ink": outputs[0], "picture": outputs[-1]}
+
+
+def evaluate(model, pen_held_out, test, validation, rng):
+    """Scores of each test set as the app reads it: pen digits as ink, MNIST's as pictures;
+    with a picture layer also MNIST's read as ink (``..._read_as_ink``)."""
+    tests = {"mnist": test, **validation}
+    read_as_ink = {}
+    for name, (x, y) in tests.items():
+        probabilities = read(model, x)
+        tests[name] = scores(probabilities["picture"], y)
+        if len(model.outputs) > 1:
+            read_as_ink[f"{name}_read_as_ink"] = scores(probabilities["ink"], y)
+    pen = None
+    if pen_held_out:
+        x, y = render_pen_digits(pen_held_out, (), rng)
+        pen = scores(read(model, x)["ink"], y)
+    return {"mnist": tests.pop("mnist"), "pen_held_out_writers": pen, **tests, **read_as_ink}
 
 
 # --- Export -----------------------------------------------------------------
@@ -278,16 +333,15 @@ def main(argv=None) -> int:
     x, y, weights, pen_held_out = training_set(train_set, pen_digits, recipe, args, rng, provenance)
     gpus = len(tf.config.list_physical_devices("GPU"))
     model = build_model(recipe, int(np.ceil(len(x) / args.batch_size)), args.epochs, gpus)
-    test_ds = make_dataset(x_test, y_test, EVALUATION_BATCH_SIZE, None, args.seed)
+    test_ds = make_dataset(
+        x_test, y_test, EVALUATION_BATCH_SIZE, None, args.seed, outputs=len(model.outputs)
+    )
     history, clean_epochs = train(model, x, y, weights, test_ds, recipe, args)
     # CPU time shows how much of the wall time the machine really gave us;
     # on a busy machine wall time alone overstates the cost of a recipe.
     seconds = (time.perf_counter() - started, time.process_time() - cpu_started)
 
-    pen = evaluate(model, *render_pen_digits(pen_held_out, (), rng)) if pen_held_out else None
-    tests = {"mnist": evaluate(model, x_test, y_test), "pen_held_out_writers": pen}
-    for name, (x_held, y_held) in validation.items():
-        tests[name] = evaluate(model, x_held, y_held)
+    tests = evaluate(model, pen_held_out, (x_test, y_test), validation, rng)
     card = model_card(args, recipe, model, clean_epochs, provenance, tests, seconds, gpus)
     export(model, history, card, args.output)
     print(f"\n{summary(card)}\nwritten to {args.output}")

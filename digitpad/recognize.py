@@ -267,7 +267,8 @@ class Recognizer:
     def read(self, inputs: DigitInputs) -> Prediction:
         """Recognize digits already found by :func:`ink_inputs`, :func:`image_inputs` or
         :func:`read_inputs` (so that a program can do that slow part of a large picture
-        outside whatever guards the Recognizer)."""
+        outside whatever guards the Recognizer). Their ``source`` says which layer of
+        the model reads them; a plain list is read as ink."""
         return self._predict([inputs])[0]
 
     def file(self, path: str | os.PathLike) -> Prediction:

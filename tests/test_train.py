@@ -93,6 +93,12 @@ def test_a_short_run_writes_every_output(trained):
     assert card["data"]["pendigits"]["training_writers"] == [1, 3]
     assert np.array(card["test"]["mnist"]["confusion_matrix"]).sum() == 200
     assert set(card["test"]["mnist"]["per_class_accuracy"]) == {str(d) for d in range(10)}
+    # MNIST's digits are pictures: the card scores them by the picture layer, and by the ink one.
+    assert card["hyperparameters"]["picture_layer"] is True
+    assert card["hyperparameters"]["picture_weight"] == train_model.PICTURE_WEIGHT
+    assert "picture_probabilities" in card["outputs"]
+    assert card["test"]["mnist_read_as_ink"]["count"] == card["test"]["mnist"]["count"]
+    assert "read as ink" in result.stdout
     assert (
         card["training_seconds"] > 0
         and card["training_cpu_seconds"] > 0
@@ -117,10 +123,11 @@ def test_the_outputs_load_and_agree(trained, mnist_sample):
 
     output, _ = trained
     x = mnist_sample[0][:32].astype(np.float32) / 255
-    lite = Predictor(output / "model.tflite").predict(x)
-    full = Predictor(output / "model.keras").predict(x)
-    assert lite.shape == (32, 10)
-    assert np.abs(lite - full).max() <= 1e-4
+    for source in ("ink", "picture"):
+        lite = Predictor(output / "model.tflite").predict(x, source)
+        full = Predictor(output / "model.keras").predict(x, source)
+        assert lite.shape == (32, 10)
+        assert np.abs(lite - full).max() <= 1e-4
 
 
 def write_idx(path, array, compress):
@@ -495,7 +502,8 @@ def test_pen_writers_all_trained_unless_held_out(hold_out, mini_pen_digits, mnis
     assert len(x) == len(y) == 10 + split["training_digits"]
 
 
-def test_pen_weight_weighs_every_image_but_mnists(mini_pen_digits, mnist_sample):
+def weighted_training_set(mini_pen_digits, mnist_sample, **recipe_options):
+    """10 MNIST digits, the pen digits as written and one copy, 3 extras: (x, weights)."""
     import argparse
 
     recipe = training.Recipe(
@@ -506,18 +514,51 @@ def test_pen_weight_weighs_every_image_but_mnists(mini_pen_digits, mnist_sample)
         1,
         pen_renders=(training.PenRenders(1, (), (1.0, 1.0)),),
         mnist_extras=(lambda x, y, rng: (x[:3], y[:3]),),
-        pen_weight=0.25,
+        **recipe_options,
     )
     args = argparse.Namespace(limit=None, hold_out_writers=False)
-    provenance = {"pendigits": {}}
     train = (mnist_sample[0][:10], mnist_sample[1][:10])
-    x, y, weights, _ = train_model.training_set(
-        train, mini_pen_digits, recipe, args, np.random.default_rng(0), provenance
+    x, _, weights, _ = train_model.training_set(
+        train, mini_pen_digits, recipe, args, np.random.default_rng(0), {"pendigits": {}}
     )
-    others = len(x) - 10
-    assert others == 2 * len(mini_pen_digits) + 3  # as written, one copy, the extras
-    np.testing.assert_array_equal(weights, [1.0] * 10 + [0.25] * others)
+    assert len(x) == 10 + 2 * len(mini_pen_digits) + 3
+    return x, weights
+
+
+def test_pen_weight_weighs_every_image_but_mnists(mini_pen_digits, mnist_sample):
+    x, weights = weighted_training_set(mini_pen_digits, mnist_sample, pen_weight=0.25)
+    np.testing.assert_array_equal(weights, [1.0] * 10 + [0.25] * (len(x) - 10))
     assert weights.dtype == np.float32
+
+
+def test_the_picture_layer_learns_from_pictures_alone(mini_pen_digits, mnist_sample):
+    x, weights = weighted_training_set(
+        mini_pen_digits, mnist_sample, pen_weight=0.5, picture_layer=True
+    )
+    pens = 2 * len(mini_pen_digits)
+    assert weights.shape == (len(x), 2)
+    np.testing.assert_array_equal(weights[:, 0], [1.0] * 10 + [0.5] * (pens + 3))  # ink
+    np.testing.assert_array_equal(weights[:, 1], [1.0] * 10 + [0.0] * pens + [1.0] * 3)
+
+
+def test_batches_for_two_outputs_give_each_its_labels_and_weights():
+    pytest.importorskip("tensorflow")
+    n = 40
+    x = np.repeat(np.arange(n, dtype=np.uint8), 28 * 28).reshape(n, 28, 28)
+    y = np.arange(n) % 10
+    weights = np.stack([np.arange(n) / 100, np.arange(n) % 2], axis=1)
+    seen = 0
+    for images, labels, batch_weights in training.make_dataset(x, y, 16, None, 0, weights, 2):
+        value = np.round(images.numpy()[:, 14, 14, 0] * 255).astype(int)
+        assert len(labels) == len(batch_weights) == 2
+        for one_hot in labels:
+            np.testing.assert_array_equal(one_hot.numpy().argmax(1), value % 10)
+        np.testing.assert_allclose(batch_weights[0].numpy(), value / 100, rtol=1e-6)
+        np.testing.assert_array_equal(batch_weights[1].numpy(), value % 2)
+        seen += len(value)
+    assert seen == n
+    for images, labels in training.make_dataset(x, y, 16, None, 0, outputs=2):
+        assert len(labels) == 2 and labels[0].shape == (len(images), 10)
 
 
 @pytest.mark.parametrize("augmented", [False, True])

@@ -105,6 +105,8 @@ def model_card(
             "clean_epochs": clean_epochs,
             "pen_copies": recipe.pen_copies,
             "pen_weight": recipe.pen_weight,
+            "picture_layer": recipe.picture_layer,
+            "picture_weight": recipe.picture_weight if recipe.picture_layer else None,
             "parameters": int(model.count_params()),
         },
         "styles": recipe.styles,
@@ -118,7 +120,11 @@ def model_card(
         "versions": library_versions(),
         "input": INPUT_CONVENTION,
         "output": "softmax probabilities of the digits 0-9",
-        "outputs": OUTPUTS_CARD,
+        "outputs": {
+            name: text
+            for name, text in OUTPUTS_CARD.items()
+            if recipe.picture_layer or name != "picture_probabilities"
+        },
         "files": {"tflite": "model.tflite", "keras": "model.keras"},
     }
 
@@ -132,6 +138,9 @@ def summary(card: dict) -> str:
         f"CPU-minutes on {card['machine']['cpus']} cores)",
         f"MNIST test accuracy: {test['accuracy']:.2%} (loss {test['loss']:.4f})",
     ]
+    as_ink = card["test"].get("mnist_read_as_ink")
+    if as_ink:
+        lines[-1] += f"; read as ink: {as_ink['accuracy']:.2%}"
     if pen:
         lines.append(f"pen digits, held-out writers: {pen['accuracy']:.2%} ({pen['count']} digits)")
     validation = card["test"].get("mnist_validation")

@@ -1,10 +1,14 @@
 """Export a trained Keras digit classifier to LiteRT (``.tflite``) for digitpad.
 
 The exported model has one input (``[n, 28, 28, 1]`` float32, dynamic batch)
-and two outputs, named in its ``serving_default`` signature:
+and two or three outputs, named in its ``serving_default`` signature:
 
 ``probabilities``
-    ``[n, 10]``, the softmax over the digits;
+    ``[n, 10]``, the softmax over the digits (of the ``ink`` layer of a
+    network with a picture layer);
+``picture_probabilities``
+    ``[n, 10]``, the softmax of the ``picture`` layer, for a network that has
+    one (:func:`digitpad.predictor.with_features`);
 ``features``
     ``[n, k]``, the input of the final classifier layer (for the bundled
     network the 128 values after the last ReLU), which
@@ -31,13 +35,16 @@ __all__ = ["OUTPUTS_CARD", "export_tflite", "main"]
 
 #: The ``outputs`` entry of a model card for a model written by :func:`export_tflite`.
 OUTPUTS_CARD = {
-    "probabilities": "[n, 10] softmax probabilities of the digits 0-9",
+    "probabilities": "[n, 10] softmax probabilities of the digits 0-9 (what ink is read by; "
+    "pictures too when there is no picture_probabilities)",
+    "picture_probabilities": "[n, 10] the same from a final layer trained on pictures of "
+    "digits alone (MNIST and its styled copies): what pictures are read by",
     "features": "[n, k] input of the final classifier layer (penultimate features)",
 }
 
 
 def export_tflite(model, path: str | os.PathLike) -> None:
-    """Write ``model`` as a LiteRT file with a probabilities and a features output.
+    """Write ``model`` as a LiteRT file with its probabilities and features outputs.
 
     The file appears at ``path`` complete or not at all (written beside it,
     then renamed).

@@ -72,12 +72,16 @@ def make_dataset(
     augmentation: ImageAugmentation | None,
     seed: int,
     weights=None,
+    outputs: int = 1,
 ):
     """A shuffled ``tf.data`` pipeline of ``(float images, one-hot labels)`` batches,
     or ``(images, labels, weights)`` batches when ``weights`` are given.
 
     ``x`` is uint8 ``[n, 28, 28]``, ``y`` the digits, ``weights`` one loss
-    weight per image; ``augmentation=None`` gives the images as they are.
+    weight per image (``[n]``), or one per image and output of the network
+    (``[n, outputs]``); ``augmentation=None`` gives the images as they are.
+    For a network of several ``outputs`` the labels (and weights) come as a
+    tuple with one entry per output.
     """
     import tensorflow as tf
 
@@ -87,7 +91,14 @@ def make_dataset(
 
     def to_float(images, labels, *weights):
         images = tf.cast(images, tf.float32)[..., None] / 255.0
-        return images, tf.one_hot(tf.cast(labels, tf.int32), NUM_CLASSES), *weights
+        labels = tf.one_hot(tf.cast(labels, tf.int32), NUM_CLASSES)
+        if outputs == 1:
+            return images, labels, *weights
+        if weights and weights[0].shape.rank == 2:
+            weights = (tuple(tf.unstack(weights[0], num=outputs, axis=1)),)
+        elif weights:
+            weights = ((weights[0],) * outputs,)
+        return images, (labels,) * outputs, *weights
 
     ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
     if augmentation is not None:

@@ -22,15 +22,22 @@ def _pyplot():
 
 
 def plot_curves(history: dict, path: Path) -> None:
-    """Loss and accuracy per epoch, training and MNIST test, from a Keras history dict."""
+    """Loss and accuracy per epoch, training and MNIST test, from a Keras history dict.
+
+    A network with a picture layer has its two outputs' accuracies (``ink_accuracy``,
+    ``picture_accuracy``) drawn each; its loss is their sum.
+    """
     plt = _pyplot()
     epochs = np.arange(1, len(history["loss"]) + 1)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
     ax_loss.plot(epochs, history["loss"], label="training")
     ax_loss.plot(epochs, history["val_loss"], label="MNIST test")
     ax_loss.set(xlabel="epoch", ylabel="loss", title="Loss")
-    ax_acc.plot(epochs, history["accuracy"], label="training")
-    ax_acc.plot(epochs, history["val_accuracy"], label="MNIST test")
+    for output in ("", "ink_", "picture_"):
+        if f"{output}accuracy" in history:
+            name = f"{output[:-1]} layer, " if output else ""
+            ax_acc.plot(epochs, history[f"{output}accuracy"], label=f"{name}training")
+            ax_acc.plot(epochs, history[f"val_{output}accuracy"], label=f"{name}MNIST test")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)

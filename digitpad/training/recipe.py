@@ -30,6 +30,10 @@ class Recipe:
     MNIST training digit (pen renders and extras; MNIST's weigh 1): below 1
     leans the network towards MNIST's reading where the two disagree (a 7
     with a short bar against a flagged 1), at the pen writers' cost.
+    ``picture_layer``: ``build()`` gives a network with two outputs, ``ink``
+    and ``picture``; the ``picture`` one learns from MNIST's digits and
+    ``mnist_extras`` alone and reads pictures (see :mod:`digitpad.predictor`);
+    ``picture_weight`` is its loss's weight beside the ``ink`` one's (1).
     ``styles`` records the writing-style settings those use, for the model card.
     """
 
@@ -43,6 +47,8 @@ class Recipe:
     pen_renders: tuple[PenRenders, ...] = ()
     mnist_extras: tuple[ImageExtra, ...] = ()
     pen_weight: float = 1.0
+    picture_layer: bool = False
+    picture_weight: float = 1.0
     styles: dict | None = None
 
     @property
