@@ -255,3 +255,15 @@ def test_two_outputs_without_a_picture_layer_are_refused(tmp_path):
     keras.Model(image, outputs).save(tmp_path / "two.keras")
     with pytest.raises(ModelError, match="final layer named 'picture'"):
         Predictor(tmp_path / "two.keras")
+
+
+def test_a_tflite_of_three_unnamed_outputs_is_refused(tmp_path):
+    keras = pytest.importorskip("keras")
+    image = keras.Input((28, 28, 1))
+    flat = keras.layers.Flatten()(image)
+    outputs = [keras.layers.Dense(n, "softmax")(flat) for n in (10, 10, 8)]
+    path = tmp_path / "three.tflite"
+    keras.Model(image, outputs).export(str(path), format="litert", verbose=False)
+    with pytest.raises(ModelError, match="must name them probabilities") as error:
+        Predictor(path)
+    assert str(path) in str(error.value)
