@@ -299,11 +299,11 @@ def _keras_runner(path: Path):
             f"{path}: model maps {list(shape)} to {[list(s) for s in shapes]}, "
             "expected [n, 28, 28, 1] to [n, 10]"
         )
-    if len(shapes) == 2 and _picture_layer(model) is None:
+    picture = _picture_layer(model) is not None
+    if len(shapes) == 2 and not picture:
         raise ModelError(f"{path}: a model of two outputs needs a final layer named 'picture'")
 
     features_model = _keras_features_model(model)
-    picture = _picture_layer(model) is not None
 
     def run(batch: np.ndarray):
         """(ink probabilities, picture probabilities or None, features or None)."""
@@ -361,11 +361,8 @@ def with_features(model):
     (image,) = model.inputs
     outputs = {"probabilities": model.outputs[0], "features": classifier.input}
     if picture is not None:
-        outputs = {
-            "probabilities": classifier.output,
-            "picture_probabilities": picture.output,
-            "features": classifier.input,
-        }
+        outputs["probabilities"] = classifier.output  # the ink layer, whichever output it is
+        outputs["picture_probabilities"] = picture.output
     return keras.Model(image, outputs, name=f"{model.name}_with_features")
 
 

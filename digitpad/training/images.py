@@ -78,10 +78,10 @@ def make_dataset(
     or ``(images, labels, weights)`` batches when ``weights`` are given.
 
     ``x`` is uint8 ``[n, 28, 28]``, ``y`` the digits, ``weights`` one loss
-    weight per image (``[n]``), or one per image and output of the network
-    (``[n, outputs]``); ``augmentation=None`` gives the images as they are.
-    For a network of several ``outputs`` the labels (and weights) come as a
-    tuple with one entry per output.
+    weight per image (``[n]``), or for a network of several ``outputs`` one
+    per image and output (``[n, outputs]``); ``augmentation=None`` gives the
+    images as they are. For several ``outputs`` the labels (and weights) come
+    as a tuple with one entry per output.
     """
     import tensorflow as tf
 
@@ -94,10 +94,8 @@ def make_dataset(
         labels = tf.one_hot(tf.cast(labels, tf.int32), NUM_CLASSES)
         if outputs == 1:
             return images, labels, *weights
-        if weights and weights[0].shape.rank == 2:
+        if weights:
             weights = (tuple(tf.unstack(weights[0], num=outputs, axis=1)),)
-        elif weights:
-            weights = ((weights[0],) * outputs,)
         return images, (labels,) * outputs, *weights
 
     ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
