@@ -626,6 +626,7 @@ def test_copy_and_paste(window, qtbot, tmp_path, pen_digits):
     QTest.keyClick(window.canvas, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     data = QGuiApplication.clipboard().mimeData()
     assert data.hasImage() and data.hasFormat(INK_MIME_TYPE)
+    assert data.hasText() and data.text() == window.pad.reading.number == "1"
     window.clear_action.trigger()
     window.paste_action.trigger()
     assert window.canvas.ink().to_json() == drawn
@@ -1298,3 +1299,27 @@ def test_a_stroke_keeps_the_view_it_began_with_when_the_canvas_is_resized(canvas
     np.testing.assert_array_equal(
         canvas.coverage(), rasterize(canvas.ink(), **canvas.rasterize_args())
     )
+
+
+def test_copy_number_puts_only_the_reading_as_text(window, qtbot):
+    assert not window.copy_number_action.isEnabled()
+    draw_with_mouse(window.canvas, [[(100, 100), (100, 300)], [(300, 100), (300, 300)]])
+    assert window.pad.reading.number == "11"
+    assert window.copy_number_action.isEnabled()
+    QTest.keyClick(
+        window.canvas,
+        Qt.Key.Key_C,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    data = QGuiApplication.clipboard().mimeData()
+    assert data.text() == "11" and not data.hasImage() and not data.hasFormat(INK_MIME_TYPE)
+    window.clear_action.trigger()
+    assert not window.copy_number_action.isEnabled()
+
+
+def test_ctrl_y_redoes(window):
+    draw_with_mouse(window.canvas, [[(100, 100), (100, 300)]])
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.pad.is_empty
+    QTest.keyClick(window.canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert not window.pad.is_empty
