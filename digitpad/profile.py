@@ -160,9 +160,10 @@ class Profile:
         Parameters
         ----------
         source : Ink, Pillow image, numpy array, or path
-            The whole input is taken as one digit. Ink (or an ink ``.json``
-            file, or a PNG saved by the pad) is kept as ink; a picture is kept
-            as its 28x28 model input.
+            The whole input is taken as one digit, even where the recognizer
+            would find several (``digitpad learn`` splits a number first). Ink
+            (or an ink ``.json`` file, or a PNG saved by the pad) is kept as
+            ink; a picture is kept as its 28x28 model input.
         digit : int
             0 to 9.
 
