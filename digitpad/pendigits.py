@@ -8,6 +8,7 @@ so that the ink is in screen orientation like everything else in digitpad.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from .ink import Ink
 
-__all__ = ["PenDigit", "read_unipen", "split_by_writer"]
+__all__ = ["PenDigit", "PenItem", "read_unipen", "read_unipen_jsonl", "split_by_writer"]
 
 #: Height of the tablet's writing box, used to flip y.
 TABLET_HEIGHT = 500
@@ -68,6 +69,37 @@ def read_unipen(path: str | os.PathLike) -> list[PenDigit]:
                     raise ValueError(f"{path}:{line_number}: bad point {text!r}") from None
     finish()
     return digits
+
+
+@dataclass
+class PenItem:
+    """One item of a UNIPEN JSON-lines file: a digit, a number, or digits with separators."""
+
+    label: str
+    kind: str  # "digit", "number" or "mixed"
+    writer: str
+    source: str
+    ink: Ink
+
+
+def read_unipen_jsonl(path: str | os.PathLike, kinds=("digit", "number", "mixed")) -> list[PenItem]:
+    """The items of a JSON-lines file of UNIPEN ink (``unipen-dev.jsonl``'s layout:
+    one object a line with ``label``, ``kind``, ``writer``, ``source``, ``width``,
+    ``height`` and ``strokes`` of ``[x, y]`` points, y down), of the given kinds."""
+    items = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            data = json.loads(line)
+            if data["kind"] not in kinds:
+                continue
+            strokes = [np.array(s, dtype=np.float64).reshape(-1, 2) for s in data["strokes"]]
+            ink = Ink([s for s in strokes if len(s)], data.get("width"), data.get("height"))
+            items.append(
+                PenItem(str(data["label"]), data["kind"], data["writer"], data["source"], ink)
+            )
+    return items
 
 
 def split_by_writer(

@@ -1,8 +1,17 @@
 """Split a written number into its digits, left to right.
 
-Ink is split by strokes, images by connected blobs of ink; both kinds of
-piece are then grouped by the same rule (:func:`group_pieces`), which looks
-only at the pieces' bounding boxes:
+Ink is read by recognition (:func:`ink_candidates`, :func:`search`): its
+strokes, in writing order, are the pieces; every run of up to
+:data:`MAX_PIECES_PER_DIGIT` consecutive pieces is a candidate digit; the
+recognizer scores each candidate (how likely it is one digit, and which) and
+:func:`search` finds the best readings, a partition of the pieces into digits
+and marks that are not digits. A stroke written late, such as the bar of a 5
+added after the next digit, is moved back beside the strokes it belongs with
+(:func:`ink_pieces`).
+
+Images are split by connected blobs of ink, and inks too large to search
+(:data:`MAX_SEARCH_PIECES`) by their strokes; those pieces are grouped by the
+rule of :func:`group_pieces`, which looks only at the pieces' bounding boxes:
 
 * pieces whose horizontal extents overlap by at least :data:`OVERLAP` of the
   narrower one's width are one digit (the bar of a 5 or 7, the cross stroke of
@@ -22,10 +31,6 @@ only at the pieces' bounding boxes:
   dot, dust, a dashed scanner line, a stray pen mark): they take no part in
   the grouping, then join the digit whose width they lie in or are dropped.
 
-Writing order is deliberately not used: numbers are written left to right, so
-neighbouring digits are consecutive in time anyway, and a 5 whose bar is added
-after the next digit would be split by a rule that relied on it.
-
 When there is one digit, the one segment holds the whole input, specks and
 all (the same :class:`Ink`, or the whole coverage map), so single digits are
 recognized exactly as before segmentation existed.
@@ -40,9 +45,15 @@ import numpy as np
 from .ink import Ink
 
 __all__ = [
+    "Candidate",
     "ImageSegment",
     "InkSegment",
+    "Reading",
+    "candidate_geometry",
     "group_pieces",
+    "ink_candidates",
+    "ink_pieces",
+    "search",
     "segment_coverage",
     "segment_ink",
 ]
@@ -79,8 +90,39 @@ FAINT = 0.1
 #: labelling is a Python loop over pixel runs, so its cost must be bounded).
 LABEL_SIDE = 512
 
+#: A candidate digit is at most this many consecutive pieces (strokes).
+MAX_PIECES_PER_DIGIT = 4
+#: Ink of more pieces than this is not searched: its strokes are grouped by
+#: :func:`group_pieces`, which costs O(n), so that a drawing of 10,000 strokes
+#: still reads in bounded time.
+MAX_SEARCH_PIECES = 160
+#: :func:`search` keeps this many partial readings at each piece.
+BEAM = 12
+#: ...and extends each by this many of a candidate's most likely digits.
+CLASSES_PER_CANDIDATE = 3
+
 #: Where a digit is: ``(x0, y0, x1, y1)`` in the input's coordinates.
 Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Pieces ``start`` to ``stop`` (exclusive) taken as one digit: their ink and box."""
+
+    start: int
+    stop: int
+    ink: Ink
+    box: Box
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way to read the pieces: ``digits`` are ``(candidate index, digit)``, left to
+    right; ``marks`` are the pieces read as no digit; ``score`` its log-likelihood."""
+
+    score: float
+    digits: tuple[tuple[int, int], ...]
+    marks: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -332,3 +374,243 @@ def _label_boxes(labels: np.ndarray, count: int) -> np.ndarray:
     np.maximum.at(boxes[:, 2], which, cols + 1)
     np.maximum.at(boxes[:, 3], which, rows + 1)
     return boxes
+
+
+# -- ink by recognition ---------------------------------------------------------------
+
+
+def ink_pieces(ink: Ink) -> list[np.ndarray]:
+    """The pieces of ``ink`` in the order digits are searched: its strokes, cut where
+    two digits may be joined (:func:`join_cuts`).
+
+    Writing order, except that a stroke written late, after a stroke of
+    another digit, moves back to just after the earlier stroke it lies within
+    (its horizontal centre inside that stroke's extent, overlapping neither of
+    the strokes written just before it): the bar of a 5 or the crossbar of a 7
+    added once the next digit is written.
+    """
+    strokes = [s for s in ink.strokes if len(s)]
+    if not strokes:
+        return []
+    unit = _writing_height(strokes)
+    strokes = [part for stroke in strokes for part in _cut(stroke, join_cuts(stroke, unit))]
+    order: list[int] = []
+    spans = [(float(s[:, 0].min()), float(s[:, 0].max())) for s in strokes]
+    for k, (left, right) in enumerate(spans):
+        centre = (left + right) / 2
+        place = len(order)
+        if len(order) >= 2 and not _x_overlap(spans[order[-1]], (left, right)):
+            for position in range(len(order) - 2, -1, -1):
+                j = order[position]
+                if spans[j][0] <= centre <= spans[j][1]:
+                    place = position + 1
+                    break
+        order.insert(place, k)
+    return [strokes[k] for k in order]
+
+
+#: A stroke is cut where what was written before a point and what is written
+#: after it overlap sideways by at most this much (times the writing's height)...
+JOIN_OVERLAP = 0.08
+#: ...and each side is at least this long, in ink (times the height).
+JOIN_SIDE_LENGTH = 0.8
+
+
+def join_cuts(stroke: np.ndarray, unit: float) -> list[int]:
+    """Indices of ``stroke``'s points where it may join two digits written without lifting.
+
+    A digit's own strokes turn back on themselves, so the part written before
+    any point overlaps the part after it sideways; between two joined digits
+    the pen moves on to the right, and the two parts barely overlap. For each
+    run of such points, its middle point is a cut.
+    """
+    xy = stroke[:, :2]
+    if len(xy) < 4 or unit <= 0:
+        return []
+    before = np.maximum.accumulate(xy[:, 0])
+    after = np.minimum.accumulate(xy[::-1, 0])[::-1]
+    steps = np.hypot(*np.diff(xy, axis=0).T)
+    walked = np.concatenate([[0.0], np.cumsum(steps)])
+    apart = (before - after <= JOIN_OVERLAP * unit) & (walked >= JOIN_SIDE_LENGTH * unit)
+    apart &= walked[-1] - walked >= JOIN_SIDE_LENGTH * unit
+    cuts = []
+    edges = np.diff(np.concatenate([[0], apart.astype(np.int8), [0]]))
+    for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        cuts.append(int((start + stop - 1) // 2))
+    return cuts
+
+
+def _cut(stroke: np.ndarray, cuts: list[int]) -> list[np.ndarray]:
+    """``stroke`` cut at the points ``cuts``; each cut point ends one part and starts the next."""
+    bounds = [0, *cuts, len(stroke) - 1]
+    return [stroke[a : b + 1] for a, b in zip(bounds, bounds[1:], strict=False) if b > a] or [
+        stroke
+    ]
+
+
+def _writing_height(strokes: list[np.ndarray]) -> float:
+    """The height of the writing: the 90th percentile of the strokes' heights, as most
+    digits have a stroke of nearly their full height."""
+    heights = [float(np.ptp(s[:, 1])) for s in strokes]
+    return float(np.percentile(heights, 90))
+
+
+def _x_overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return min(a[1], b[1]) >= max(a[0], b[0])
+
+
+def ink_candidates(pieces: list[np.ndarray], ink: Ink) -> list[Candidate]:
+    """Every run of up to :data:`MAX_PIECES_PER_DIGIT` consecutive pieces, as one digit,
+    and all the pieces together.
+
+    Each candidate's :class:`Ink` keeps the canvas size of ``ink``; that of all
+    the pieces is ``ink`` itself, so a single digit is read from exactly its ink.
+    """
+    candidates = []
+    for start in range(len(pieces)):
+        longest = len(pieces) if start == 0 else min(start + MAX_PIECES_PER_DIGIT, len(pieces))
+        for stop in range(start + 1, longest + 1):
+            if stop - start > MAX_PIECES_PER_DIGIT and stop < len(pieces):
+                continue
+            whole = start == 0 and stop == len(pieces)
+            part = ink if whole else Ink(pieces[start:stop], ink.width, ink.height)
+            candidates.append(Candidate(start, stop, part, part.bounds()))
+    return candidates
+
+
+#: The names of :func:`candidate_geometry`'s columns.
+GEOMETRY = (
+    "log height",
+    "log width",
+    "centre drop",
+    "pieces 1",
+    "pieces 2",
+    "pieces 3+",
+    "overlap before",
+    "overlap after",
+    "no piece before",
+    "no piece after",
+    "log length",
+    "whole ink",
+)
+
+
+def candidate_geometry(candidates: list[Candidate], pieces: list[np.ndarray]) -> np.ndarray:
+    """Where each candidate lies among the pieces, scaled by the writing's height.
+
+    float32 ``(len(candidates), len(GEOMETRY))``: its height and width, how far
+    its centre lies below the pieces' median centre, how many pieces it has,
+    how far it overlaps (positive) or stands apart from (negative) the piece
+    just before and just after it, its ink length, and whether it is the whole
+    ink. The writing's height is the 90th percentile of the pieces' heights,
+    as most digits have a stroke of nearly their full height.
+    """
+    boxes = np.array(
+        [(*p[:, :2].min(axis=0), *p[:, :2].max(axis=0)) for p in pieces], dtype=np.float64
+    ).reshape(-1, 4)
+    lengths = np.array([np.hypot(*np.diff(p[:, :2], axis=0).T).sum() for p in pieces])
+    heights = boxes[:, 3] - boxes[:, 1]
+    widths = boxes[:, 2] - boxes[:, 0]
+    unit = max(float(np.percentile(heights, 90)), float(widths.max(initial=0)) / 4, 1e-6)
+    centre = float(np.median((boxes[:, 1] + boxes[:, 3]) / 2))
+    rows = []
+    for c in candidates:
+        x0, y0, x1, y1 = c.box
+        n = c.stop - c.start
+        before, after = (_overlap(c.box, boxes, i) / unit for i in (c.start - 1, c.stop))
+        rows.append(
+            (
+                np.log((y1 - y0) / unit + 0.02),
+                np.log((x1 - x0) / unit + 0.02),
+                ((y0 + y1) / 2 - centre) / unit,
+                n == 1,
+                n == 2,
+                n >= 3,
+                np.clip(before, -2, 2),
+                np.clip(after, -2, 2),
+                c.start == 0,
+                c.stop == len(pieces),
+                np.log(lengths[c.start : c.stop].sum() / unit + 0.02),
+                n == len(pieces),
+            )
+        )
+    return np.array(rows, dtype=np.float32).reshape(-1, len(GEOMETRY))
+
+
+def _overlap(box: Box, boxes: np.ndarray, i: int) -> float:
+    """How far ``box`` overlaps piece ``i`` sideways (negative: the gap); 0 for no piece."""
+    if not 0 <= i < len(boxes):
+        return 0.0
+    return float(min(box[2], boxes[i, 2]) - max(box[0], boxes[i, 0]))
+
+
+def search(
+    piece_count: int,
+    candidates: list[Candidate],
+    digit_scores: np.ndarray,
+    mark_scores: np.ndarray,
+    keep: int = 5,
+) -> list[Reading]:
+    """The best readings of the pieces, best first (at most ``keep``).
+
+    A reading covers every piece once, left to right in search order: by a
+    candidate read as one of its digits, or by a single piece read as a mark
+    that is no digit.
+
+    Parameters
+    ----------
+    piece_count : int
+    candidates : list of Candidate
+    digit_scores : ndarray, shape (len(candidates), 10)
+        Log-likelihood of each candidate being one digit, for each digit.
+    mark_scores : ndarray, shape (piece_count,)
+        Log-likelihood of each piece being a mark that is no digit (``-inf``: never).
+    keep : int
+    """
+    by_stop: list[list[int]] = [[] for _ in range(piece_count + 1)]
+    for index, c in enumerate(candidates):
+        by_stop[c.stop].append(index)
+    options = np.argsort(-digit_scores, axis=1)[:, :CLASSES_PER_CANDIDATE]
+    # beams[k]: the best partial readings of pieces 0..k-1, as (score, digits, marks).
+    beams: list[list[tuple[float, tuple, tuple]]] = [[(0.0, (), ())]]
+    for stop in range(1, piece_count + 1):
+        extended = []
+        for index in by_stop[stop]:
+            for score, digits, marks in beams[candidates[index].start]:
+                for digit in options[index]:
+                    gain = float(digit_scores[index, digit])
+                    if gain > -np.inf:
+                        extended.append((score + gain, (*digits, (index, int(digit))), marks))
+        if mark_scores[stop - 1] > -np.inf:
+            gain = float(mark_scores[stop - 1])
+            extended += [(s + gain, d, (*m, stop - 1)) for s, d, m in beams[stop - 1]]
+        extended.sort(key=lambda reading: -reading[0])
+        beams.append(_distinct(extended, BEAM))
+    readings = [Reading(score, digits, marks) for score, digits, marks in beams[-1]]
+    return _distinct_numbers(readings, keep)
+
+
+def _distinct(readings, count: int):
+    """The first ``count`` readings, one for each (digits, marks) pair."""
+    seen, kept = set(), []
+    for reading in readings:
+        key = (reading[1], reading[2])
+        if key not in seen:
+            seen.add(key)
+            kept.append(reading)
+            if len(kept) == count:
+                break
+    return kept
+
+
+def _distinct_numbers(readings: list[Reading], count: int) -> list[Reading]:
+    """The best reading of each number, the first ``count`` of them (sorted already)."""
+    seen, kept = set(), []
+    for reading in readings:
+        number = tuple(digit for _, digit in reading.digits)
+        if number not in seen:
+            seen.add(number)
+            kept.append(reading)
+            if len(kept) == count:
+                break
+    return kept
