@@ -190,9 +190,8 @@ def _digits_to_learn(file):
     import numpy as np
 
     from .ink import load_ink, picture_ink
-    from .preprocess import ink_to_input, load_image
+    from .preprocess import load_image
     from .recognize import INK_SUFFIXES, image_inputs
-    from .segment import segment_ink
 
     path = Path(file)
     if path.suffix.lower() in INK_SUFFIXES:
@@ -207,10 +206,23 @@ def _digits_to_learn(file):
                 else:
                     yield [np.round(np.clip(x, 0, 1) * 255).astype(np.uint8) for x in pictures]
                 return
-    # The segments that give the model an input, as recognize.ink_inputs keeps them
-    # (one too small to be a digit, a tap, gives none).
-    segments = [s.ink for s in segment_ink(ink) if ink_to_input(s.ink) is not None]
-    yield [ink] if len(segments) == 1 else segments
+    yield _ink_digits(ink)
+
+
+def _ink_digits(ink):
+    """The digits of ``ink`` as the pad reads them: the whole ink when it is one digit,
+    else each digit's own ink (by the box rules when no model can be loaded)."""
+    from .predictor import ModelError
+    from .preprocess import ink_to_input
+    from .recognize import Recognizer
+    from .segment import segment_ink
+
+    try:
+        digits = [d.ink for d in Recognizer().ink(ink).digits]
+    except (ModelError, ImportError, OSError, ValueError):
+        # The segments that give the model an input (one too small, a tap, gives none).
+        digits = [s.ink for s in segment_ink(ink) if ink_to_input(s.ink) is not None]
+    return [ink] if len(digits) == 1 else digits
 
 
 def _digits(count: int) -> str:

@@ -22,7 +22,7 @@ forgets that example again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -30,7 +30,6 @@ from PIL import Image
 
 from .ink import Ink
 from .recognize import DigitPrediction, Prediction
-from .segment import segment_ink
 
 __all__ = [
     "Event",
@@ -409,6 +408,20 @@ class Pad:
         """The number read ("2026"); None when nothing is read."""
         return None if self._reading is None else self._reading.number
 
+    def choose_alternative(self, index: int) -> bool:
+        """Make the reading's alternative ``index`` the reading (the reading becomes an
+        alternative). A choice of reading, not a correction: nothing is learned, and
+        the next change of the drawing is read afresh. False when there is none such."""
+        reading = self._reading
+        if reading is None or not 0 <= index < len(reading.alternatives):
+            return False
+        chosen = reading.alternatives[index]
+        others = [reading, *reading.alternatives[:index], *reading.alternatives[index + 1 :]]
+        chosen = replace(chosen, alternatives=[])
+        chosen.alternatives = [replace(o, alternatives=[]) for o in others]
+        self.set_reading(chosen)
+        return True
+
     def set_reading(self, reading: Prediction | None) -> None:
         """Give the reading of the current drawing.
 
@@ -492,10 +505,9 @@ class Pad:
         ink = self._drawing.ink()
         if len(digits) == 1:
             return ink
-        for segment in segment_ink(ink):
-            if np.allclose(segment.box, chosen.box):
-                return segment.ink
-        return _input_picture(chosen)  # not found again (the ink changed): what the model saw
+        if chosen.ink is not None:
+            return chosen.ink
+        return _input_picture(chosen)
 
     def correct(self, digit: int, teacher: Teacher) -> bool:
         """Teach that the shown digit (the one pointed at, or the only one) is ``digit``.

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .ink import Ink, InkError, json_number, load_ink, picture_ink
+from .number_model import NumberModel, bundled_number_model_path
 from .personal import PersonalIndex
 from .predictor import Predictor
 from .preprocess import (
@@ -37,7 +38,17 @@ from .preprocess import (
     load_image,
 )
 from .profile import Example, Profile, ProfileWarning
-from .segment import Box, segment_coverage, segment_ink
+from .segment import (
+    MAX_SEARCH_PIECES,
+    Box,
+    Candidate,
+    candidate_geometry,
+    ink_candidates,
+    ink_pieces,
+    search,
+    segment_coverage,
+    segment_ink,
+)
 
 __all__ = [
     "DigitInputs",
@@ -66,7 +77,9 @@ class DigitPrediction:
     ``box`` is ``(x0, y0, x1, y1)``: the ink's bounds in ink coordinates, or
     pixel edges of an image (``x1``, ``y1`` exclusive); None only for a
     prediction made directly from probabilities. ``input`` is the 28x28
-    picture the model saw.
+    picture the model saw; ``ink`` the digit's own strokes, for ink.
+    ``digit`` is the most likely digit, except in a reading of a number chosen
+    as a whole (:attr:`Prediction.alternatives`), where it is the reading's.
     """
 
     digit: int
@@ -74,11 +87,14 @@ class DigitPrediction:
     probabilities: np.ndarray
     box: Box | None
     input: np.ndarray
+    ink: Ink | None = None
 
     @classmethod
-    def from_probabilities(cls, probabilities: np.ndarray, model_input: np.ndarray, box=None):
-        digit = int(np.argmax(probabilities))
-        return cls(digit, float(probabilities[digit]), probabilities, box, model_input)
+    def from_probabilities(
+        cls, probabilities: np.ndarray, model_input: np.ndarray, box=None, ink=None, digit=None
+    ):
+        digit = int(np.argmax(probabilities)) if digit is None else int(digit)
+        return cls(digit, float(probabilities[digit]), probabilities, box, model_input, ink)
 
     def to_json(self) -> dict:
         return {
@@ -99,6 +115,11 @@ class Prediction:
     ``probabilities`` and ``input`` are None and ``confidence`` is the product
     of the digits' confidences (how sure the model is of the whole number);
     with none, all four are None.
+
+    ``alternatives`` are the next best readings of the whole input, best
+    first, each a Prediction of its own (without alternatives); ``share`` is
+    this reading's probability among the readings weighed (1.0 when there
+    was no other).
     """
 
     digit: int | None
@@ -106,6 +127,8 @@ class Prediction:
     probabilities: np.ndarray | None
     input: np.ndarray | None
     digits: list[DigitPrediction] = field(default_factory=list)
+    alternatives: list[Prediction] = field(default_factory=list)
+    share: float = 1.0
 
     @property
     def number(self) -> str | None:
@@ -138,6 +161,9 @@ class Prediction:
             else [round(float(p), 6) for p in self.probabilities],
             "number": self.number,
             "digits": [d.to_json() for d in self.digits],
+            "alternatives": [
+                {"number": a.number, "share": round(a.share, 6)} for a in self.alternatives
+            ],
         }
 
 
@@ -147,11 +173,33 @@ class DigitInputs(list):
 
     ``source`` says where they come from, ``"ink"`` or ``"picture"``, which
     decides the model's layer that reads them (see :mod:`digitpad.predictor`).
+    For ink read by recognition, ``search`` holds its candidate digits and the
+    list their inputs and boxes; which of them are the digits is decided with
+    the model (:meth:`Recognizer.read`).
     """
 
-    def __init__(self, digits=(), source: str = "ink"):
+    def __init__(
+        self,
+        digits=(),
+        source: str = "ink",
+        search: InkSearch | None = None,
+        inks: list[Ink] | None = None,
+    ):
         super().__init__(digits)
         self.source = source
+        self.search = search
+        #: Each digit's own ink, for ink split by the box rules.
+        self.inks = inks
+
+
+@dataclass
+class InkSearch:
+    """The candidate digits of ink (the inputs' list holds their pictures, in order)."""
+
+    piece_count: int
+    candidates: list[Candidate]
+    geometry: np.ndarray
+    ink: Ink
 
 
 class Recognizer:
@@ -181,6 +229,7 @@ class Recognizer:
         self,
         model: str | os.PathLike | Predictor | None = None,
         profile: Profile | str | os.PathLike | None = None,
+        number_model: str | os.PathLike | NumberModel | None = None,
     ):
         # Anything with Predictor's predict() will do (another runtime, a test double).
         loaded = model is not None and not isinstance(model, (str, os.PathLike))
@@ -188,8 +237,29 @@ class Recognizer:
         if profile is not None and not isinstance(profile, Profile):
             profile = Profile(profile)
         self.profile = profile
+        self.number_model = self._number_model(number_model)
         self._personal: PersonalIndex | None = None
         self._warned_no_features = False
+
+    def _number_model(self, given) -> NumberModel | None:
+        """The number model to read ink with; None: numbers are split by the box rules.
+
+        The bundled one goes with the bundled classifier's features; a model
+        without features, or with other ones, reads numbers by the box rules.
+        """
+        if isinstance(given, NumberModel):
+            return given
+        if given is None:
+            path = bundled_number_model_path()
+            is_bundled = getattr(
+                self.predictor, "path", None
+            ) == bundled_number_model_path().with_name("model.tflite")
+            if not (is_bundled and path.is_file()):
+                return None
+            given = path
+        if not getattr(self.predictor, "has_features", False):
+            return None
+        return NumberModel(given)
 
     def learn(self, source, digit: int) -> Example:
         """Learn that ``source`` is ``digit``; later calls read such digits that way.
@@ -306,36 +376,119 @@ class Recognizer:
             yield path, x if isinstance(x, Exception) else next(results)
 
     def _predict(self, inputs: list[DigitInputs]) -> list[Prediction]:
+        inputs = [self._searchable(digits) for digits in inputs]
         pictures = [picture for digits in inputs for picture, _ in digits]
         sources = [getattr(digits, "source", "ink") for digits in inputs for _ in digits]
-        rows = iter(self._probabilities(np.stack(pictures), sources) if pictures else [])
-        return [
-            Prediction.from_digits(
-                [DigitPrediction.from_probabilities(next(rows), x, box) for x, box in digits]
-            )
-            for digits in inputs
-        ]
+        searched = any(getattr(digits, "search", None) for digits in inputs)
+        probabilities, features = np.zeros((0, 10), np.float32), None
+        if pictures:
+            probabilities, features = self._probabilities(np.stack(pictures), sources, searched)
+        results, start = [], 0
+        for digits in inputs:
+            stop = start + len(digits)
+            if getattr(digits, "search", None) is not None:
+                results.append(
+                    self._read_by_search(digits, probabilities[start:stop], features[start:stop])
+                )
+            else:
+                inks = getattr(digits, "inks", None) or [None] * len(digits)
+                rows = zip(probabilities[start:stop], digits, inks, strict=True)
+                results.append(
+                    Prediction.from_digits(
+                        [
+                            DigitPrediction.from_probabilities(row, x, box, ink)
+                            for row, (x, box), ink in rows
+                        ]
+                    )
+                )
+            start = stop
+        return results
 
-    def _probabilities(self, batch: np.ndarray, sources: list[str]) -> np.ndarray:
+    def _searchable(self, digits: DigitInputs) -> DigitInputs:
+        """``digits``, or for candidates this recognizer cannot search, the box rules' digits."""
+        search_ = getattr(digits, "search", None)
+        if search_ is None or self.number_model is not None:
+            return digits
+        return ink_inputs(search_.ink, by_recognition=False)
+
+    def _read_by_search(self, digits: DigitInputs, probabilities, features) -> Prediction:
+        found = digits.search
+        model = self.number_model
+        single = np.array([c.stop - c.start == 1 for c in found.candidates], dtype=bool)
+        digit_scores, candidate_marks = model.scores(
+            features, probabilities, found.geometry, single
+        )
+        # A piece too small to give a picture (a tap) is a mark; so may any piece be.
+        mark_scores = np.full(found.piece_count, model.mark_penalty)
+        for index in np.flatnonzero(single):
+            mark_scores[found.candidates[index].start] = candidate_marks[index]
+        readings = search(found.piece_count, found.candidates, digit_scores, mark_scores)
+        scores = np.array([r.score for r in readings])
+        shares = np.exp(scores - scores.max())
+        shares /= shares.sum()
+        predictions = []
+        for reading, share in zip(readings, shares, strict=True):
+            prediction = Prediction.from_digits(
+                [
+                    DigitPrediction.from_probabilities(
+                        probabilities[i], digits[i][0], digits[i][1], found.candidates[i].ink, d
+                    )
+                    for i, d in reading.digits
+                ]
+            )
+            prediction.share = float(share)
+            predictions.append(prediction)
+        if not predictions:
+            return Prediction.from_digits([])
+        best = predictions[0]
+        best.alternatives = predictions[1:]
+        return best
+
+    def _probabilities(
+        self, batch: np.ndarray, sources: list[str], with_features: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities (adapted to the profile) and, when asked or used, features."""
         # A model without a picture layer (or a test double) reads every source alike.
         picture_layer = getattr(self.predictor, "has_picture_output", False)
         by_source = {"source": sources} if picture_layer else {}
         index = self._personal_index()
-        if index is None:
-            return self.predictor.predict(batch, **by_source)
-        index.update(self.profile)
-        if not len(index):
-            return self.predictor.predict(batch, **by_source)
+        if index is not None:
+            index.update(self.profile)
+            if not len(index):
+                index = None
+        if index is None and not with_features:
+            return self.predictor.predict(batch, **by_source), None
         probabilities, features = self.predictor.predict_with_features(batch, **by_source)
-        return index.adapt(probabilities, features)
+        if index is not None:
+            probabilities = index.adapt(probabilities, features)
+        return probabilities, features
 
 
-def ink_inputs(ink: Ink) -> DigitInputs:
-    """The model inputs of the digits drawn as ink, left to right."""
-    segments = segment_ink(ink)
-    inputs = [(ink_to_input(s.ink), s.box) for s in segments]
+def ink_inputs(ink: Ink, by_recognition: bool = True) -> DigitInputs:
+    """The model inputs of the digits drawn as ink, left to right.
+
+    Ink of several strokes (up to :data:`~digitpad.segment.MAX_SEARCH_PIECES`)
+    is read by recognition: the inputs are those of its candidate digits
+    (``search``), and the recognizer chooses among them. Otherwise, or with
+    ``by_recognition=False``, its strokes are grouped by the box rules of
+    :func:`~digitpad.segment.segment_ink`.
+    """
+    pieces = ink_pieces(ink)
+    if by_recognition and 2 <= len(pieces) <= MAX_SEARCH_PIECES:
+        inputs, kept = [], []
+        for candidate in ink_candidates(pieces, ink):
+            picture = ink_to_input(candidate.ink)
+            if picture is not None:  # a candidate too small to be a digit (a tap) gives none
+                inputs.append((picture, candidate.box))
+                kept.append(candidate)
+        if kept:
+            found = InkSearch(len(pieces), kept, candidate_geometry(kept, pieces), ink)
+            return DigitInputs(inputs, "ink", found)
+        return DigitInputs(source="ink")
+    kept = [(ink_to_input(s.ink), s) for s in segment_ink(ink)]
     # A segment too small to be a digit (a tap) gives no input.
-    return DigitInputs([(x, box) for x, box in inputs if x is not None], "ink")
+    kept = [(x, s) for x, s in kept if x is not None]
+    return DigitInputs([(x, s.box) for x, s in kept], "ink", inks=[s.ink for _, s in kept])
 
 
 def image_inputs(image) -> DigitInputs:

@@ -11,7 +11,6 @@ from PIL import Image, PngImagePlugin
 from digitpad import Profile, Recognizer
 from digitpad.cli import main, predict
 from digitpad.ink import PNG_INK_KEY, Ink, load_ink
-from digitpad.recognize import ink_inputs
 
 from .conftest import ROOT
 
@@ -59,9 +58,18 @@ def test_json_lines_for_a_folder_in_sorted_order(inputs, capsys):
                 "probabilities": None,
                 "number": None,
                 "digits": [],
+                "alternatives": [],
             }
             continue
-        assert set(line) == {"file", "digit", "confidence", "probabilities", "number", "digits"}
+        assert set(line) == {
+            "file",
+            "digit",
+            "confidence",
+            "probabilities",
+            "number",
+            "digits",
+            "alternatives",
+        }
         assert line["digit"] == expected[name], name
         assert line["number"] == str(expected[name]), name
         assert len(line["probabilities"]) == 10
@@ -185,10 +193,10 @@ def learn_lines(args, capsys):
     return code, captured.out.splitlines(), captured.err
 
 
-def test_learn_splits_a_number_and_refuses_a_count_that_differs(tmp_path, capsys):
+def test_learn_splits_a_number_and_refuses_a_count_that_differs(tmp_path, capsys, recognizer):
     drawing = tmp_path / "eleven.json"
     two_bars().save(drawing)
-    assert len(ink_inputs(two_bars())) == 2
+    assert recognizer.ink(two_bars()).number == "11"
     profile = tmp_path / "profile"
     for number, count in (("1", "1 digit"), ("111", "3 digits"), ("7", "1 digit")):
         code, out, err = learn_lines(["--profile", profile, drawing, number], capsys)
@@ -215,7 +223,9 @@ def test_learn_splits_a_number_and_refuses_a_count_that_differs(tmp_path, capsys
     assert [len(load_ink(e.file).strokes) for e in Profile(profile).examples()] == [1, 1]
 
 
-def test_learn_a_number_learns_each_digit_from_its_own_strokes(tmp_path, pen_digits, capsys):
+def test_learn_a_number_learns_each_digit_from_its_own_strokes(
+    tmp_path, pen_digits, capsys, recognizer
+):
     # Four real pen digits side by side, a digit's width apart: "2026".
     written, left = [], 0.0
     for wanted in "2026":
@@ -224,7 +234,7 @@ def test_learn_a_number_learns_each_digit_from_its_own_strokes(tmp_path, pen_dig
         written.append([s[:, :2] - (x0 - left, y0) for s in ink.strokes])
         left += 2 * (x1 - x0)
     year = Ink([s for strokes in written for s in strokes])
-    assert len(ink_inputs(year)) == 4  # the recognizer finds the four digits
+    assert recognizer.ink(year).number == "2026"  # the recognizer finds the four digits
     drawing = tmp_path / "year.json"
     year.save(drawing)
     profile = tmp_path / "profile"

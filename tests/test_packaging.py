@@ -17,6 +17,7 @@ from .conftest import ROOT
 PACKAGE_DATA = {
     "digitpad/resources/model.tflite",
     "digitpad/resources/model-card.json",
+    "digitpad/resources/number-model.npz",
     "digitpad/desktop/digitpad.svg",
     "digitpad/desktop/digitpad.png",
 }

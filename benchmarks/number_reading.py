@@ -1,0 +1,134 @@
+"""Numbers read entirely right: real written numbers and hard synthesized ones.
+
+Reads, through :meth:`digitpad.Recognizer.ink` (the pad's and ``digitpad
+predict``'s path), the numbers of ``unipen-dev.jsonl`` written by real people,
+and numbers made of isolated pen digits the way people write them
+(:func:`digitpad.training.numbers.write_number`: overlapping, slanted,
+drifting, joined, strokes added late), each both by recognition (the search
+with the number model) and by the box rules alone, for comparison. Also: how
+often an isolated digit is split into several, and how long a number takes.
+
+The parts (``--part``), so that nothing reported was chosen on:
+
+* ``tune``: the numbers of every other writer of source ``sta`` (sorted by
+  name); the search's settings were chosen on these;
+* ``report``: all other numbers (the other ``sta`` writers, sources ``hpp``
+  and ``hpb``), the synthesized numbers made of those sources' isolated
+  digits, and those digits.
+
+Give ``--number-model`` a model trained without those sources for held-out
+figures (``python -m digitpad.training.numbers --exclude-sources sta,hpp,hpb``);
+the bundled one is trained on every source.
+
+    python benchmarks/number_reading.py ../shared/data/unipen-dev.jsonl \\
+        --number-model runs/held-out.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from digitpad.number_model import NumberModel  # noqa: E402
+from digitpad.pendigits import PenItem, read_unipen_jsonl  # noqa: E402
+from digitpad.recognize import Recognizer  # noqa: E402
+from digitpad.training.numbers import WrittenDigit, write_number  # noqa: E402
+
+#: The sources whose numbers and digits are read; none of them trains the held-out model.
+SOURCES = ("sta", "hpp", "hpb")
+
+
+def tuning_writers(items: list[PenItem]) -> set[str]:
+    """Every other writer of ``sta`` with numbers, sorted by name: the tuning part."""
+    writers = sorted({i.writer for i in items if i.source == "sta" and i.kind == "number"})
+    return set(writers[0::2])
+
+
+def outcome(read: str | None, truth: str) -> str:
+    read = read or ""
+    if read == truth:
+        return "right"
+    if len(read) < len(truth):
+        return "merge"
+    return "split" if len(read) > len(truth) else "misread"
+
+
+def read_all(recognizer: Recognizer, inks, truths) -> tuple[Counter, list[float]]:
+    outcomes, times = Counter(), []
+    for ink, truth in zip(inks, truths, strict=True):
+        started = time.perf_counter()
+        number = recognizer.ink(ink).number
+        times.append(time.perf_counter() - started)
+        outcomes[outcome(number, truth)] += 1
+    return outcomes, times
+
+
+def report(name: str, outcomes: Counter, times: list[float]) -> None:
+    total = sum(outcomes.values())
+    misses = ", ".join(f"{k} {outcomes[k]}" for k in ("merge", "split", "misread"))
+    print(
+        f"  {name:<12} {outcomes['right'] / total:7.2%} right of {total}  ({misses}); "
+        f"median {np.median(times) * 1000:.1f} ms"
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("unipen", type=Path, help="unipen-dev.jsonl")
+    parser.add_argument("--model", type=Path, help="the classifier (default: the bundled one)")
+    parser.add_argument("--number-model", type=Path, help="default: the bundled one")
+    parser.add_argument("--part", choices=("tune", "report"), default="report")
+    parser.add_argument("--synthesized", type=int, default=1000, help="numbers to make")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    items = [i for i in read_unipen_jsonl(args.unipen) if i.source in SOURCES]
+    tuning = tuning_writers(items)
+    chosen = [i for i in items if (i.writer in tuning) == (args.part == "tune")]
+    searching = Recognizer(args.model, number_model=NumberModel(args.number_model))
+    boxes = Recognizer(args.model, number_model=NumberModel(args.number_model))
+    boxes.number_model = None  # the box rules of digitpad.segment.segment_ink
+    print(f"part: {args.part}; number model: {searching.number_model.path}")
+
+    numbers = [i for i in chosen if i.kind == "number"]
+    print(f"numbers written by real people ({len({i.writer for i in numbers})} writers):")
+    for name, recognizer in (("recognition", searching), ("box rules", boxes)):
+        report(name, *read_all(recognizer, [i.ink for i in numbers], [i.label for i in numbers]))
+
+    digits = [i for i in chosen if i.kind == "digit"]
+    by_writer: dict[str, list[WrittenDigit]] = {}
+    for item in digits:
+        by_writer.setdefault(item.writer, []).append(WrittenDigit(int(item.label), item.ink))
+    writers = sorted(w for w, d in by_writer.items() if len(d) >= 6)
+    rng = np.random.default_rng(args.seed)
+    made, truths = [], []
+    for _ in range(args.synthesized):
+        pool = by_writer[writers[rng.integers(len(writers))]]
+        picked = [pool[i] for i in rng.integers(len(pool), size=int(rng.integers(2, 7)))]
+        made.append(write_number(picked, rng)[0])
+        truths.append("".join(str(d.label) for d in picked))
+    print(f"synthesized hard numbers of 2-6 digits ({len(writers)} writers):")
+    six = [k for k, t in enumerate(truths) if len(t) == 6]
+    for name, recognizer in (("recognition", searching), ("box rules", boxes)):
+        outcomes, times = read_all(recognizer, made, truths)
+        report(name, outcomes, times)
+        print(f"  {'':<12} 6 digits: median {np.median([times[k] for k in six]) * 1000:.1f} ms")
+
+    print(f"isolated digits ({len(digits)}, {len(by_writer)} writers):")
+    for name, recognizer in (("recognition", searching), ("box rules", boxes)):
+        read = [recognizer.ink(i.ink) for i in digits]
+        split = np.mean([len(r.digits) > 1 for r in read])
+        right = np.mean([r.number == i.label for r, i in zip(read, digits, strict=True)])
+        print(f"  {name:<12} read right {right:7.2%}; split into several {split:.2%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

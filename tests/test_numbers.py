@@ -1,0 +1,199 @@
+"""Numbers read by recognition: pieces, cuts, the search, the number model, alternatives."""
+
+import numpy as np
+import pytest
+
+from digitpad.ink import Ink
+from digitpad.number_model import NumberModel, bundled_number_model_path, save_number_model
+from digitpad.recognize import Recognizer, ink_inputs
+from digitpad.segment import (
+    GEOMETRY,
+    Candidate,
+    candidate_geometry,
+    ink_candidates,
+    ink_pieces,
+    join_cuts,
+    search,
+)
+
+HEIGHT = 100.0
+
+
+def loop(cx: float, start_angle: float = -np.pi / 2, n: int = 40) -> np.ndarray:
+    """A 0 of height 100 centred at x = cx, written counter-clockwise from its top."""
+    angles = start_angle - np.linspace(0, 2 * np.pi, n)
+    return np.column_stack([cx + 30 * np.cos(angles), 50 + 50 * np.sin(angles)])
+
+
+def normalized(ink: Ink) -> Ink:
+    x0, y0, _, y1 = ink.bounds()
+    return Ink([(s[:, :2] - (x0, y0)) * HEIGHT / (y1 - y0) for s in ink.strokes])
+
+
+def side_by_side(inks, gap: float) -> Ink:
+    """Inks left to right with ``gap`` (times the height; negative: overlapping) between."""
+    strokes, right = [], None
+    for ink in map(normalized, inks):
+        x0, _, x1, _ = ink.bounds()
+        dx = 0.0 if right is None else right + gap * HEIGHT - x0
+        strokes += [s + (dx, 0.0) for s in ink.strokes]
+        right = x1 + dx
+    return Ink(strokes)
+
+
+def test_two_zeros_written_without_lifting_are_cut_between_them():
+    first, second = loop(30), loop(130)
+    ligature = np.column_stack([np.linspace(30, 130, 12)[1:-1], np.zeros(10)])
+    stroke = np.concatenate([first, ligature, second])
+    cuts = join_cuts(stroke, HEIGHT)
+    assert cuts, "no cut between the two zeros"
+    assert any(60 <= stroke[c, 0] <= 100 for c in cuts)
+
+
+def test_a_straight_stroke_and_a_loop_closed_on_the_right_are_not_cut():
+    stem = np.column_stack([np.full(30, 10.0), np.linspace(0, 100, 30)])
+    assert join_cuts(stem, HEIGHT) == []
+    # Started at the right: the loop's halves overlap sideways at every point.
+    assert join_cuts(loop(50, start_angle=0.0), HEIGHT) == []
+
+
+def test_a_stroke_written_late_moves_back_beside_its_digit():
+    body = np.array([(40, 0), (0, 0), (0, 50), (40, 60), (40, 100), (0, 100)], float)
+    six = loop(150, start_angle=0.0)
+    bar = np.array([(5, -5), (45, -5)], float)  # the 5's bar, written after the 6
+    pieces = ink_pieces(Ink([body, six, bar]))
+    assert [p.tolist() for p in pieces] == [body.tolist(), bar.tolist(), six.tolist()]
+
+
+def test_candidates_are_runs_of_consecutive_pieces():
+    strokes = [np.array([(x, 0), (x, 100)], float) for x in (0, 50, 100, 150, 200, 250)]
+    ink = Ink(strokes)
+    candidates = ink_candidates(ink_pieces(ink), ink)
+    spans = {(c.start, c.stop) for c in candidates}
+    assert (0, 4) in spans and (0, 5) not in spans and (5, 6) in spans
+    # Runs of up to four pieces, and the whole ink (itself, so a digit reads from its ink).
+    assert all(c.stop - c.start <= 4 for c in candidates if (c.start, c.stop) != (0, 6))
+    assert next(c.ink for c in candidates if (c.start, c.stop) == (0, 6)) is ink
+    geometry = candidate_geometry(candidates, ink_pieces(ink))
+    assert geometry.shape == (len(candidates), len(GEOMETRY))
+    assert np.isfinite(geometry).all()
+
+
+def _candidates(spans):
+    return [Candidate(a, b, Ink(), (0.0, 0.0, 1.0, 1.0)) for a, b in spans]
+
+
+def test_the_search_finds_the_best_partition_and_distinct_alternatives():
+    # Pieces 0 1 2: either "4" from pieces 0-1 then "1", or "1", "1", "1".
+    spans = [(0, 1), (1, 2), (2, 3), (0, 2), (1, 3)]
+    scores = np.full((5, 10), -20.0)
+    scores[0, 1] = scores[1, 1] = scores[2, 1] = -1.0
+    scores[3, 4] = -0.5
+    scores[4, 7] = -3.0
+    readings = search(3, _candidates(spans), scores, np.full(3, -np.inf))
+    numbers = ["".join(str(d) for _, d in r.digits) for r in readings]
+    assert numbers[0] == "41"
+    assert "111" in numbers and len(set(numbers)) == len(numbers)
+    assert [r.score for r in readings] == sorted((r.score for r in readings), reverse=True)
+    assert readings[0].score == pytest.approx(-1.5)
+
+
+def test_a_piece_that_is_no_digit_is_read_as_a_mark():
+    spans = [(0, 1), (1, 2), (2, 3), (0, 2), (1, 3), (0, 3)]
+    scores = np.full((6, 10), -30.0)
+    scores[0, 3] = scores[2, 4] = -0.1  # "3", then a dash, then "4"
+    marks = np.array([-np.inf, -0.5, -np.inf])
+    best = search(3, _candidates(spans), scores, marks)[0]
+    assert [d for _, d in best.digits] == [3, 4] and best.marks == (1,)
+
+
+def test_a_number_model_file_round_trips(tmp_path):
+    rng = np.random.default_rng(0)
+    width = 8 + 10 + len(GEOMETRY)
+    path = tmp_path / "number-model.npz"
+    save_number_model(
+        path,
+        mean=np.zeros(width),
+        scale=np.ones(width),
+        w1=rng.normal(size=(width, 4)),
+        b1=np.zeros(4),
+        w2=rng.normal(size=(4, 1)),
+        b2=np.zeros(1),
+        digit_bonus=1.0,
+        mark_penalty=-4.0,
+    )
+    model = NumberModel(path)
+    assert model.feature_count == 8 and model.digit_bonus == 1.0
+    probabilities = np.full((3, 10), 0.1, np.float32)
+    digit_scores, marks = model.scores(
+        rng.normal(size=(3, 8)), probabilities, np.zeros((3, len(GEOMETRY))), np.array([1, 0, 1])
+    )
+    assert digit_scores.shape == (3, 10) and np.isneginf(marks[1]) and np.isfinite(marks[0])
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    if not bundled_number_model_path().is_file():
+        pytest.skip("no bundled number model")
+    return Recognizer()
+
+
+def by_label(pen_digits, label, count):
+    return [ink for digit, ink in pen_digits if digit == label][:count]
+
+
+def test_the_bundled_recognizer_reads_numbers_by_recognition(bundled):
+    assert bundled.number_model is not None
+    assert bundled.number_model.feature_count == 128
+
+
+def test_digits_written_close_and_overlapping_are_read_apart(bundled, pen_digits):
+    # "34", "71", "46", "21", "00" with the digits' boxes overlapping sideways by
+    # 0.3 of their height, which the box rules read as one digit.
+    pairs = [(3, 4), (7, 1), (4, 6), (2, 1), (0, 0)]
+    right = merged_by_boxes = total = 0
+    for a, b in pairs:
+        for left, right_ink in zip(
+            by_label(pen_digits, a, 6), by_label(pen_digits, b, 6)[::-1], strict=True
+        ):
+            ink = side_by_side([left, right_ink], gap=-0.3)
+            total += 1
+            right += bundled.ink(ink).number == f"{a}{b}"
+            merged_by_boxes += len(ink_inputs(ink, by_recognition=False)) < 2
+    assert merged_by_boxes == total  # the box rules cannot read these
+    assert right >= 0.9 * total
+
+
+def test_single_pen_digits_stay_single(bundled, pen_digits):
+    read = [bundled.ink(ink) for _, ink in pen_digits]
+    assert sum(len(r.digits) != 1 for r in read) <= 1
+    assert (
+        np.mean([r.digit == label for r, (label, _) in zip(read, pen_digits, strict=True)]) >= 0.98
+    )
+
+
+def test_a_number_has_alternatives_in_the_api_and_json(bundled, pen_digits):
+    ink = side_by_side([by_label(pen_digits, 1, 1)[0], by_label(pen_digits, 7, 1)[0]], 0.3)
+    result = bundled.ink(ink)
+    assert result.number == "17"
+    assert result.alternatives
+    numbers = [a.number for a in result.alternatives]
+    assert len(set(numbers)) == len(numbers) and "17" not in numbers
+    assert 0 < sum(a.share for a in result.alternatives) + result.share <= 1 + 1e-6
+    assert all(a.share <= result.share for a in result.alternatives)
+    data = result.to_json()
+    assert [a["number"] for a in data["alternatives"]] == numbers
+    # Each digit keeps its own ink, for corrections.
+    assert [len(d.ink.strokes) for d in result.digits] == [
+        len(by_label(pen_digits, 1, 1)[0].strokes),
+        len(by_label(pen_digits, 7, 1)[0].strokes),
+    ]
+
+
+def test_a_long_number_reads_in_bounded_work(bundled, pen_digits):
+    digits = [pen_digits[(k * 37) % len(pen_digits)] for k in range(60)]
+    ink = side_by_side([ink for _, ink in digits], gap=0.5)
+    inputs = ink_inputs(ink)
+    assert len(inputs) <= 4 * len(ink_pieces(ink))  # candidates: at most four per piece
+    result = bundled.ink(ink)
+    assert 55 <= len(result.digits) <= 65
