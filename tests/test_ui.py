@@ -1323,3 +1323,39 @@ def test_ctrl_y_redoes(window):
     assert window.pad.is_empty
     QTest.keyClick(window.canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
     assert not window.pad.is_empty
+
+
+def test_other_readings_are_offered_and_a_click_makes_one_the_reading(window, pen_digits):
+    # A 1 and a 7 written close: the reading offers others, e.g. "7" or "77".
+    parts, x = [], 0.0
+    for index in (38, 218):
+        ink = sample_ink(pen_digits, index)
+        x0, y0, x1, y1 = ink.bounds()
+        parts += [s[:, :2] - (x0 - x, y0) for s in ink.strokes]
+        x += (x1 - x0) + 0.05 * (y1 - y0)
+    canvas = window.canvas
+    draw_with_mouse(canvas, fit_strokes(Ink(parts), (canvas.width(), canvas.height()), 0.8))
+    reading = window.pad.reading
+    assert reading.number == "17" and reading.alternatives
+    shown = [b.text() for b in window.panel.alternative_buttons if b.isVisible()]
+    expected = [a.number for a in reading.alternatives if a.share >= 0.01][:3]
+    assert shown == expected
+    # Shown or not, a choice goes through the pad; clicking a button chooses it.
+    window.panel.alternativeChosen.emit(0)
+    chosen = reading.alternatives[0].number
+    assert window.pad.reading.number == chosen
+    assert "17" in [a.number for a in window.pad.reading.alternatives]
+    assert window.panel.digit_label.full_text == chosen
+    folder = window.teaching.profile.folder
+    assert not folder.exists() or not [p for p in folder.rglob("*") if p.is_file()]
+
+
+def test_the_alternatives_buttons_emit_their_index(qtbot):
+    panel = PredictionPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.show_alternatives(["71", "11"])
+    assert [b.isVisible() for b in panel.alternative_buttons] == [True, True, False]
+    with qtbot.waitSignal(panel.alternativeChosen) as blocker:
+        QTest.mouseClick(panel.alternative_buttons[1], Qt.MouseButton.LeftButton)
+    assert blocker.args == [1]

@@ -8,9 +8,16 @@ wraps or elides to fit it, so a new reading never resizes the canvas beside it
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..pad import UNSURE_BELOW, percent
 from ..recognize import Prediction
@@ -185,8 +192,20 @@ class FittedLabel(QLabel):
         super().setText(self._shown_text(text))
 
 
+#: At most this many other readings of a number are offered under it.
+ALTERNATIVES_SHOWN = 3
+
+
 class PredictionPanel(QWidget):
-    """Top digit and confidence, the model input preview, and the ten bars, at a fixed width."""
+    """Top digit and confidence, the model input preview, and the ten bars, at a fixed width.
+
+    Signals
+    -------
+    alternativeChosen(int)
+        The person clicked the reading's alternative of that index.
+    """
+
+    alternativeChosen = Signal(int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -210,6 +229,25 @@ class PredictionPanel(QWidget):
         self.confidence_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.confidence_label.setAccessibleName("Confidence")
 
+        # The next readings of a number, small, in a row of fixed height.
+        self.alternatives_row = QWidget()
+        self.alternatives_row.setAccessibleName("Other readings")
+        row = QHBoxLayout(self.alternatives_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        self.alternative_buttons = []
+        for index in range(ALTERNATIVES_SHOWN):
+            button = QPushButton()
+            button.setFlat(True)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            button.clicked.connect(lambda _=False, i=index: self.alternativeChosen.emit(i))
+            button.hide()
+            row.addWidget(button, 1)
+            self.alternative_buttons.append(button)
+        row.addStretch(0)
+        self.alternatives_row.setFixedHeight(QPushButton().sizeHint().height())
+
         self.preview = ModelInputPreview()
         preview_caption = QLabel("What the model sees")
         preview_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -228,6 +266,7 @@ class PredictionPanel(QWidget):
         result.setSpacing(0)
         result.addWidget(self.digit_label)
         result.addWidget(self.confidence_label)
+        result.addWidget(self.alternatives_row)
         result.addStretch(1)
         preview_box = QVBoxLayout()
         preview_box.setSpacing(4)
@@ -251,6 +290,14 @@ class PredictionPanel(QWidget):
     def is_unsure(self) -> bool:
         p = self.prediction
         return p is not None and p.confidence is not None and p.confidence < UNSURE_BELOW
+
+    def show_alternatives(self, numbers: list[str]) -> None:
+        """Offer other readings of the number (up to :data:`ALTERNATIVES_SHOWN`)."""
+        for index, button in enumerate(self.alternative_buttons):
+            text = numbers[index] if index < len(numbers) else None
+            button.setVisible(bool(text))
+            button.setText(text or "")
+            button.setToolTip(f"Read it as {text}" if text else "")
 
     def show_prediction(
         self, prediction: Prediction | None, number: str | None = None, position: int = 0

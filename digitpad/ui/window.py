@@ -38,6 +38,8 @@ from .worker import PictureWorker, SerializedPredictor
 ORGANIZATION = APPLICATION = "digitpad"
 #: Live predictions while drawing come at most this often (and always at pen-up).
 PREDICT_INTERVAL_MS = 35
+#: Other readings are offered under the number when at least this likely.
+ALTERNATIVE_SHOWN_FROM = 0.01
 
 
 class MainWindow(QMainWindow):
@@ -109,6 +111,7 @@ class MainWindow(QMainWindow):
         self.canvas.strokeUpdated.connect(self._stroke_updated)
         self.pad.drawing_changed.connect(self._drawing_changed)
         self.pad.reading_changed.connect(self._show_reading)
+        self.panel.alternativeChosen.connect(self.pad.choose_alternative)
         self._build_actions()
         self._restore_settings()
         self.setMinimumSize(640, 520)
@@ -162,6 +165,10 @@ class MainWindow(QMainWindow):
             self.panel.show_prediction(shown)
         else:
             self.panel.show_prediction(shown, number=reading.number, position=index)
+        alternatives = reading.alternatives if reading is not None else []
+        self.panel.show_alternatives(
+            [a.number for a in alternatives if a.number and a.share >= ALTERNATIVE_SHOWN_FROM]
+        )
         self.status_label.setText(self.pad.status_text())
         # Every step done, undone or redone comes here (a correction leaves the drawing).
         self.actions["undo"].setEnabled(self.pad.can_undo)
