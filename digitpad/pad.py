@@ -41,11 +41,14 @@ __all__ = [
     "Teacher",
     "Correction",
     "GuidedRound",
+    "GuidedExample",
     "Pad",
     "UNDO_DEPTH",
     "UNSURE_BELOW",
+    "SURELY_ANOTHER",
     "HINT",
     "percent",
+    "a_digit",
     "model_description",
 ]
 
@@ -56,6 +59,9 @@ UNDO_DEPTH = 100
 HISTORY_PIXELS = 150_000_000
 #: Below this top probability the panel and status line say "not sure".
 UNSURE_BELOW = 0.6
+#: The guided round asks before it learns a digit the model reads at least this surely as
+#: another digit than the one asked for (a slip of the pen, or a skipped prompt).
+SURELY_ANOTHER = 0.9
 #: Hovering this far outside a digit's box (a fraction of its height) still selects it.
 HIT_MARGIN = 0.15
 HINT = "Draw a digit with the mouse, a pen or a finger, or open, paste or drop an image."
@@ -246,14 +252,60 @@ class GuidedRound:
     def digit(self) -> int | None:
         return self.done // self.times if self.done < self.total else None
 
+    def hint(self) -> str:
+        """What the empty canvas asks for, e.g. ``"Write a 0 (1 of 3)"``."""
+        if self.digit is None:
+            return f"Done: the pad learned {self.total} of your digits."
+        return f"Write {a_digit(self.digit)} ({self.done % self.times + 1} of {self.times})"
+
     def prompt(self) -> str:
         """What the status line asks for, e.g. ``"Write a 0 (1 of 3), then press Enter."``."""
         if self.digit is None:
-            return f"Done: the pad learned {self.total} of your digits."
-        return (
-            f"Write {_a(self.digit)} ({self.done % self.times + 1} of {self.times}), "
-            "then press Enter."
-        )
+            return self.hint()
+        return f"{self.hint()}, then press Enter."
+
+
+@dataclass(eq=False)
+class GuidedExample(Command):
+    """A digit written in a guided round, learned as ``digit``, the one the round asked for.
+
+    Apply learns it, clears the drawing and moves the round on to the next digit
+    (ending it after the last); revert forgets the example, brings the drawing
+    back and asks for the same digit again (a round this step ended comes back).
+    """
+
+    teacher: Teacher
+    source: object
+    round: GuidedRound
+    digit: int
+    example: object = field(default=None, repr=False)
+    _before: Drawing | None = field(default=None, repr=False)
+    _ended: bool = field(default=False, repr=False)
+
+    def pictures(self) -> list[Image.Image]:
+        before = self._before
+        return [before.picture] if before is not None and before.picture is not None else []
+
+    def apply(self, pad: Pad) -> None:
+        self.example = self.teacher.learn(self.source, self.digit)
+        self._before = pad.drawing
+        self.round.done += 1
+        if self.round.digit is None and pad._round is self.round:
+            pad._round = None
+            self._ended = True
+        pad._examples_changed = True
+        pad._set_drawing(EMPTY)
+
+    def revert(self, pad: Pad) -> None:
+        if self.example is not None:
+            self.teacher.forget(self.example)
+            self.example = None
+        self.round.done -= 1
+        if self._ended and pad._round is None:
+            pad._round = self.round
+        self._ended = False
+        pad._examples_changed = True
+        pad._set_drawing(self._before)
 
 
 class Pad:
@@ -526,24 +578,35 @@ class Pad:
             self._round = None
             self.reading_changed.emit()
 
+    def guided_doubt(self) -> str | None:
+        """What the drawing surely is instead of the digit the round asks for, or None.
+
+        The reading ("7", or "10" where the reader found two digits) when the model
+        is at least :data:`SURELY_ANOTHER` sure of it and it is not the digit asked
+        for; None without a round, a reading, or such a doubt.
+        """
+        round_, reading = self._round, self._reading
+        if round_ is None or round_.digit is None or reading is None or not reading.digits:
+            return None
+        if reading.number == str(round_.digit) or reading.confidence < SURELY_ANOTHER:
+            return None
+        return reading.number
+
     def accept_guided(self, teacher: Teacher) -> bool:
         """Learn the whole drawing as the digit the round asks for, clear it, ask for the next.
 
-        Returns False, changing nothing, without a round or with nothing read to learn.
-        The example is not an undo step (write the digit again instead); errors of
-        ``teacher.learn`` propagate.
+        One undo step (a :class:`GuidedExample`): undo forgets the example, brings
+        the drawing back and asks for that digit again. Returns False, changing
+        nothing, without a round or with nothing read to learn. Errors of
+        ``teacher.learn`` (``ValueError``, ``OSError``) propagate, and then nothing
+        is on the stack.
         """
         round_ = self._round
         if round_ is None or round_.digit is None or not self.can_correct:
             return False
         # The whole ink, even where the reader split it: it is the one digit asked for.
         source = self.correction_source() if self._drawing.has_picture else self._drawing.ink()
-        teacher.learn(source, round_.digit)
-        round_.done += 1
-        if round_.digit is None:
-            self._round = None
-        self._examples_changed = True
-        self.clear()  # there is a drawing (it was read): notifies, and so re-reads
+        self.execute(GuidedExample(teacher, source, round_, round_.digit))
         return True
 
     @property
@@ -600,10 +663,10 @@ class Pad:
             return "Too small to recognize; draw the digit larger."
         if reading.confidence < UNSURE_BELOW:
             return (
-                f"Not sure: maybe {_a(reading.digit)} ({percent(reading.confidence)}). "
+                f"Not sure: maybe {a_digit(reading.digit)} ({percent(reading.confidence)}). "
                 "Try writing it more clearly."
             )
-        return f"Looks like {_a(reading.digit)} ({percent(reading.confidence)})."
+        return f"Looks like {a_digit(reading.digit)} ({percent(reading.confidence)})."
 
 
 def model_description(file_name: str, card: dict | None) -> str:
@@ -626,7 +689,8 @@ def _input_picture(digit: DigitPrediction) -> np.ndarray:
     return np.round(np.clip(digit.input, 0.0, 1.0) * 255).astype(np.uint8)
 
 
-def _a(digit: int) -> str:
+def a_digit(digit: int) -> str:
+    """``"a 7"``, ``"an 8"``: the digit with its article."""
     return f"an {digit}" if digit == 8 else f"a {digit}"
 
 

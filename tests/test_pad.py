@@ -11,6 +11,7 @@ from PIL import Image
 from digitpad.ink import Ink
 from digitpad.pad import (
     HINT,
+    SURELY_ANOTHER,
     AddStroke,
     Command,
     Drawing,
@@ -488,3 +489,81 @@ def test_a_guided_round_can_be_stopped():
     assert pad.status_text().startswith("Write a 0 (1 of 3)")
     pad.stop_guided_round()
     assert pad.guided_round is None and pad.status_text() == HINT
+
+
+class ListTeacher:
+    """Keeps examples in a list: learn appends (source, digit), forget removes it."""
+
+    def __init__(self):
+        self.examples = []
+
+    def learn(self, source, digit):
+        example = (source, digit)
+        self.examples.append(example)  # forgotten by identity: Ink has no truth value
+        return example
+
+    def forget(self, example):
+        self.examples = [e for e in self.examples if e is not example]
+
+
+def test_undo_takes_a_guided_example_back_and_asks_for_that_digit_again():
+    pad, teacher = Pad(), ListTeacher()
+    pad.set_model_loaded()
+    pad.start_guided_round(times=1)
+    pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+    pad.set_reading(number((0, (10, 10, 10, 90))))
+    drawn = pad.drawing
+    assert pad.accept_guided(teacher)
+    assert [d for _, d in teacher.examples] == [0] and pad.is_empty
+    assert pad.guided_round.hint() == "Write a 1 (1 of 1)"
+
+    pad.undo()  # the example, not only the drawing
+    assert teacher.examples == [] and pad.drawing is drawn
+    assert pad.guided_round.hint() == "Write a 0 (1 of 1)"
+    assert pad.status_text() == "Write a 0 (1 of 1), then press Enter."
+    pad.redo()
+    assert [d for _, d in teacher.examples] == [0] and pad.is_empty
+    assert pad.guided_round.digit == 1
+
+    # The last example ends the round; undoing it brings the round back.
+    for d in range(1, 10):
+        pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+        pad.set_reading(number((d, (10, 10, 10, 90))))
+        assert pad.accept_guided(teacher)
+    assert pad.guided_round is None and len(teacher.examples) == 10
+    pad.undo()
+    assert pad.guided_round is not None and pad.guided_round.digit == 9
+    assert [d for _, d in teacher.examples] == list(range(9))
+
+
+def test_a_guided_example_that_cannot_be_learned_is_no_step():
+    class Failing:
+        def learn(self, source, digit):
+            raise OSError("disk full")
+
+    pad = Pad()
+    pad.start_guided_round()
+    pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+    pad.set_reading(number((0, (10, 10, 10, 90))))
+    steps = pad.undo_steps
+    with pytest.raises(OSError):
+        pad.accept_guided(Failing())
+    assert pad.undo_steps == steps and not pad.is_empty and pad.guided_round.done == 0
+
+
+def test_the_guided_round_doubts_a_digit_surely_read_as_another():
+    pad = Pad()
+    assert pad.guided_doubt() is None  # no round
+    pad.start_guided_round()
+    pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+    assert pad.guided_doubt() is None  # not read yet
+    box = (10, 10, 10, 90)
+    pad.set_reading(Prediction.from_digits([digit(7, box, confidence=SURELY_ANOTHER)]))
+    assert pad.guided_doubt() == "7"
+    pad.set_reading(Prediction.from_digits([digit(7, box, confidence=SURELY_ANOTHER - 0.01)]))
+    assert pad.guided_doubt() is None  # not sure enough to ask
+    pad.set_reading(Prediction.from_digits([digit(0, box, confidence=0.99)]))
+    assert pad.guided_doubt() is None  # the digit asked for
+    two = [digit(1, box, confidence=0.99), digit(0, (40, 10, 60, 90), confidence=0.99)]
+    pad.set_reading(Prediction.from_digits(two))
+    assert pad.guided_doubt() == "10"

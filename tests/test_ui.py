@@ -39,11 +39,11 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from digitpad.ink import Ink, load_ink, picture_ink, rasterize  # noqa: E402
-from digitpad.pad import Pad  # noqa: E402
+from digitpad.pad import SURELY_ANOTHER, Pad  # noqa: E402
 from digitpad.predictor import Predictor  # noqa: E402
 from digitpad.profile import Profile, default_profile_dir  # noqa: E402
 from digitpad.recognize import DigitPrediction, Prediction, Recognizer, image_inputs  # noqa: E402
-from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, CanvasWidget  # noqa: E402
+from digitpad.ui.canvas import DEFAULT_HINT, DEFAULT_PEN_WIDTH, CanvasWidget  # noqa: E402
 from digitpad.ui.driver import draw_with_mouse, fit_strokes  # noqa: E402
 from digitpad.ui.prediction import PredictionPanel  # noqa: E402
 from digitpad.ui.transfer import INK_MIME_TYPE  # noqa: E402
@@ -114,11 +114,27 @@ class Messages(list):
         self.append((title, text))
 
 
+class Answers(list):
+    """Stands in for the yes/no question: records its title (its text in ``texts``) and
+    gives the next answer; a question no answer was given for fails the test."""
+
+    def __init__(self, *answers):
+        super().__init__()
+        self.answers = list(answers)
+        self.texts = []
+
+    def __call__(self, parent, title, text):
+        self.append(title)
+        self.texts.append(text)
+        return self.answers.pop(0)
+
+
 @pytest.fixture
 def window(qtbot, tmp_path):
     win = MainWindow(profile=tmp_path / "profile")
     qtbot.addWidget(win)
     win.show_message = Messages()
+    win.ask_yes_no = Answers()
     win.resize(900, 620)
     win.show()
     qtbot.waitExposed(win)
@@ -1102,18 +1118,6 @@ def test_a_large_profile_is_opened_off_the_gui_thread(qtbot, tmp_path, pen_digit
     assert window.pad.examples_in_use == 3
 
 
-class Answers(list):
-    """Stands in for the yes/no question: records it and gives the next answer."""
-
-    def __init__(self, *answers):
-        super().__init__()
-        self.answers = list(answers)
-
-    def __call__(self, parent, title, text):
-        self.append(title)
-        return self.answers.pop(0)
-
-
 def test_the_handwriting_dialog_shows_deletes_and_forgets(window, qtbot, tmp_path, pen_digits):
     focus_canvas(qtbot, window)
     for index, key in ((8, Qt.Key.Key_6), (38, Qt.Key.Key_4), (63, Qt.Key.Key_6)):
@@ -1222,8 +1226,71 @@ def test_the_guided_round_learns_each_digit_written(window, qtbot, tmp_path, pen
 
 def test_the_guided_round_stops_when_its_entry_is_chosen_again(window, qtbot):
     window.actions["guided"].trigger()
+    assert window.canvas.hint == "Write a 0 (1 of 3)"
     window.actions["guided"].trigger()
     assert window.pad.guided_round is None and window.status_label.text().startswith("Draw")
+    assert window.canvas.hint == DEFAULT_HINT
+
+
+def test_the_empty_canvas_shows_its_hint_and_ink_hides_it(canvas):
+    canvas.hint = "Write a 0 (1 of 3)"
+    asked = canvas.grab().toImage()
+    canvas.hint = DEFAULT_HINT
+    assert canvas.grab().toImage() != asked
+    plain = canvas.grab().toImage()
+    canvas.hint = ""
+    blank = canvas.grab().toImage()
+    assert plain != blank
+    draw_with_mouse(canvas, [line(100, 100, 100, 300)])
+    drawn = canvas.grab().toImage()
+    canvas.hint = "Write a 0 (1 of 3)"
+    assert canvas.grab().toImage() == drawn  # only an empty canvas says it
+
+
+def test_the_lesson_asks_before_keeping_a_digit_read_surely_as_another(
+    window, qtbot, tmp_path, pen_digits, recognizer
+):
+    focus_canvas(qtbot, window)
+    window.actions["guided"].trigger()
+    assert window.canvas.hint == "Write a 0 (1 of 3)"
+    sure_sevens = [
+        i for i in range(210, 240) if recognizer.ink(sample_ink(pen_digits, i)).confidence > 0.99
+    ]
+    window.ask_yes_no = Answers(False, True)
+    draw_sample(window, pen_digits, sure_sevens[0])
+    reading = window.pad.reading
+    assert reading.digit == 7 and reading.confidence >= SURELY_ANOTHER
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)  # answered No
+    assert window.ask_yes_no.texts == ["That looks like a 7 — keep it as a 0?"]
+    assert digits_in(tmp_path / "profile") == [] and window.canvas.is_empty
+    assert window.canvas.hint == "Write a 0 (1 of 3)"
+    assert window.status_label.text() == "Write a 0 (1 of 3), then press Enter."
+
+    draw_sample(window, pen_digits, sure_sevens[0])
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)  # answered Yes
+    assert digits_in(tmp_path / "profile") == [0] and window.canvas.is_empty
+    assert window.canvas.hint == "Write a 0 (2 of 3)"
+
+    draw_sample(window, pen_digits, 3)  # a 0: no question
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)
+    assert window.ask_yes_no == ["Keep this example?"] * 2
+    assert digits_in(tmp_path / "profile") == [0, 0]
+
+
+def test_undo_in_the_lesson_takes_the_example_back(window, qtbot, tmp_path, pen_digits):
+    focus_canvas(qtbot, window)
+    window.actions["guided"].trigger()
+    strokes = draw_sample(window, pen_digits, 3)  # a 0
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)
+    assert digits_in(tmp_path / "profile") == [0] and window.canvas.hint == "Write a 0 (2 of 3)"
+
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert digits_in(tmp_path / "profile") == []
+    assert len(window.canvas.ink().strokes) == len(strokes)  # the drawing is back
+    assert window.status_label.text() == "Write a 0 (1 of 3), then press Enter."
+    assert window.pad.examples_in_use == 0
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)  # the same step, again
+    assert digits_in(tmp_path / "profile") == [0] and window.canvas.hint == "Write a 0 (2 of 3)"
 
 
 def draw_slowly(qtbot, canvas, strokes, pause_ms=4):

@@ -39,6 +39,8 @@ HIGH_DPI_SUPERSAMPLE = 2
 DEFAULT_PEN_WIDTH = 14.0
 MIN_PEN_WIDTH = 2.0
 MAX_PEN_WIDTH = 48.0
+#: What the empty canvas says unless told otherwise (see CanvasWidget.hint).
+DEFAULT_HINT = "Draw a digit here"
 #: rasterize() draws a full-pressure point 1.5 times the pen width.
 _MAX_PRESSURE_GROWTH = 1.5
 # The layer is kept in the raster engine's native format, so that a paint blends only
@@ -82,7 +84,7 @@ class CanvasWidget(QWidget):
         # actions rather than a text field.
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Drawing canvas")
-        self.hint = "Draw a digit here"
+        self._hint = DEFAULT_HINT
         self.setMouseTracking(True)  # hovering over a digit of a number selects it
 
         self.pad = pad if pad is not None else Pad()
@@ -138,6 +140,18 @@ class CanvasWidget(QWidget):
         self._cancel_stroke()
         self._layer_key = None
         self.update()
+
+    @property
+    def hint(self) -> str:
+        """What the canvas says while it is empty (the guided round's prompt, say)."""
+        return self._hint
+
+    @hint.setter
+    def hint(self, text: str) -> None:
+        if text != self._hint:
+            self._hint = text
+            if self.is_empty:
+                self.update()
 
     # -- pen --------------------------------------------------------------------------
 
