@@ -168,12 +168,16 @@ class AddStroke(Command):
     stroke: np.ndarray
     space: tuple[float, float]
     _before: Drawing | None = field(default=None, repr=False)
+    _after: Drawing | None = field(default=None, repr=False)
 
     def apply(self, pad: Pad) -> None:
-        self._before = pad.drawing
         before = pad.drawing
-        space = before.space or self.space
-        pad._set_drawing(Drawing((*before.strokes, self.stroke), space))
+        if self._after is None or self._before is not before:
+            space = before.space or self.space
+            self._after = Drawing((*before.strokes, self.stroke), space)
+        self._before = before
+        # Redo brings back the very drawing, so a drawing saved is still the one saved.
+        pad._set_drawing(self._after)
 
     def revert(self, pad: Pad) -> None:
         pad._set_drawing(self._before)
@@ -181,20 +185,27 @@ class AddStroke(Command):
 
 @dataclass(eq=False)
 class ReplaceDrawing(Command):
-    """The whole drawing replaced: clear, ink opened or pasted, a picture shown."""
+    """The whole drawing replaced: clear, ink opened or pasted, a picture shown.
+
+    ``file_name`` is the file the new drawing comes from (see :attr:`Pad.file_name`).
+    """
 
     after: Drawing
+    file_name: str | None = None
     _before: Drawing | None = field(default=None, repr=False)
+    _file_name_before: str | None = field(default=None, repr=False)
 
     def pictures(self) -> list[Image.Image]:
         drawings = (self._before, self.after)
         return [d.picture for d in drawings if d is not None and d.picture is not None]
 
     def apply(self, pad: Pad) -> None:
-        self._before = pad.drawing
+        self._before, self._file_name_before = pad.drawing, pad._file_name
+        pad._file_name = self.file_name
         pad._set_drawing(self.after)
 
     def revert(self, pad: Pad) -> None:
+        pad._file_name = self._file_name_before
         pad._set_drawing(self._before)
 
 
@@ -316,7 +327,8 @@ class Pad:
     - ``drawing_changed()``: the drawing was replaced (stroke, undo, clear, ...);
       the reading is cleared with it until :meth:`set_reading` gives a new one.
     - ``reading_changed()``: the reading, the selected digit, the model or the
-      count of the person's examples changed, or a command was done, undone or redone.
+      count of the person's examples changed, a command was done, undone or
+      redone, or the drawing was kept (:meth:`mark_kept`).
     - ``examples_changed()``: a :class:`Correction` was done, undone or redone;
       the drawing should be read again (the reading is kept until then).
 
@@ -343,6 +355,8 @@ class Pad:
         self._redo: list[Command] = []
         self._reading: Prediction | None = None
         self._selected: int | None = None
+        self._kept = EMPTY  # the drawing last saved, opened or copied
+        self._file_name: str | None = None
         #: None while the model loads; True when loaded; else why it could not be.
         self._model: bool | str | None = None
 
@@ -388,19 +402,56 @@ class Pad:
             self.clear()
         self.execute(AddStroke(stroke, (float(space[0]), float(space[1]))))
 
-    def set_ink(self, ink: Ink) -> None:
-        """Replace the drawing with ``ink`` (one undo step)."""
-        strokes = tuple(np.array(s, dtype=np.float64) for s in ink.strokes if len(s))
-        self.execute(ReplaceDrawing(Drawing(strokes, _ink_space(ink) if strokes else None)))
+    def set_ink(self, ink: Ink, file_name: str | None = None) -> None:
+        """Replace the drawing with ``ink`` (one undo step).
 
-    def set_picture(self, picture: Image.Image, shown_picture: Image.Image) -> None:
-        """Show a picture instead of the drawing (one undo step). See :class:`Drawing`."""
-        self.execute(ReplaceDrawing(Drawing(picture=picture, shown_picture=shown_picture)))
+        ``file_name``: the file it was opened from; the drawing is then kept (see
+        :attr:`is_modified`) and named (:attr:`file_name`).
+        """
+        strokes = tuple(np.array(s, dtype=np.float64) for s in ink.strokes if len(s))
+        drawing = Drawing(strokes, _ink_space(ink) if strokes else None)
+        self._replace(drawing, file_name)
+
+    def set_picture(
+        self, picture: Image.Image, shown_picture: Image.Image, file_name: str | None = None
+    ) -> None:
+        """Show a picture instead of the drawing (one undo step). See :class:`Drawing`;
+        ``file_name`` as for :meth:`set_ink`."""
+        self._replace(Drawing(picture=picture, shown_picture=shown_picture), file_name)
+
+    def _replace(self, drawing: Drawing, file_name: str | None) -> None:
+        if file_name is not None:
+            self._kept = drawing  # before the event, so that subscribers see it kept
+        self.execute(ReplaceDrawing(drawing, file_name))
 
     def clear(self) -> None:
         """Remove the drawing or picture (one undo step); nothing happens when empty."""
         if not self._drawing.is_empty:
             self.execute(ReplaceDrawing(EMPTY))
+
+    # -- where the drawing is kept ----------------------------------------------------
+
+    @property
+    def file_name(self) -> str | None:
+        """The name of the file the drawing was opened from or last saved as, or None.
+
+        Strokes added keep it; a drawing replaced (clear, open, paste) has its own,
+        and Undo brings back the one before.
+        """
+        return self._file_name
+
+    @property
+    def is_modified(self) -> bool:
+        """Whether closing now would lose work: the drawing is not empty, and not the one
+        last saved, opened or copied (:meth:`mark_kept`)."""
+        return not self._drawing.is_empty and self._drawing is not self._kept
+
+    def mark_kept(self, file_name: str | None = None) -> None:
+        """The drawing as it is now was saved as ``file_name`` or (None) copied."""
+        self._kept = self._drawing
+        if file_name is not None:
+            self._file_name = file_name
+        self.reading_changed.emit()
 
     @property
     def can_undo(self) -> bool:

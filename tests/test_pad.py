@@ -567,3 +567,39 @@ def test_the_guided_round_doubts_a_digit_surely_read_as_another():
     two = [digit(1, box, confidence=0.99), digit(0, (40, 10, 60, 90), confidence=0.99)]
     pad.set_reading(Prediction.from_digits(two))
     assert pad.guided_doubt() == "10"
+
+
+def test_work_not_saved_opened_or_copied_is_modified():
+    pad = Pad()
+    assert not pad.is_modified and pad.file_name is None
+    pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+    assert pad.is_modified
+    pad.mark_kept("one.png")  # saved
+    assert not pad.is_modified and pad.file_name == "one.png"
+    pad.add_stroke(stroke(30, 10, 30, 90), SPACE)
+    assert pad.is_modified and pad.file_name == "one.png"  # strokes added keep the name
+    pad.undo()
+    assert not pad.is_modified  # back to what was saved
+    pad.redo()
+    assert pad.is_modified
+    pad.undo()
+    pad.redo()  # the same drawing again, not a copy of it
+    pad.mark_kept()  # copied: kept, the name stays
+    assert not pad.is_modified and pad.file_name == "one.png"
+    pad.clear()
+    assert not pad.is_modified and pad.file_name is None  # nothing to lose
+    pad.undo()
+    assert pad.file_name == "one.png" and not pad.is_modified
+
+
+def test_a_drawing_opened_from_a_file_is_kept_and_named_and_a_pasted_one_is_not():
+    pad = Pad()
+    pad.set_ink(Ink([stroke(10, 10, 10, 90)]), file_name="seven.json")
+    assert pad.file_name == "seven.json" and not pad.is_modified
+    picture = Image.new("L", (20, 20))
+    pad.set_picture(picture, picture.convert("RGBA"), file_name="photo.jpg")
+    assert pad.file_name == "photo.jpg" and not pad.is_modified
+    pad.set_ink(Ink([stroke(10, 10, 10, 90)]))  # pasted
+    assert pad.file_name is None and pad.is_modified
+    pad.undo()
+    assert pad.file_name == "photo.jpg" and not pad.is_modified

@@ -107,6 +107,14 @@ def profile_dir(tmp_path, monkeypatch):
     assert _profile_state(REAL_PROFILE) == before
 
 
+@pytest.fixture(autouse=True)
+def discard_on_close(monkeypatch):
+    """Windows closed at the end of a test discard what they hold, never ask on a modal."""
+    from digitpad.ui import transfer
+
+    monkeypatch.setattr(transfer, "ask_save_changes", lambda *args: transfer.DISCARD)
+
+
 class Messages(list):
     """Stands in for the message box: records (title, text)."""
 
@@ -1390,3 +1398,46 @@ def test_ctrl_y_redoes(window):
     assert window.pad.is_empty
     QTest.keyClick(window.canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
     assert not window.pad.is_empty
+
+
+class SaveChanges(list):
+    """Stands in for the Save/Discard/Cancel question: records its title, gives the answer."""
+
+    def __init__(self, answer):
+        super().__init__()
+        self.answer = answer
+
+    def __call__(self, parent, title, text):
+        self.append(title)
+        return self.answer
+
+
+@pytest.mark.parametrize("answer", ["cancel", "discard"])
+def test_quitting_with_a_drawing_never_saved_asks_first(window, qtbot, answer):
+    window.ask_save_changes = SaveChanges(answer)
+    draw_with_mouse(window.canvas, [line(100, 100, 100, 300)])
+    window.quit_action.trigger()
+    assert window.ask_save_changes == ["Save the drawing?"]
+    assert window.isVisible() == (answer == "cancel")
+
+
+def test_save_when_quitting_saves_and_closes_unless_the_save_is_cancelled(window, qtbot, tmp_path):
+    window.ask_save_changes = SaveChanges("save")
+    draw_with_mouse(window.canvas, [line(100, 100, 100, 300)])
+    window.ask_save_path = lambda parent, suggested: None  # the save dialog cancelled
+    assert not window.close() and window.isVisible()
+    path = tmp_path / "kept.png"
+    window.ask_save_path = lambda parent, suggested: str(path)
+    assert window.close() and path.exists() and not window.isVisible()
+
+
+def test_quitting_asks_nothing_when_nothing_would_be_lost(window, qtbot, tmp_path):
+    window.ask_save_changes = SaveChanges("cancel")
+    draw_with_mouse(window.canvas, [line(100, 100, 100, 300)])
+    window.copy_action.trigger()  # copied: kept on the clipboard
+    assert not window.pad.is_modified
+    draw_with_mouse(window.canvas, [line(200, 100, 200, 300)])
+    assert window.files.save_path(tmp_path / "two.png")  # saved
+    draw_with_mouse(window.canvas, [line(300, 100, 300, 300)])
+    window.clear_action.trigger()  # cleared: Undo would bring it back, so Clear asks nothing
+    assert window.ask_save_changes == [] and window.close()

@@ -67,6 +67,19 @@ def ask_save_path(parent: QWidget, suggested: str) -> str | None:
     return path
 
 
+#: The answers of :func:`ask_save_changes`.
+SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+
+
+def ask_save_changes(parent: QWidget, title: str, text: str) -> str:
+    """Ask whether to save unsaved work: :data:`SAVE`, :data:`DISCARD` or :data:`CANCEL`."""
+    buttons = QMessageBox.StandardButton
+    answer = QMessageBox.question(
+        parent, title, text, buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save
+    )
+    return {buttons.Save: SAVE, buttons.Discard: DISCARD}.get(answer, CANCEL)
+
+
 class FileTransfer:
     """Open, Save, Copy and Paste for a :class:`~digitpad.ui.window.MainWindow`.
 
@@ -101,17 +114,17 @@ class FileTransfer:
             self.window.reader.load_picture(path, path)
             return
         try:
-            self.window.pad.set_ink(ink or read_ink(path))
+            self.window.pad.set_ink(ink or read_ink(path), file_name=path.name)
         except InkError as error:
             self.window.show_message(self.window, "Cannot open file", f"{path.name}: {error}")
             return
         self.window.remember_folder(path)
         self._status(f"Opened {path.name}")
 
-    def save_file(self) -> None:
+    def save_file(self) -> bool:
+        """Ask where to save the drawing and save it; False when not saved."""
         path = self.window.ask_save_path(self.window, os.path.join(self._folder(), "digit.png"))
-        if path:
-            self.save_path(path)
+        return bool(path) and self.save_path(path)
 
     def save_path(self, path) -> bool:
         """Write the drawing: ``.json`` as ink, anything else as a PNG picture."""
@@ -121,6 +134,7 @@ class FileTransfer:
         except (OSError, ValueError) as error:
             self.window.show_message(self.window, "Cannot save", f"{path.name}: {error}")
             return False
+        self.window.pad.mark_kept(path.name)
         self.window.remember_folder(path)
         self._status(f"Saved {path.name}")
         return True
@@ -131,6 +145,7 @@ class FileTransfer:
         data = drawing_mime(self.window.pad.drawing, self.window.canvas.pen_width, number)
         if data is not None:
             self._set_clipboard(data)
+            self.window.pad.mark_kept()
             self._status("Copied the drawing" + (f" and {number}" if number else ""), 3000)
 
     def copy_number(self) -> None:

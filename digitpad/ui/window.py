@@ -10,9 +10,9 @@ commands, :class:`~.transfer.FileTransfer` opens, saves, copies and pastes.
 Both threads use the recognizer, so every use of ``recognizer`` holds
 ``recognizer_lock``.
 
-Dialogs go through four attributes (``show_message``, ``ask_open_path``,
-``ask_save_path``, ``ask_yes_no``) so that tests can replace them and never
-block on a modal.
+Dialogs go through attributes (``show_message``, ``ask_open_path``,
+``ask_save_path``, ``ask_yes_no``, ``ask_save_changes``) so that tests can
+replace them and never block on a modal.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.ask_open_path = transfer.ask_open_path
         self.ask_save_path = transfer.ask_save_path
         self.ask_yes_no = ask_yes_no
+        self.ask_save_changes = transfer.ask_save_changes
         self.model_path = model
         #: The one recognizer (None until the model is loaded, or when it cannot be).
         self.recognizer: Recognizer | None = None
@@ -244,7 +245,25 @@ class MainWindow(QMainWindow):
         self.settings.setValue("brush/width", self.canvas.pen_width)
         self.settings.sync()
 
+    def may_close(self) -> bool:
+        """Whether the pad may close now: nothing would be lost, or the person saved it or
+        chose to discard it (asked with ``ask_save_changes``).
+
+        Clear needs no such question: it is a step Undo takes back.
+        """
+        if not self.pad.is_modified:
+            return True
+        answer = self.ask_save_changes(
+            self, "Save the drawing?", "The drawing was not saved or copied. Save it first?"
+        )
+        if answer == transfer.SAVE:
+            return self.files.save_file()
+        return answer == transfer.DISCARD
+
     def closeEvent(self, event) -> None:  # noqa: N802
+        if not self.may_close():
+            event.ignore()
+            return
         self.save_settings()
         self.worker.wait()
         super().closeEvent(event)
