@@ -1441,3 +1441,27 @@ def test_quitting_asks_nothing_when_nothing_would_be_lost(window, qtbot, tmp_pat
     draw_with_mouse(window.canvas, [line(300, 100, 300, 300)])
     window.clear_action.trigger()  # cleared: Undo would bring it back, so Clear asks nothing
     assert window.ask_save_changes == [] and window.close()
+
+
+def test_the_title_names_the_file_and_marks_unsaved_changes(window, qtbot, tmp_path, pen_digits):
+    assert window.windowTitle() == "digitpad" and not window.isWindowModified()
+    draw_with_mouse(window.canvas, [line(100, 100, 100, 300)])
+    assert window.windowTitle() == "Untitled[*] — digitpad" and window.isWindowModified()
+    assert window.files.save_path(tmp_path / "2026.png")
+    assert window.windowTitle() == "2026.png[*] — digitpad" and not window.isWindowModified()
+    draw_with_mouse(window.canvas, [line(200, 100, 200, 300)])
+    assert window.windowTitle() == "2026.png[*] — digitpad" and window.isWindowModified()
+    window.undo_action.trigger()
+    assert not window.isWindowModified()  # as saved
+    window.clear_action.trigger()
+    assert window.windowTitle() == "digitpad" and not window.isWindowModified()
+    path = tmp_path / "seven.json"
+    sample_ink(pen_digits, 218).save(path)
+    window.files.open_path(path)
+    assert window.windowTitle() == "seven.json[*] — digitpad" and not window.isWindowModified()
+    window.files.open_path(
+        picture_of(pen_digits, 123, tmp_path)
+    )  # a picture, read in the background
+    settle(qtbot, window)
+    assert window.canvas.has_image and not window.isWindowModified()
+    assert window.windowTitle() == "digit-123.png[*] — digitpad"

@@ -164,11 +164,18 @@ class MainWindow(QMainWindow):
         else:
             self.panel.show_prediction(shown, number=reading.number, position=index)
         self.status_label.setText(self.pad.status_text())
+        self._show_title()
         # Every step done, undone or redone comes here (a correction leaves the drawing).
         self.actions["undo"].setEnabled(self.pad.can_undo)
         self.actions["redo"].setEnabled(self.pad.can_redo)
         self.actions["copy_number"].setEnabled(bool(self.pad.number))
         self.teaching.update_actions()
+
+    def _show_title(self) -> None:
+        # "2026.png — digitpad"; Qt shows the "[*]" as "*" while the drawing is not kept.
+        name = self.pad.file_name or (None if self.pad.is_empty else "Untitled")
+        self.setWindowTitle(f"{name}[*] — {APPLICATION}" if name else APPLICATION)
+        self.setWindowModified(self.pad.is_modified)
 
     def _stroke_updated(self) -> None:
         # Throttle, not debounce: a long stroke still updates every interval.
