@@ -1465,3 +1465,27 @@ def test_the_title_names_the_file_and_marks_unsaved_changes(window, qtbot, tmp_p
     settle(qtbot, window)
     assert window.canvas.has_image and not window.isWindowModified()
     assert window.windowTitle() == "digit-123.png[*] — digitpad"
+
+
+def test_save_proposes_a_name_from_the_number_read(window, qtbot, tmp_path, pen_digits):
+    proposed = []
+
+    def ask_save_path(parent, suggested):
+        proposed.append(Path(suggested).name)
+        return None
+
+    window.ask_save_path = ask_save_path
+    draw_with_mouse(window.canvas, [line(100, 100, 100, 300), line(300, 100, 300, 300)])
+    assert window.pad.number == "11"
+    window.save_action.trigger()
+    window.clear_action.trigger()
+    draw_with_mouse(window.canvas, [[(400, 300), (402, 301)]])  # a tap: nothing read
+    assert window.pad.number is None
+    window.save_action.trigger()
+    photo = tmp_path / "photo.jpg"
+    with Image.open(picture_of(pen_digits, 123, tmp_path)) as image:
+        image.convert("RGB").save(photo)
+    window.files.open_path(photo)
+    settle(qtbot, window)
+    window.save_action.trigger()  # an opened file: its name, as PNG
+    assert proposed == ["11.png", "drawing.png", "photo.png"]

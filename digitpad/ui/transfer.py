@@ -121,9 +121,19 @@ class FileTransfer:
         self.window.remember_folder(path)
         self._status(f"Opened {path.name}")
 
+    def suggested_name(self) -> str:
+        """The name Save proposes: the drawing's file (as PNG unless it is ink JSON), else the
+        number read ("2026.png"), else ``drawing.png``."""
+        pad = self.window.pad
+        if pad.file_name:
+            name = Path(pad.file_name)
+            return name.name if name.suffix.lower() in (".png", ".json") else f"{name.stem}.png"
+        return f"{pad.number}.png" if pad.number else "drawing.png"
+
     def save_file(self) -> bool:
         """Ask where to save the drawing and save it; False when not saved."""
-        path = self.window.ask_save_path(self.window, os.path.join(self._folder(), "digit.png"))
+        suggested = os.path.join(self._folder(), self.suggested_name())
+        path = self.window.ask_save_path(self.window, suggested)
         return bool(path) and self.save_path(path)
 
     def save_path(self, path) -> bool:
