@@ -1489,3 +1489,37 @@ def test_save_proposes_a_name_from_the_number_read(window, qtbot, tmp_path, pen_
     settle(qtbot, window)
     window.save_action.trigger()  # an opened file: its name, as PNG
     assert proposed == ["11.png", "drawing.png", "photo.png"]
+
+
+def test_help_lists_the_keyboard_shortcuts_of_the_action_table(window):
+    from digitpad.ui.actions import ACTIONS
+
+    window.actions["shortcuts"].trigger()
+    dialog = window.shortcuts_dialog
+    assert dialog.isVisible()
+    rows = dialog.rows()
+    assert ("It's a 0 … It's a 9", "0 … 9", "Handwriting") in rows
+    assert ("Next digit", "Return, Enter", "Handwriting") in rows
+    assert ("Thicker brush", "]", "Brush") in rows
+    undo = next(row for row in rows if row[0] == "Undo")
+    assert undo[1].startswith("Ctrl+Z") and undo[2] == "Edit"
+    # Every action with keys is listed, in the table's order (the corrections in one row).
+    keyed = [
+        s.text.replace("&", "").rstrip("…")
+        for s in ACTIONS
+        if window.actions[s.name].shortcuts() and s.args in ((), (0,))
+    ]
+    assert keyed == [row[0].split(" … ")[0] for row in rows]
+    listed = [row[0] for row in rows]
+    assert "About digitpad" not in listed and "Your handwriting" not in listed
+    dialog.close()
+
+
+def test_about_gives_the_version(window):
+    import digitpad
+
+    window.show_about = Messages()
+    window.actions["about"].trigger()
+    ((title, text),) = window.show_about
+    assert title == "About digitpad" and f"digitpad {digitpad.__version__}:" in text
+    assert window.model_label.text() in text

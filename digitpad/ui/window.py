@@ -11,8 +11,8 @@ Both threads use the recognizer, so every use of ``recognizer`` holds
 ``recognizer_lock``.
 
 Dialogs go through attributes (``show_message``, ``ask_open_path``,
-``ask_save_path``, ``ask_yes_no``, ``ask_save_changes``) so that tests can
-replace them and never block on a modal.
+``ask_save_path``, ``ask_yes_no``, ``ask_save_changes``, ``show_about``) so
+that tests can replace them and never block on a modal.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMessageBox, QWidget
 
+from .. import __version__
 from ..pad import Pad, model_description
 from ..predictor import ModelError, Predictor
 from ..profile import Profile
@@ -80,6 +81,8 @@ class MainWindow(QMainWindow):
         self.ask_save_path = transfer.ask_save_path
         self.ask_yes_no = ask_yes_no
         self.ask_save_changes = transfer.ask_save_changes
+        self.show_about = QMessageBox.about
+        self.shortcuts_dialog: actions.ShortcutsDialog | None = None
         self.model_path = model
         #: The one recognizer (None until the model is loaded, or when it cannot be).
         self.recognizer: Recognizer | None = None
@@ -213,9 +216,22 @@ class MainWindow(QMainWindow):
     def thinner_brush(self) -> None:
         self.set_brush_width(self.canvas.pen_width - 2)
 
+    def show_shortcuts(self) -> None:
+        """Show the keyboard shortcuts (not modal: the pad stays usable)."""
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = actions.ShortcutsDialog(self.actions, self)
+        self.shortcuts_dialog.show()
+        self.shortcuts_dialog.raise_()
+
+    def about_text(self) -> str:
+        """What About says: the version and the model."""
+        return (
+            f"digitpad {__version__}: a drawing pad that recognizes handwritten digits."
+            f"\n\n{self.model_label.text()}"
+        )
+
     def about(self) -> None:
-        text = "digitpad: a drawing pad that recognizes handwritten digits.\n\n"
-        QMessageBox.about(self, "About digitpad", text + self.model_label.text())
+        self.show_about(self, "About digitpad", self.about_text())
 
     # -- pictures, drag and drop ----------------------------------------------------------
 
