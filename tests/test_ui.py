@@ -1523,3 +1523,25 @@ def test_about_gives_the_version(window):
     ((title, text),) = window.show_about
     assert title == "About digitpad" and f"digitpad {digitpad.__version__}:" in text
     assert window.model_label.text() in text
+
+
+def test_the_status_line_is_cut_to_fit_the_smallest_window_with_the_rest_in_its_tooltip(
+    window, qtbot
+):
+    label = window.status_label
+    window.resize(window.minimumSize())
+    qtbot.waitUntil(lambda: window.size() == window.minimumSize())
+    # Even the hint is cut there (the model's name takes its room).
+    assert label.toolTip() == (label.text() if label.shown_text() != label.text() else "")
+    text = "Looks like 31415926535897932384 (12.5% sure of every digit). " * 3
+    label.setText(text)
+    QApplication.processEvents()
+    assert window.size() == window.minimumSize()  # the window did not grow for it
+    shown = label.shown_text()
+    assert shown.endswith("…") and text.startswith(shown[:-1])
+    assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
+    assert label.geometry().right() < window.model_label.geometry().left()
+    assert label.text() == text and label.toolTip() == text
+    window.resize(3000, 700)
+    qtbot.waitUntil(lambda: label.shown_text() == text)
+    assert label.toolTip() == ""

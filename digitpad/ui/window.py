@@ -21,7 +21,8 @@ import os
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMessageBox, QWidget
 
 from .. import __version__
@@ -39,6 +40,44 @@ from .worker import PictureWorker, SerializedPredictor
 ORGANIZATION = APPLICATION = "digitpad"
 #: Live predictions while drawing come at most this often (and always at pen-up).
 PREDICT_INTERVAL_MS = 35
+
+
+class ElidedLabel(QLabel):
+    """One line of text that shows what fits, ending in "…" where it is cut, with the
+    whole text as its tooltip then. ``text()`` is the whole text; it asks for no width."""
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt API)
+        super().setText(text)
+        self._update_tip()
+
+    def shown_text(self) -> str:
+        """The text as it fits the label now."""
+        width = self.contentsRect().width()
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, width)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._update_tip()
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        self.style().drawItemText(
+            painter,
+            self.contentsRect(),
+            int(self.alignment()),
+            self.palette(),
+            self.isEnabled(),
+            self.shown_text(),
+            self.foregroundRole(),
+        )
+        painter.end()
+
+    def _update_tip(self) -> None:
+        cut = self.shown_text() != self.text()
+        self.setToolTip(self.text() if cut else "")
 
 
 class MainWindow(QMainWindow):
@@ -104,7 +143,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.panel, 0)
         self.setCentralWidget(central)
-        self.status_label, self.model_label = QLabel(), QLabel("Loading the model…")
+        # The status line is cut to fit (even at the smallest window), never the window widened.
+        self.status_label, self.model_label = ElidedLabel(), QLabel("Loading the model…")
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.model_label)
 
