@@ -800,6 +800,24 @@ def test_hovering_over_a_digit_of_a_number_selects_it(canvas):
     assert canvas.pad.selected_digit == 0 and canvas.pad.shown_prediction().digit == 1
 
 
+def test_the_box_of_the_digit_pointed_at_is_highlighted(canvas):
+    draw_with_mouse(canvas, [line(50, 50, 50, 200), line(300, 50, 300, 200)])
+    boxes = (50, 50, 51, 200), (300, 50, 301, 200)
+    canvas.pad.set_reading(two_digits(*boxes))
+    none_pointed = canvas.grab().toImage()
+    scale, dx, dy = canvas.view_transform()
+    QTest.mouseMove(canvas, QPoint(round(50 * scale + dx), round(120 * scale + dy)))
+    assert canvas.pad.selected_digit == 0
+    pointed = canvas.grab().toImage()
+    for index, box in enumerate(boxes):
+        rect = canvas.box_rect(box)
+        # Inside the box, clear of the ink and the outline: filled only where pointed at.
+        inside = (round(rect.left() + 4), round(rect.top() + 4))
+        edge = (round(rect.left() + 1), round(rect.center().y()))  # the thicker outline
+        assert (pointed.pixelColor(*inside) != none_pointed.pixelColor(*inside)) == (index == 0)
+        assert (pointed.pixelColor(*edge) != none_pointed.pixelColor(*edge)) == (index == 0)
+
+
 def test_a_picture_is_shown_and_drawing_on_it_starts_a_new_drawing(canvas):
     shown = Image.new("RGBA", (100, 50), (255, 0, 0, 255))
     canvas.pad.set_picture(shown.convert("L"), shown)

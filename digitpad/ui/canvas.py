@@ -39,6 +39,8 @@ HIGH_DPI_SUPERSAMPLE = 2
 DEFAULT_PEN_WIDTH = 14.0
 MIN_PEN_WIDTH = 2.0
 MAX_PEN_WIDTH = 48.0
+#: How opaque the highlight colour fills the box of the digit pointed at.
+SELECTED_FILL_ALPHA = 0.12
 #: What the empty canvas says unless told otherwise (see CanvasWidget.hint).
 DEFAULT_HINT = "Draw a digit here"
 #: rasterize() draws a full-pressure point 1.5 times the pen width.
@@ -451,10 +453,18 @@ class CanvasWidget(QWidget):
 
     def _paint_boxes(self, painter: QPainter, palette: QPalette, boxes) -> None:
         color = QColor(palette.color(QPalette.ColorRole.Highlight))
+        fill = QColor(color)
+        fill.setAlphaF(SELECTED_FILL_ALPHA)
+        selected = self.pad.selected_digit
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(color, 1.5))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        for box in boxes:
+        for index, box in enumerate(boxes):
+            # The digit pointed at (whose bars are shown) stands out: thicker, lightly filled.
+            if index == selected:
+                painter.setPen(QPen(color, 3.0))
+                painter.setBrush(fill)
+            else:
+                painter.setPen(QPen(color, 1.5))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(self.box_rect(box))
 
     def box_rect(self, box) -> QRectF:
