@@ -38,6 +38,7 @@ __all__ = [
     "Command",
     "AddStroke",
     "ReplaceDrawing",
+    "EraseStrokes",
     "Teacher",
     "Correction",
     "GuidedRound",
@@ -62,6 +63,10 @@ UNSURE_BELOW = 0.6
 #: The guided round asks before it learns a digit the model reads at least this surely as
 #: another digit than the one asked for (a slip of the pen, or a skipped prompt).
 SURELY_ANOTHER = 0.9
+#: A stroke that turns back and forth horizontally this often is a scratch-out...
+SCRATCH_REVERSALS = 3
+#: ...when at least this share of its box lies over a digit's (see Pad.add_stroke).
+SCRATCH_OVER = 0.5
 #: Hovering this far outside a digit's box (a fraction of its height) still selects it.
 HIT_MARGIN = 0.15
 HINT = "Draw a digit with the mouse, a pen or a finger, or open, paste or drop an image."
@@ -206,6 +211,27 @@ class ReplaceDrawing(Command):
 
     def revert(self, pad: Pad) -> None:
         pad._file_name = self._file_name_before
+        pad._set_drawing(self._before)
+
+
+@dataclass(eq=False)
+class EraseStrokes(Command):
+    """Some strokes erased (a digit, the last stroke); the rest of the drawing, and the file it
+    belongs to, stay."""
+
+    indices: frozenset[int]
+    _before: Drawing | None = field(default=None, repr=False)
+    _after: Drawing | None = field(default=None, repr=False)
+
+    def apply(self, pad: Pad) -> None:
+        before = pad.drawing
+        if self._after is None or self._before is not before:
+            kept = tuple(s for i, s in enumerate(before.strokes) if i not in self.indices)
+            self._after = Drawing(kept, before.space) if kept else EMPTY
+        self._before = before
+        pad._set_drawing(self._after)
+
+    def revert(self, pad: Pad) -> None:
         pad._set_drawing(self._before)
 
 
@@ -400,7 +426,76 @@ class Pad:
             return
         if self._drawing.has_picture:
             self.clear()
+        scratched = self._scratched_digit(stroke)
+        if scratched is not None:
+            self.execute(EraseStrokes(frozenset(scratched)))
+            return
         self.execute(AddStroke(stroke, (float(space[0]), float(space[1]))))
+
+    def _scratched_digit(self, stroke: np.ndarray) -> list[int] | None:
+        """The strokes of the digit ``stroke`` scratches out, or None: it is a zig-zag (at least
+        :data:`SCRATCH_REVERSALS` turns left and right) with at least :data:`SCRATCH_OVER` of its
+        box over the box of a digit drawn (as the reader splits the strokes, with the margin
+        of :data:`HIT_MARGIN`)."""
+        if not self._drawing.strokes:
+            return None
+        x0, y0 = stroke[:, :2].min(axis=0)
+        x1, y1 = stroke[:, :2].max(axis=0)
+        area = max(x1 - x0, 1.0) * max(y1 - y0, 1.0)
+        best, best_share = None, 0.0
+        for (bx0, by0, bx1, by1), members in self.digit_strokes():
+            margin = HIT_MARGIN * (by1 - by0)
+            width = min(x1, bx1 + margin) - max(x0, bx0 - margin)
+            height = min(y1, by1 + margin) - max(y0, by0 - margin)
+            share = max(width, 0.0) * max(height, 0.0) / area
+            if share > best_share:
+                best, best_share, digit_height = members, share, by1 - by0
+        if best is None or best_share < SCRATCH_OVER:
+            return None
+        # Turns count when the pen goes back a quarter of the stroke's width (and a tenth
+        # of the digit's height), so that the wobble of a line is no turn.
+        tolerance = max(0.25 * (x1 - x0), 0.1 * digit_height, 1e-9)
+        return best if _reversals(stroke[:, 0], tolerance) >= SCRATCH_REVERSALS else None
+
+    def digit_strokes(self) -> list[tuple[tuple[float, float, float, float], list[int]]]:
+        """The drawing's strokes as the reader splits them into digits, left to right:
+        ``(box, indices of its strokes)`` for each (none for a picture)."""
+        strokes = self._drawing.strokes
+        if not strokes:
+            return []
+        unused = list(range(len(strokes)))
+        digits = []
+        for segment in segment_ink(self._drawing.ink()):
+            members = []
+            for piece in segment.ink.strokes:
+                for i in unused:
+                    same = len(strokes[i]) == len(piece)
+                    if same and np.array_equal(strokes[i][:, :2], piece[:, :2]):
+                        members.append(i)
+                        unused.remove(i)
+                        break
+            digits.append((tuple(map(float, segment.box)), members))
+        return digits
+
+    def erase_pointed(self) -> bool:
+        """Erase the digit pointed at (:attr:`selected_digit`), else the last stroke; a
+        picture is cleared. One undo step; False when there is nothing to erase."""
+        if self._drawing.has_picture:
+            self.clear()
+            return True
+        if not self._drawing.strokes:
+            return False
+        indices = None
+        if self._selected is not None and self._reading is not None:
+            box = self._reading.digits[self._selected].box
+            for digit_box, members in self.digit_strokes():
+                if box is not None and np.allclose(digit_box, box):
+                    indices = members
+                    break
+        if not indices:
+            indices = [len(self._drawing.strokes) - 1]
+        self.execute(EraseStrokes(frozenset(indices)))
+        return True
 
     def set_ink(self, ink: Ink, file_name: str | None = None) -> None:
         """Replace the drawing with ``ink`` (one undo step).
@@ -751,3 +846,17 @@ def _ink_space(ink: Ink) -> tuple[float, float]:
     width = ink.width or max(x1, 1.0) + max(x0, 0.0)
     height = ink.height or max(y1, 1.0) + max(y0, 0.0)
     return float(width), float(height)
+
+
+def _reversals(xs: np.ndarray, tolerance: float) -> int:
+    """How often ``xs`` turns back (left to right or right to left) by more than ``tolerance``."""
+    direction, turn, count = 0, float(xs[0]), 0
+    for x in map(float, xs[1:]):
+        if direction == 0:
+            if abs(x - turn) > tolerance:
+                direction, turn = (1 if x > turn else -1), x
+        elif (x - turn) * direction > 0:
+            turn = x  # further the same way
+        elif abs(x - turn) > tolerance:
+            direction, turn, count = -direction, x, count + 1
+    return count

@@ -603,3 +603,97 @@ def test_a_drawing_opened_from_a_file_is_kept_and_named_and_a_pasted_one_is_not(
     assert pad.file_name is None and pad.is_modified
     pad.undo()
     assert pad.file_name == "photo.jpg" and not pad.is_modified
+
+
+def zigzag(x0, x1, y0, y1, turns):
+    """A stroke going left and right ``turns`` times between x0 and x1, from y0 down to y1."""
+    xs = [x0 if i % 2 == 0 else x1 for i in range(turns + 2)]
+    ys = np.linspace(y0, y1, len(xs))
+    return np.column_stack([xs, ys, np.arange(len(xs))])
+
+
+def two_strokes_and_a_digit():
+    """A "1" and a "+" (two strokes) side by side, read as such."""
+    pad = Pad()
+    pad.add_stroke(stroke(50, 50, 50, 200), SPACE)
+    pad.add_stroke(stroke(250, 50, 250, 200), SPACE)
+    pad.add_stroke(stroke(200, 125, 300, 125), SPACE)
+    boxes = [box for box, _ in pad.digit_strokes()]
+    pad.set_reading(number((1, boxes[0]), (4, boxes[1])))
+    return pad
+
+
+def test_the_strokes_of_each_digit_are_those_the_reader_splits_it_into():
+    pad = two_strokes_and_a_digit()
+    assert pad.digit_strokes() == [((50, 50, 50, 200), [0]), ((200, 50, 300, 200), [1, 2])]
+    picture = Image.new("L", (20, 20))
+    pad.set_picture(picture, picture.convert("RGBA"))
+    assert pad.digit_strokes() == []
+
+
+def test_delete_erases_the_digit_pointed_at_or_else_the_last_stroke():
+    pad = two_strokes_and_a_digit()
+    first, second, third = pad.drawing.strokes
+    pad.select_at(250, 100)
+    assert pad.selected_digit == 1
+    steps = pad.undo_steps
+    assert pad.erase_pointed()  # the "+": both its strokes, in one step
+    assert pad.drawing.strokes == (first,) and pad.undo_steps == steps + 1
+    pad.undo()
+    assert pad.drawing.strokes == (first, second, third)
+    assert pad.selected_digit is None  # the reading is gone with the drawing it was of
+    assert pad.erase_pointed()  # nothing pointed at: the last stroke
+    assert pad.drawing.strokes == (first, second)
+    pad.undo()
+    pad.redo()
+    assert pad.drawing.strokes == (first, second)
+    assert pad.erase_pointed() and pad.erase_pointed()
+    assert pad.is_empty and not pad.erase_pointed()
+    picture = Image.new("L", (20, 20))
+    pad.set_picture(picture, picture.convert("RGBA"))
+    assert pad.erase_pointed() and pad.is_empty  # a picture is cleared
+
+
+def test_erasing_strokes_keeps_the_file_the_drawing_belongs_to():
+    pad = two_strokes_and_a_digit()
+    pad.mark_kept("14.png")
+    pad.erase_pointed()
+    assert pad.file_name == "14.png" and pad.is_modified
+    pad.undo()
+    assert not pad.is_modified
+
+
+def test_a_zigzag_over_a_digit_scratches_it_out():
+    pad = two_strokes_and_a_digit()
+    strokes = pad.drawing.strokes
+    steps = pad.undo_steps
+    pad.add_stroke(zigzag(210, 290, 70, 180, turns=3), SPACE)  # over the "+"
+    assert pad.drawing.strokes == strokes[:1] and pad.undo_steps == steps + 1
+    pad.undo()  # the digit back, and no zig-zag
+    assert pad.drawing.strokes == strokes
+    pad.add_stroke(zigzag(30, 70, 60, 190, turns=4), SPACE)  # over the "1" (its margin too)
+    assert pad.drawing.strokes == strokes[1:]
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        zigzag(210, 290, 70, 180, turns=2),  # too few turns: a Z is a stroke
+        zigzag(70, 180, 210, 290, turns=3)[:, [1, 0, 2]],  # turns up and down
+        zigzag(320, 390, 70, 180, turns=5),  # over no digit
+        zigzag(100, 240, 70, 180, turns=3),  # less than half over the digit
+        np.column_stack([[250, 251, 250, 251, 250], np.linspace(80, 160, 5), range(5)]),  # wobble
+    ],
+    ids=["z", "vertical", "beside", "less-than-half-over", "wobble"],
+)
+def test_other_strokes_over_a_digit_are_strokes(points):
+    pad = two_strokes_and_a_digit()
+    count = len(pad.drawing.strokes)
+    pad.add_stroke(points, SPACE)
+    assert len(pad.drawing.strokes) == count + 1
+
+
+def test_a_zigzag_on_an_empty_pad_is_a_stroke():
+    pad = Pad()
+    pad.add_stroke(zigzag(210, 290, 70, 180, turns=5), SPACE)
+    assert len(pad.drawing.strokes) == 1

@@ -342,7 +342,11 @@ def test_undo_redo_and_clear_with_shortcuts(window, qtbot):
     assert window.status_label.text().startswith("Draw a digit")
     QTest.keyClick(canvas, Qt.Key.Key_Z, ctrl)  # Clear can be undone too
     assert len(canvas.ink().strokes) == 2
-    QTest.keyClick(canvas, Qt.Key.Key_Delete)
+    QTest.keyClick(canvas, Qt.Key.Key_Delete)  # nothing pointed at: the last stroke
+    assert len(canvas.ink().strokes) == 1
+    np.testing.assert_array_equal(canvas.ink().strokes[0], first)
+    QTest.keyClick(canvas, Qt.Key.Key_Z, ctrl)
+    QTest.keyClick(canvas, Qt.Key.Key_Escape)
     assert canvas.ink().is_empty
 
     # A new stroke after Undo drops what could have been redone.
@@ -1563,3 +1567,39 @@ def test_the_status_line_is_cut_to_fit_the_smallest_window_with_the_rest_in_its_
     window.resize(3000, 700)
     qtbot.waitUntil(lambda: label.shown_text() == text)
     assert label.toolTip() == ""
+
+
+def test_delete_erases_the_digit_pointed_at_and_undo_brings_it_back(window, qtbot):
+    canvas = window.canvas
+    focus_canvas(qtbot, window)
+    # A "1" and a "+" of two strokes, read as a number.
+    draw_with_mouse(
+        canvas, [line(100, 100, 100, 300), line(400, 100, 400, 300), line(330, 200, 470, 200)]
+    )
+    assert len(window.pad.reading.digits) == 2
+    one, plus_vertical, plus_bar = (s.copy() for s in canvas.ink().strokes)
+    assert window.erase_action.text() == "&Erase digit" and window.erase_action.isEnabled()
+    QTest.mouseMove(canvas, QPoint(400, 150))  # points at the "+"
+    assert window.pad.selected_digit == 1
+    QTest.keyClick(canvas, Qt.Key.Key_Delete)
+    (left,) = canvas.ink().strokes
+    np.testing.assert_array_equal(left, one)
+    np.testing.assert_array_equal(
+        canvas.coverage(), rasterize(canvas.ink(), **canvas.rasterize_args())
+    )
+    QTest.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # one step
+    assert len(canvas.ink().strokes) == 3 and len(window.pad.reading.digits) == 2
+
+
+def test_a_zigzag_drawn_over_a_digit_scratches_it_out(window, qtbot):
+    canvas = window.canvas
+    draw_with_mouse(canvas, [line(100, 100, 100, 300), line(400, 100, 400, 300)])
+    assert window.pad.reading.number == "11"
+    first = canvas.ink().strokes[0].copy()
+    scratch = np.array([(370, 130), (430, 150), (370, 170), (430, 190), (370, 210), (430, 230)])
+    draw_with_mouse(canvas, [scratch])
+    (left,) = canvas.ink().strokes  # the second "1" is gone, and no zig-zag came
+    np.testing.assert_array_equal(left, first)
+    assert window.pad.reading.number == "1"
+    window.undo_action.trigger()
+    assert window.pad.reading.number == "11" and len(canvas.ink().strokes) == 2

@@ -226,7 +226,7 @@ class MainWindow(QMainWindow):
             self._predict_timer.start()
 
     def _drawing_changed(self) -> None:
-        for name in ("save", "copy", "clear"):
+        for name in ("save", "copy", "erase", "clear"):
             self.actions[name].setEnabled(not self.pad.is_empty)
         self.update_prediction()
 
