@@ -810,7 +810,9 @@ def test_the_box_of_the_digit_pointed_at_is_highlighted(canvas):
     canvas.pad.set_reading(two_digits(*boxes))
     none_pointed = canvas.grab().toImage()
     scale, dx, dy = canvas.view_transform()
-    QTest.mouseMove(canvas, QPoint(round(50 * scale + dx), round(120 * scale + dy)))
+    # Qt drops a move to where the pointer already is (another test may have left it there).
+    QTest.mouseMove(canvas, QPoint(5, 5))
+    QTest.mouseMove(canvas, QPoint(round(50 * scale + dx), round(110 * scale + dy)))
     assert canvas.pad.selected_digit == 0
     pointed = canvas.grab().toImage()
     for index, box in enumerate(boxes):
@@ -1579,6 +1581,7 @@ def test_delete_erases_the_digit_pointed_at_and_undo_brings_it_back(window, qtbo
     assert len(window.pad.reading.digits) == 2
     one, plus_vertical, plus_bar = (s.copy() for s in canvas.ink().strokes)
     assert window.erase_action.text() == "&Erase digit" and window.erase_action.isEnabled()
+    QTest.mouseMove(canvas, QPoint(5, 5))  # Qt drops a move to where the pointer already is
     QTest.mouseMove(canvas, QPoint(400, 150))  # points at the "+"
     assert window.pad.selected_digit == 1
     QTest.keyClick(canvas, Qt.Key.Key_Delete)
