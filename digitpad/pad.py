@@ -112,12 +112,30 @@ class Drawing:
     shown_picture : PIL.Image.Image or None
         The picture as 8-bit RGBA no larger than the screen needs: what is
         drawn, saved and copied.
+    widths : tuple of (float or None)
+        The pen width each stroke is shown with (the one it was drawn with), in
+        ink units; None, or missing at the end, for the brush's width now. The
+        model's input does not depend on it.
     """
 
     strokes: tuple[np.ndarray, ...] = ()
     space: tuple[float, float] | None = None
     picture: Image.Image | None = None
     shown_picture: Image.Image | None = None
+    widths: tuple[float | None, ...] = ()
+
+    def stroke_widths(self, default: float) -> list[float]:
+        """The pen width of each stroke: its own, else ``default`` (the brush's)."""
+        widths = _padded(self.widths, len(self.strokes))
+        return [default if w is None else float(w) for w in widths]
+
+    def strokes_by_width(self, default: float) -> list[tuple[float, list[np.ndarray]]]:
+        """The strokes grouped by their pen width (see :meth:`stroke_widths`), in the order
+        each width first appears: ``[(width, strokes), ...]``."""
+        groups: dict[float, list[np.ndarray]] = {}
+        for stroke, width in zip(self.strokes, self.stroke_widths(default), strict=True):
+            groups.setdefault(width, []).append(stroke)
+        return list(groups.items())
 
     @property
     def is_empty(self) -> bool:
@@ -172,6 +190,7 @@ class AddStroke(Command):
 
     stroke: np.ndarray
     space: tuple[float, float]
+    width: float | None = None
     _before: Drawing | None = field(default=None, repr=False)
     _after: Drawing | None = field(default=None, repr=False)
 
@@ -179,7 +198,8 @@ class AddStroke(Command):
         before = pad.drawing
         if self._after is None or self._before is not before:
             space = before.space or self.space
-            self._after = Drawing((*before.strokes, self.stroke), space)
+            widths = (*_padded(before.widths, len(before.strokes)), self.width)
+            self._after = Drawing((*before.strokes, self.stroke), space, widths=widths)
         self._before = before
         # Redo brings back the very drawing, so a drawing saved is still the one saved.
         pad._set_drawing(self._after)
@@ -226,8 +246,17 @@ class EraseStrokes(Command):
     def apply(self, pad: Pad) -> None:
         before = pad.drawing
         if self._after is None or self._before is not before:
-            kept = tuple(s for i, s in enumerate(before.strokes) if i not in self.indices)
-            self._after = Drawing(kept, before.space) if kept else EMPTY
+            kept = [i for i in range(len(before.strokes)) if i not in self.indices]
+            widths = _padded(before.widths, len(before.strokes))
+            self._after = (
+                Drawing(
+                    tuple(before.strokes[i] for i in kept),
+                    before.space,
+                    widths=tuple(widths[i] for i in kept),
+                )
+                if kept
+                else EMPTY
+            )
         self._before = before
         pad._set_drawing(self._after)
 
@@ -414,10 +443,11 @@ class Pad:
         pictures = {id(p): p for command in self._undo for p in command.pictures()}
         return sum(p.width * p.height for p in pictures.values())
 
-    def add_stroke(self, points, space: tuple[float, float]) -> None:
+    def add_stroke(self, points, space: tuple[float, float], width: float | None = None) -> None:
         """Add a stroke of points ``(x, y[, t_ms[, pressure]])`` in ink coordinates.
 
-        ``space`` becomes the ink space when the drawing has none yet. A stroke
+        ``space`` becomes the ink space when the drawing has none yet; ``width`` is
+        the pen width it is shown with (see :class:`Drawing`). A stroke
         drawn over a picture starts a new drawing (one undo step clears the
         picture, the next removes the stroke).
         """
@@ -430,7 +460,8 @@ class Pad:
         if scratched is not None:
             self.execute(EraseStrokes(frozenset(scratched)))
             return
-        self.execute(AddStroke(stroke, (float(space[0]), float(space[1]))))
+        space = (float(space[0]), float(space[1]))
+        self.execute(AddStroke(stroke, space, None if width is None else float(width)))
 
     def _scratched_digit(self, stroke: np.ndarray) -> list[int] | None:
         """The strokes of the digit ``stroke`` scratches out, or None: it is a zig-zag (at least
@@ -497,14 +528,16 @@ class Pad:
         self.execute(EraseStrokes(frozenset(indices)))
         return True
 
-    def set_ink(self, ink: Ink, file_name: str | None = None) -> None:
+    def set_ink(self, ink: Ink, file_name: str | None = None, width: float | None = None) -> None:
         """Replace the drawing with ``ink`` (one undo step).
 
         ``file_name``: the file it was opened from; the drawing is then kept (see
-        :attr:`is_modified`) and named (:attr:`file_name`).
+        :attr:`is_modified`) and named (:attr:`file_name`). ``width``: the pen
+        width its strokes are shown with (see :class:`Drawing`).
         """
         strokes = tuple(np.array(s, dtype=np.float64) for s in ink.strokes if len(s))
-        drawing = Drawing(strokes, _ink_space(ink) if strokes else None)
+        widths = () if width is None else (float(width),) * len(strokes)
+        drawing = Drawing(strokes, _ink_space(ink) if strokes else None, widths=widths)
         self._replace(drawing, file_name)
 
     def set_picture(
@@ -860,3 +893,8 @@ def _reversals(xs: np.ndarray, tolerance: float) -> int:
         elif abs(x - turn) > tolerance:
             direction, turn, count = -direction, x, count + 1
     return count
+
+
+def _padded(widths: tuple, count: int) -> tuple:
+    """``widths`` for ``count`` strokes: cut, or filled with None (the brush's width)."""
+    return tuple(widths[:count]) + (None,) * (count - len(widths))

@@ -697,3 +697,21 @@ def test_a_zigzag_on_an_empty_pad_is_a_stroke():
     pad = Pad()
     pad.add_stroke(zigzag(210, 290, 70, 180, turns=5), SPACE)
     assert len(pad.drawing.strokes) == 1
+
+
+def test_strokes_keep_the_width_they_were_drawn_with():
+    pad = Pad()
+    pad.set_ink(Ink([stroke(10, 10, 10, 90)]))  # opened: shown at the brush's width
+    pad.add_stroke(stroke(100, 10, 100, 90), SPACE, width=20)
+    pad.add_stroke(stroke(200, 10, 200, 90), SPACE, width=8)
+    pad.add_stroke(stroke(300, 10, 300, 90), SPACE, width=20)
+    drawing = pad.drawing
+    assert drawing.stroke_widths(14) == [14, 20, 8, 20]
+    groups = drawing.strokes_by_width(14)
+    assert [(w, len(s)) for w, s in groups] == [(14, 1), (20, 2), (8, 1)]
+    assert groups[1][1][1] is drawing.strokes[3]
+    pad.select_at(0, 0)
+    pad.erase_pointed()  # the last stroke: the others keep their widths
+    assert pad.drawing.stroke_widths(30) == [30, 20, 8]
+    pad.set_ink(Ink([stroke(10, 10, 10, 90), stroke(50, 10, 50, 90)]), width=12)
+    assert pad.drawing.stroke_widths(30) == [12, 12]

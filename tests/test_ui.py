@@ -438,16 +438,39 @@ def test_touch_draws_a_stroke(canvas):
     assert not canvas.is_drawing and len(canvas.pad.drawing.strokes) == 1
 
 
-def test_brush_width_changes_the_picture_not_the_ink(window, pen_digits):
-    draw_sample(window, pen_digits, 63)
+def test_brush_width_changes_new_strokes_only(window, tmp_path, pen_digits):
     canvas = window.canvas
-    thin = canvas.coverage().sum()
+    first_width = canvas.pen_width
+    draw_sample(window, pen_digits, 63)
+    before = canvas.coverage()
+    read_before = window.pad.reading.probabilities
     window.width_box.setValue(30)
     assert canvas.pen_width == 30
-    assert canvas.coverage().sum() > 1.5 * thin
-    np.testing.assert_array_equal(
-        canvas.coverage(), rasterize(canvas.ink(), **canvas.rasterize_args())
-    )
+    np.testing.assert_array_equal(canvas.coverage(), before)  # the strokes drawn stay as drawn
+    window.read_again()  # what the model reads does not depend on the width
+    np.testing.assert_array_equal(window.pad.reading.probabilities, read_before)
+
+    draw_with_mouse(canvas, [line(40, 40, 40, 120)])  # a new stroke, at the new width
+    *old, new = canvas.ink().strokes
+    args = canvas.rasterize_args()
+    unit = args["scale"]
+    thin = rasterize(old, **{**args, "pen_width": first_width * unit})
+    np.testing.assert_array_equal(canvas.coverage(), np.maximum(thin, rasterize([new], **args)))
+    canvas.resize(canvas.width() - 40, canvas.height())  # rasterized again: still each its own
+    args = canvas.rasterize_args()
+    thin = rasterize(old, **{**args, "pen_width": first_width * args["scale"]})
+    np.testing.assert_array_equal(canvas.coverage(), np.maximum(thin, rasterize([new], **args)))
+
+    # Saved as shown, each stroke at its width.
+    path = tmp_path / "widths.png"
+    assert window.files.save_path(path)
+    size = tuple(int(v) for v in window.pad.drawing.space)
+    thin = rasterize(old, size, pen_width=first_width, pressure=True)
+    wide = rasterize([new], size, pen_width=30, pressure=True)
+    with Image.open(path) as image:
+        saved = np.asarray(image)
+    np.testing.assert_array_equal(saved, np.rint(255 - np.maximum(thin, wide) * 255))
+
     window.thinner_action.trigger()
     assert window.width_box.value() == 28
 

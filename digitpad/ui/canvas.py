@@ -95,6 +95,7 @@ class CanvasWidget(QWidget):
         self._pending_space: tuple[float, float] | None = None  # before the first stroke lands
         self._stroke_view: tuple[float, float, float] | None = None  # the view at pen-down
         self._pen_width = DEFAULT_PEN_WIDTH
+        self._active_width = DEFAULT_PEN_WIDTH  # the pen width of the stroke being drawn
         self._clock = QElapsedTimer()
         # The pad's shown pictures as QImages, made once each, kept while the pad keeps the
         # picture: {id(picture): (weak reference to it, QImage)}.
@@ -159,7 +160,11 @@ class CanvasWidget(QWidget):
 
     @property
     def pen_width(self) -> float:
-        """Line width in ink units (logical pixels while the view is unscaled)."""
+        """Line width of new strokes in ink units (logical pixels while the view is unscaled).
+
+        Strokes drawn keep the width they were drawn with; strokes without one (ink
+        opened elsewhere than in the window) are shown at this width.
+        """
         return self._pen_width
 
     @pen_width.setter
@@ -294,6 +299,7 @@ class CanvasWidget(QWidget):
         if not drawing.strokes:
             self._clock.start()  # times count from the drawing's first stroke
         self._active = []
+        self._active_width = self._pen_width  # a stroke keeps the width it began with
         self._flushed = 0
         self._stroke_view = self.view_transform()
         self._add_point(position, pressure)
@@ -306,7 +312,7 @@ class CanvasWidget(QWidget):
             return
         t = float(self._clock.elapsed())
         active.append((x, y, t) if pressure is None else (x, y, t, float(pressure)))
-        reach = self._pen_width * scale * _MAX_PRESSURE_GROWTH / 2 + 2
+        reach = self._active_width * scale * _MAX_PRESSURE_GROWTH / 2 + 2
         last = active[-2] if len(active) > 1 else active[-1]
         x0, x1 = sorted((last[0] * scale + dx, position.x()))
         y0, y1 = sorted((last[1] * scale + dy, position.y()))
@@ -321,7 +327,8 @@ class CanvasWidget(QWidget):
         self._pending_space = None
         self._stroke_view = None
         if points:
-            self.pad.add_stroke(points, space)  # the pad tells the canvas to repaint
+            # The pad tells the canvas to repaint.
+            self.pad.add_stroke(points, space, self._active_width)
         else:
             self._layer_key = None
             self.update()
@@ -342,14 +349,20 @@ class CanvasWidget(QWidget):
         key = (tuple(args["size"]), args["pen_width"], args["scale"], args["offset"])
         if key == self._layer_key:
             return
-        strokes = [] if self.has_image else list(self.pad.drawing.strokes)
+        groups = dict([] if self.has_image else self.pad.drawing.strokes_by_width(self._pen_width))
         if self._active:
-            strokes.append(np.array(self._active, dtype=np.float64))
+            active = np.array(self._active, dtype=np.float64)
+            groups.setdefault(self._active_width, []).append(active)
             self._flushed = len(self._active)
         width, height = args["size"]
         self._layer = np.zeros((height, width, 4), np.uint8)
-        if strokes:
-            alpha = rasterize(strokes, **args, dtype=np.uint8)
+        if groups:
+            # Each stroke at the width it was drawn with; one call when all share it.
+            alpha = None
+            for pen_width, strokes in groups.items():
+                each = {**args, "pen_width": pen_width * args["scale"]}
+                part = rasterize(strokes, **each, dtype=np.uint8)
+                alpha = part if alpha is None else np.maximum(alpha, part)
             rows, columns = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
             self._layer[..., 3] = alpha
             if rows.size:  # only the pixels with ink need a colour
@@ -365,6 +378,7 @@ class CanvasWidget(QWidget):
         self._flushed = len(active)
         args = self.rasterize_args()
         scale, (dx, dy) = args["scale"], args["offset"]
+        args["pen_width"] = self._active_width * scale
         reach = args["pen_width"] * _MAX_PRESSURE_GROWTH / 2 + 2
         xs, ys = points[:, 0] * scale + dx, points[:, 1] * scale + dy
         height, width = self._layer.shape[:2]

@@ -114,7 +114,8 @@ class FileTransfer:
             self.window.reader.load_picture(path, path)
             return
         try:
-            self.window.pad.set_ink(ink or read_ink(path), file_name=path.name)
+            width = self.window.canvas.pen_width
+            self.window.pad.set_ink(ink or read_ink(path), file_name=path.name, width=width)
         except InkError as error:
             self.window.show_message(self.window, "Cannot open file", f"{path.name}: {error}")
             return
@@ -192,7 +193,7 @@ class FileTransfer:
         """Open what pasted or dropped data holds (see :func:`mime_contents`); False: nothing."""
         contents = mime_contents(data)
         if isinstance(contents, Ink):
-            self.window.pad.set_ink(contents)
+            self.window.pad.set_ink(contents, width=self.window.canvas.pen_width)
         elif isinstance(contents, Path):
             self.open_path(contents)
         elif contents is not None:
@@ -276,13 +277,18 @@ def may_hold_a_drawing(data: QMimeData) -> bool:
 
 
 def drawing_picture(drawing: Drawing, pen_width: float) -> Image.Image | None:
-    """What Save and Copy write: the picture shown, or the ink as dark lines on white."""
+    """What Save and Copy write: the picture shown, or the ink as dark lines on white, each
+    stroke as wide as it is shown (``pen_width`` where the drawing gives none)."""
     if drawing.has_picture:
         return drawing.shown_picture
     if not drawing.strokes:
         return None
-    width, height = (max(1, math.ceil(v)) for v in drawing.space)
-    coverage = rasterize(drawing.ink(), (width, height), pen_width=pen_width, pressure=True)
+    size = tuple(max(1, math.ceil(v)) for v in drawing.space)
+    # Each stroke at the width it was drawn with (pen_width for those without one).
+    coverage = np.zeros(size[::-1], np.float32)
+    for width, strokes in drawing.strokes_by_width(pen_width):
+        part = rasterize(strokes, size, pen_width=width, pressure=True)
+        np.maximum(coverage, part, out=coverage)
     return Image.fromarray(np.rint(255 - coverage * 255).astype(np.uint8), mode="L")
 
 
