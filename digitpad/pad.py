@@ -37,14 +37,18 @@ __all__ = [
     "Command",
     "AddStroke",
     "ReplaceDrawing",
+    "EraseStrokes",
     "Teacher",
     "Correction",
     "GuidedRound",
+    "GuidedExample",
     "Pad",
     "UNDO_DEPTH",
     "UNSURE_BELOW",
+    "SURELY_ANOTHER",
     "HINT",
     "percent",
+    "a_digit",
     "model_description",
 ]
 
@@ -55,6 +59,13 @@ UNDO_DEPTH = 100
 HISTORY_PIXELS = 150_000_000
 #: Below this top probability the panel and status line say "not sure".
 UNSURE_BELOW = 0.6
+#: The guided round asks before it learns a digit the model reads at least this surely as
+#: another digit than the one asked for (a slip of the pen, or a skipped prompt).
+SURELY_ANOTHER = 0.9
+#: A stroke that turns back and forth horizontally this often is a scratch-out...
+SCRATCH_REVERSALS = 3
+#: ...when at least this share of its box lies over a digit's (see Pad.add_stroke).
+SCRATCH_OVER = 0.5
 #: Hovering this far outside a digit's box (a fraction of its height) still selects it.
 HIT_MARGIN = 0.15
 HINT = "Draw a digit with the mouse, a pen or a finger, or open, paste or drop an image."
@@ -100,12 +111,30 @@ class Drawing:
     shown_picture : PIL.Image.Image or None
         The picture as 8-bit RGBA no larger than the screen needs: what is
         drawn, saved and copied.
+    widths : tuple of (float or None)
+        The pen width each stroke is shown with (the one it was drawn with), in
+        ink units; None, or missing at the end, for the brush's width now. The
+        model's input does not depend on it.
     """
 
     strokes: tuple[np.ndarray, ...] = ()
     space: tuple[float, float] | None = None
     picture: Image.Image | None = None
     shown_picture: Image.Image | None = None
+    widths: tuple[float | None, ...] = ()
+
+    def stroke_widths(self, default: float) -> list[float]:
+        """The pen width of each stroke: its own, else ``default`` (the brush's)."""
+        widths = _padded(self.widths, len(self.strokes))
+        return [default if w is None else float(w) for w in widths]
+
+    def strokes_by_width(self, default: float) -> list[tuple[float, list[np.ndarray]]]:
+        """The strokes grouped by their pen width (see :meth:`stroke_widths`), in the order
+        each width first appears: ``[(width, strokes), ...]``."""
+        groups: dict[float, list[np.ndarray]] = {}
+        for stroke, width in zip(self.strokes, self.stroke_widths(default), strict=True):
+            groups.setdefault(width, []).append(stroke)
+        return list(groups.items())
 
     @property
     def is_empty(self) -> bool:
@@ -160,13 +189,19 @@ class AddStroke(Command):
 
     stroke: np.ndarray
     space: tuple[float, float]
+    width: float | None = None
     _before: Drawing | None = field(default=None, repr=False)
+    _after: Drawing | None = field(default=None, repr=False)
 
     def apply(self, pad: Pad) -> None:
-        self._before = pad.drawing
         before = pad.drawing
-        space = before.space or self.space
-        pad._set_drawing(Drawing((*before.strokes, self.stroke), space))
+        if self._after is None or self._before is not before:
+            space = before.space or self.space
+            widths = (*_padded(before.widths, len(before.strokes)), self.width)
+            self._after = Drawing((*before.strokes, self.stroke), space, widths=widths)
+        self._before = before
+        # Redo brings back the very drawing, so a drawing saved is still the one saved.
+        pad._set_drawing(self._after)
 
     def revert(self, pad: Pad) -> None:
         pad._set_drawing(self._before)
@@ -174,18 +209,55 @@ class AddStroke(Command):
 
 @dataclass(eq=False)
 class ReplaceDrawing(Command):
-    """The whole drawing replaced: clear, ink opened or pasted, a picture shown."""
+    """The whole drawing replaced: clear, ink opened or pasted, a picture shown.
+
+    ``file_name`` is the file the new drawing comes from (see :attr:`Pad.file_name`).
+    """
 
     after: Drawing
+    file_name: str | None = None
     _before: Drawing | None = field(default=None, repr=False)
+    _file_name_before: str | None = field(default=None, repr=False)
 
     def pictures(self) -> list[Image.Image]:
         drawings = (self._before, self.after)
         return [d.picture for d in drawings if d is not None and d.picture is not None]
 
     def apply(self, pad: Pad) -> None:
-        self._before = pad.drawing
+        self._before, self._file_name_before = pad.drawing, pad._file_name
+        pad._file_name = self.file_name
         pad._set_drawing(self.after)
+
+    def revert(self, pad: Pad) -> None:
+        pad._file_name = self._file_name_before
+        pad._set_drawing(self._before)
+
+
+@dataclass(eq=False)
+class EraseStrokes(Command):
+    """Some strokes erased (a digit, the last stroke); the rest of the drawing, and the file it
+    belongs to, stay."""
+
+    indices: frozenset[int]
+    _before: Drawing | None = field(default=None, repr=False)
+    _after: Drawing | None = field(default=None, repr=False)
+
+    def apply(self, pad: Pad) -> None:
+        before = pad.drawing
+        if self._after is None or self._before is not before:
+            kept = [i for i in range(len(before.strokes)) if i not in self.indices]
+            widths = _padded(before.widths, len(before.strokes))
+            self._after = (
+                Drawing(
+                    tuple(before.strokes[i] for i in kept),
+                    before.space,
+                    widths=tuple(widths[i] for i in kept),
+                )
+                if kept
+                else EMPTY
+            )
+        self._before = before
+        pad._set_drawing(self._after)
 
     def revert(self, pad: Pad) -> None:
         pad._set_drawing(self._before)
@@ -245,14 +317,60 @@ class GuidedRound:
     def digit(self) -> int | None:
         return self.done // self.times if self.done < self.total else None
 
+    def hint(self) -> str:
+        """What the empty canvas asks for, e.g. ``"Write a 0 (1 of 3)"``."""
+        if self.digit is None:
+            return f"Done: the pad learned {self.total} of your digits."
+        return f"Write {a_digit(self.digit)} ({self.done % self.times + 1} of {self.times})"
+
     def prompt(self) -> str:
         """What the status line asks for, e.g. ``"Write a 0 (1 of 3), then press Enter."``."""
         if self.digit is None:
-            return f"Done: the pad learned {self.total} of your digits."
-        return (
-            f"Write {_a(self.digit)} ({self.done % self.times + 1} of {self.times}), "
-            "then press Enter."
-        )
+            return self.hint()
+        return f"{self.hint()}, then press Enter."
+
+
+@dataclass(eq=False)
+class GuidedExample(Command):
+    """A digit written in a guided round, learned as ``digit``, the one the round asked for.
+
+    Apply learns it, clears the drawing and moves the round on to the next digit
+    (ending it after the last); revert forgets the example, brings the drawing
+    back and asks for the same digit again (a round this step ended comes back).
+    """
+
+    teacher: Teacher
+    source: object
+    round: GuidedRound
+    digit: int
+    example: object = field(default=None, repr=False)
+    _before: Drawing | None = field(default=None, repr=False)
+    _ended: bool = field(default=False, repr=False)
+
+    def pictures(self) -> list[Image.Image]:
+        before = self._before
+        return [before.picture] if before is not None and before.picture is not None else []
+
+    def apply(self, pad: Pad) -> None:
+        self.example = self.teacher.learn(self.source, self.digit)
+        self._before = pad.drawing
+        self.round.done += 1
+        if self.round.digit is None and pad._round is self.round:
+            pad._round = None
+            self._ended = True
+        pad._examples_changed = True
+        pad._set_drawing(EMPTY)
+
+    def revert(self, pad: Pad) -> None:
+        if self.example is not None:
+            self.teacher.forget(self.example)
+            self.example = None
+        self.round.done -= 1
+        if self._ended and pad._round is None:
+            pad._round = self.round
+        self._ended = False
+        pad._examples_changed = True
+        pad._set_drawing(self._before)
 
 
 class Pad:
@@ -263,7 +381,8 @@ class Pad:
     - ``drawing_changed()``: the drawing was replaced (stroke, undo, clear, ...);
       the reading is cleared with it until :meth:`set_reading` gives a new one.
     - ``reading_changed()``: the reading, the selected digit, the model or the
-      count of the person's examples changed, or a command was done, undone or redone.
+      count of the person's examples changed, a command was done, undone or
+      redone, or the drawing was kept (:meth:`mark_kept`).
     - ``examples_changed()``: a :class:`Correction` was done, undone or redone;
       the drawing should be read again (the reading is kept until then).
 
@@ -290,6 +409,8 @@ class Pad:
         self._redo: list[Command] = []
         self._reading: Prediction | None = None
         self._selected: int | None = None
+        self._kept = EMPTY  # the drawing last saved, opened or copied
+        self._file_name: str | None = None
         #: None while the model loads; True when loaded; else why it could not be.
         self._model: bool | str | None = None
 
@@ -321,10 +442,11 @@ class Pad:
         pictures = {id(p): p for command in self._undo for p in command.pictures()}
         return sum(p.width * p.height for p in pictures.values())
 
-    def add_stroke(self, points, space: tuple[float, float]) -> None:
+    def add_stroke(self, points, space: tuple[float, float], width: float | None = None) -> None:
         """Add a stroke of points ``(x, y[, t_ms[, pressure]])`` in ink coordinates.
 
-        ``space`` becomes the ink space when the drawing has none yet. A stroke
+        ``space`` becomes the ink space when the drawing has none yet; ``width`` is
+        the pen width it is shown with (see :class:`Drawing`). A stroke
         drawn over a picture starts a new drawing (one undo step clears the
         picture, the next removes the stroke).
         """
@@ -333,21 +455,130 @@ class Pad:
             return
         if self._drawing.has_picture:
             self.clear()
-        self.execute(AddStroke(stroke, (float(space[0]), float(space[1]))))
+        scratched = self._scratched_digit(stroke)
+        if scratched is not None:
+            self.execute(EraseStrokes(frozenset(scratched)))
+            return
+        space = (float(space[0]), float(space[1]))
+        self.execute(AddStroke(stroke, space, None if width is None else float(width)))
 
-    def set_ink(self, ink: Ink) -> None:
-        """Replace the drawing with ``ink`` (one undo step)."""
+    def _scratched_digit(self, stroke: np.ndarray) -> list[int] | None:
+        """The strokes of the digit ``stroke`` scratches out, or None: it is a zig-zag (at least
+        :data:`SCRATCH_REVERSALS` turns left and right) with at least :data:`SCRATCH_OVER` of its
+        box over the box of a digit drawn (as the reader splits the strokes, with the margin
+        of :data:`HIT_MARGIN`)."""
+        if not self._drawing.strokes:
+            return None
+        x0, y0 = stroke[:, :2].min(axis=0)
+        x1, y1 = stroke[:, :2].max(axis=0)
+        area = max(x1 - x0, 1.0) * max(y1 - y0, 1.0)
+        best, best_share = None, 0.0
+        for (bx0, by0, bx1, by1), members in self.digit_strokes():
+            margin = HIT_MARGIN * (by1 - by0)
+            width = min(x1, bx1 + margin) - max(x0, bx0 - margin)
+            height = min(y1, by1 + margin) - max(y0, by0 - margin)
+            share = max(width, 0.0) * max(height, 0.0) / area
+            if share > best_share:
+                best, best_share, digit_height = members, share, by1 - by0
+        if best is None or best_share < SCRATCH_OVER:
+            return None
+        # Turns count when the pen goes back a quarter of the stroke's width (and a tenth
+        # of the digit's height), so that the wobble of a line is no turn.
+        tolerance = max(0.25 * (x1 - x0), 0.1 * digit_height, 1e-9)
+        return best if _reversals(stroke[:, 0], tolerance) >= SCRATCH_REVERSALS else None
+
+    def digit_strokes(self) -> list[tuple[tuple[float, float, float, float], list[int]]]:
+        """The drawing's strokes as the reader splits them into digits, left to right:
+        ``(box, indices of its strokes)`` for each (none for a picture)."""
+        strokes = self._drawing.strokes
+        if not strokes:
+            return []
+        unused = list(range(len(strokes)))
+        digits = []
+        for segment in segment_ink(self._drawing.ink()):
+            members = []
+            for piece in segment.ink.strokes:
+                for i in unused:
+                    same = len(strokes[i]) == len(piece)
+                    if same and np.array_equal(strokes[i][:, :2], piece[:, :2]):
+                        members.append(i)
+                        unused.remove(i)
+                        break
+            digits.append((tuple(map(float, segment.box)), members))
+        return digits
+
+    def erase_pointed(self) -> bool:
+        """Erase the digit pointed at (:attr:`selected_digit`), else the last stroke; a
+        picture is cleared. One undo step; False when there is nothing to erase."""
+        if self._drawing.has_picture:
+            self.clear()
+            return True
+        if not self._drawing.strokes:
+            return False
+        indices = None
+        if self._selected is not None and self._reading is not None:
+            box = self._reading.digits[self._selected].box
+            for digit_box, members in self.digit_strokes():
+                if box is not None and np.allclose(digit_box, box):
+                    indices = members
+                    break
+        if not indices:
+            indices = [len(self._drawing.strokes) - 1]
+        self.execute(EraseStrokes(frozenset(indices)))
+        return True
+
+    def set_ink(self, ink: Ink, file_name: str | None = None, width: float | None = None) -> None:
+        """Replace the drawing with ``ink`` (one undo step).
+
+        ``file_name``: the file it was opened from; the drawing is then kept (see
+        :attr:`is_modified`) and named (:attr:`file_name`). ``width``: the pen
+        width its strokes are shown with (see :class:`Drawing`).
+        """
         strokes = tuple(np.array(s, dtype=np.float64) for s in ink.strokes if len(s))
-        self.execute(ReplaceDrawing(Drawing(strokes, _ink_space(ink) if strokes else None)))
+        widths = () if width is None else (float(width),) * len(strokes)
+        drawing = Drawing(strokes, _ink_space(ink) if strokes else None, widths=widths)
+        self._replace(drawing, file_name)
 
-    def set_picture(self, picture: Image.Image, shown_picture: Image.Image) -> None:
-        """Show a picture instead of the drawing (one undo step). See :class:`Drawing`."""
-        self.execute(ReplaceDrawing(Drawing(picture=picture, shown_picture=shown_picture)))
+    def set_picture(
+        self, picture: Image.Image, shown_picture: Image.Image, file_name: str | None = None
+    ) -> None:
+        """Show a picture instead of the drawing (one undo step). See :class:`Drawing`;
+        ``file_name`` as for :meth:`set_ink`."""
+        self._replace(Drawing(picture=picture, shown_picture=shown_picture), file_name)
+
+    def _replace(self, drawing: Drawing, file_name: str | None) -> None:
+        if file_name is not None:
+            self._kept = drawing  # before the event, so that subscribers see it kept
+        self.execute(ReplaceDrawing(drawing, file_name))
 
     def clear(self) -> None:
         """Remove the drawing or picture (one undo step); nothing happens when empty."""
         if not self._drawing.is_empty:
             self.execute(ReplaceDrawing(EMPTY))
+
+    # -- where the drawing is kept ----------------------------------------------------
+
+    @property
+    def file_name(self) -> str | None:
+        """The name of the file the drawing was opened from or last saved as, or None.
+
+        Strokes added keep it; a drawing replaced (clear, open, paste) has its own,
+        and Undo brings back the one before.
+        """
+        return self._file_name
+
+    @property
+    def is_modified(self) -> bool:
+        """Whether closing now would lose work: the drawing is not empty, and not the one
+        last saved, opened or copied (:meth:`mark_kept`)."""
+        return not self._drawing.is_empty and self._drawing is not self._kept
+
+    def mark_kept(self, file_name: str | None = None) -> None:
+        """The drawing as it is now was saved as ``file_name`` or (None) copied."""
+        self._kept = self._drawing
+        if file_name is not None:
+            self._file_name = file_name
+        self.reading_changed.emit()
 
     @property
     def can_undo(self) -> bool:
@@ -538,24 +769,35 @@ class Pad:
             self._round = None
             self.reading_changed.emit()
 
+    def guided_doubt(self) -> str | None:
+        """What the drawing surely is instead of the digit the round asks for, or None.
+
+        The reading ("7", or "10" where the reader found two digits) when the model
+        is at least :data:`SURELY_ANOTHER` sure of it and it is not the digit asked
+        for; None without a round, a reading, or such a doubt.
+        """
+        round_, reading = self._round, self._reading
+        if round_ is None or round_.digit is None or reading is None or not reading.digits:
+            return None
+        if reading.number == str(round_.digit) or reading.confidence < SURELY_ANOTHER:
+            return None
+        return reading.number
+
     def accept_guided(self, teacher: Teacher) -> bool:
         """Learn the whole drawing as the digit the round asks for, clear it, ask for the next.
 
-        Returns False, changing nothing, without a round or with nothing read to learn.
-        The example is not an undo step (write the digit again instead); errors of
-        ``teacher.learn`` propagate.
+        One undo step (a :class:`GuidedExample`): undo forgets the example, brings
+        the drawing back and asks for that digit again. Returns False, changing
+        nothing, without a round or with nothing read to learn. Errors of
+        ``teacher.learn`` (``ValueError``, ``OSError``) propagate, and then nothing
+        is on the stack.
         """
         round_ = self._round
         if round_ is None or round_.digit is None or not self.can_correct:
             return False
         # The whole ink, even where the reader split it: it is the one digit asked for.
         source = self.correction_source() if self._drawing.has_picture else self._drawing.ink()
-        teacher.learn(source, round_.digit)
-        round_.done += 1
-        if round_.digit is None:
-            self._round = None
-        self._examples_changed = True
-        self.clear()  # there is a drawing (it was read): notifies, and so re-reads
+        self.execute(GuidedExample(teacher, source, round_, round_.digit))
         return True
 
     @property
@@ -612,10 +854,10 @@ class Pad:
             return "Too small to recognize; draw the digit larger."
         if reading.confidence < UNSURE_BELOW:
             return (
-                f"Not sure: maybe {_a(reading.digit)} ({percent(reading.confidence)}). "
+                f"Not sure: maybe {a_digit(reading.digit)} ({percent(reading.confidence)}). "
                 "Try writing it more clearly."
             )
-        return f"Looks like {_a(reading.digit)} ({percent(reading.confidence)})."
+        return f"Looks like {a_digit(reading.digit)} ({percent(reading.confidence)})."
 
 
 def model_description(file_name: str, card: dict | None) -> str:
@@ -638,7 +880,8 @@ def _input_picture(digit: DigitPrediction) -> np.ndarray:
     return np.round(np.clip(digit.input, 0.0, 1.0) * 255).astype(np.uint8)
 
 
-def _a(digit: int) -> str:
+def a_digit(digit: int) -> str:
+    """``"a 7"``, ``"an 8"``: the digit with its article."""
     return f"an {digit}" if digit == 8 else f"a {digit}"
 
 
@@ -648,3 +891,22 @@ def _ink_space(ink: Ink) -> tuple[float, float]:
     width = ink.width or max(x1, 1.0) + max(x0, 0.0)
     height = ink.height or max(y1, 1.0) + max(y0, 0.0)
     return float(width), float(height)
+
+
+def _reversals(xs: np.ndarray, tolerance: float) -> int:
+    """How often ``xs`` turns back (left to right or right to left) by more than ``tolerance``."""
+    direction, turn, count = 0, float(xs[0]), 0
+    for x in map(float, xs[1:]):
+        if direction == 0:
+            if abs(x - turn) > tolerance:
+                direction, turn = (1 if x > turn else -1), x
+        elif (x - turn) * direction > 0:
+            turn = x  # further the same way
+        elif abs(x - turn) > tolerance:
+            direction, turn, count = -direction, x, count + 1
+    return count
+
+
+def _padded(widths: tuple, count: int) -> tuple:
+    """``widths`` for ``count`` strokes: cut, or filled with None (the brush's width)."""
+    return tuple(widths[:count]) + (None,) * (count - len(widths))

@@ -11,6 +11,7 @@ from PIL import Image
 from digitpad.ink import Ink
 from digitpad.pad import (
     HINT,
+    SURELY_ANOTHER,
     AddStroke,
     Command,
     Drawing,
@@ -488,3 +489,229 @@ def test_a_guided_round_can_be_stopped():
     assert pad.status_text().startswith("Write a 0 (1 of 3)")
     pad.stop_guided_round()
     assert pad.guided_round is None and pad.status_text() == HINT
+
+
+class ListTeacher:
+    """Keeps examples in a list: learn appends (source, digit), forget removes it."""
+
+    def __init__(self):
+        self.examples = []
+
+    def learn(self, source, digit):
+        example = (source, digit)
+        self.examples.append(example)  # forgotten by identity: Ink has no truth value
+        return example
+
+    def forget(self, example):
+        self.examples = [e for e in self.examples if e is not example]
+
+
+def test_undo_takes_a_guided_example_back_and_asks_for_that_digit_again():
+    pad, teacher = Pad(), ListTeacher()
+    pad.set_model_loaded()
+    pad.start_guided_round(times=1)
+    pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+    pad.set_reading(number((0, (10, 10, 10, 90))))
+    drawn = pad.drawing
+    assert pad.accept_guided(teacher)
+    assert [d for _, d in teacher.examples] == [0] and pad.is_empty
+    assert pad.guided_round.hint() == "Write a 1 (1 of 1)"
+
+    pad.undo()  # the example, not only the drawing
+    assert teacher.examples == [] and pad.drawing is drawn
+    assert pad.guided_round.hint() == "Write a 0 (1 of 1)"
+    assert pad.status_text() == "Write a 0 (1 of 1), then press Enter."
+    pad.redo()
+    assert [d for _, d in teacher.examples] == [0] and pad.is_empty
+    assert pad.guided_round.digit == 1
+
+    # The last example ends the round; undoing it brings the round back.
+    for d in range(1, 10):
+        pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+        pad.set_reading(number((d, (10, 10, 10, 90))))
+        assert pad.accept_guided(teacher)
+    assert pad.guided_round is None and len(teacher.examples) == 10
+    pad.undo()
+    assert pad.guided_round is not None and pad.guided_round.digit == 9
+    assert [d for _, d in teacher.examples] == list(range(9))
+
+
+def test_a_guided_example_that_cannot_be_learned_is_no_step():
+    class Failing:
+        def learn(self, source, digit):
+            raise OSError("disk full")
+
+    pad = Pad()
+    pad.start_guided_round()
+    pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+    pad.set_reading(number((0, (10, 10, 10, 90))))
+    steps = pad.undo_steps
+    with pytest.raises(OSError):
+        pad.accept_guided(Failing())
+    assert pad.undo_steps == steps and not pad.is_empty and pad.guided_round.done == 0
+
+
+def test_the_guided_round_doubts_a_digit_surely_read_as_another():
+    pad = Pad()
+    assert pad.guided_doubt() is None  # no round
+    pad.start_guided_round()
+    pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+    assert pad.guided_doubt() is None  # not read yet
+    box = (10, 10, 10, 90)
+    pad.set_reading(Prediction.from_digits([digit(7, box, confidence=SURELY_ANOTHER)]))
+    assert pad.guided_doubt() == "7"
+    pad.set_reading(Prediction.from_digits([digit(7, box, confidence=SURELY_ANOTHER - 0.01)]))
+    assert pad.guided_doubt() is None  # not sure enough to ask
+    pad.set_reading(Prediction.from_digits([digit(0, box, confidence=0.99)]))
+    assert pad.guided_doubt() is None  # the digit asked for
+    two = [digit(1, box, confidence=0.99), digit(0, (40, 10, 60, 90), confidence=0.99)]
+    pad.set_reading(Prediction.from_digits(two))
+    assert pad.guided_doubt() == "10"
+
+
+def test_work_not_saved_opened_or_copied_is_modified():
+    pad = Pad()
+    assert not pad.is_modified and pad.file_name is None
+    pad.add_stroke(stroke(10, 10, 10, 90), SPACE)
+    assert pad.is_modified
+    pad.mark_kept("one.png")  # saved
+    assert not pad.is_modified and pad.file_name == "one.png"
+    pad.add_stroke(stroke(30, 10, 30, 90), SPACE)
+    assert pad.is_modified and pad.file_name == "one.png"  # strokes added keep the name
+    pad.undo()
+    assert not pad.is_modified  # back to what was saved
+    pad.redo()
+    assert pad.is_modified
+    pad.undo()
+    pad.redo()  # the same drawing again, not a copy of it
+    pad.mark_kept()  # copied: kept, the name stays
+    assert not pad.is_modified and pad.file_name == "one.png"
+    pad.clear()
+    assert not pad.is_modified and pad.file_name is None  # nothing to lose
+    pad.undo()
+    assert pad.file_name == "one.png" and not pad.is_modified
+
+
+def test_a_drawing_opened_from_a_file_is_kept_and_named_and_a_pasted_one_is_not():
+    pad = Pad()
+    pad.set_ink(Ink([stroke(10, 10, 10, 90)]), file_name="seven.json")
+    assert pad.file_name == "seven.json" and not pad.is_modified
+    picture = Image.new("L", (20, 20))
+    pad.set_picture(picture, picture.convert("RGBA"), file_name="photo.jpg")
+    assert pad.file_name == "photo.jpg" and not pad.is_modified
+    pad.set_ink(Ink([stroke(10, 10, 10, 90)]))  # pasted
+    assert pad.file_name is None and pad.is_modified
+    pad.undo()
+    assert pad.file_name == "photo.jpg" and not pad.is_modified
+
+
+def zigzag(x0, x1, y0, y1, turns):
+    """A stroke going left and right ``turns`` times between x0 and x1, from y0 down to y1."""
+    xs = [x0 if i % 2 == 0 else x1 for i in range(turns + 2)]
+    ys = np.linspace(y0, y1, len(xs))
+    return np.column_stack([xs, ys, np.arange(len(xs))])
+
+
+def two_strokes_and_a_digit():
+    """A "1" and a "+" (two strokes) side by side, read as such."""
+    pad = Pad()
+    pad.add_stroke(stroke(50, 50, 50, 200), SPACE)
+    pad.add_stroke(stroke(250, 50, 250, 200), SPACE)
+    pad.add_stroke(stroke(200, 125, 300, 125), SPACE)
+    boxes = [box for box, _ in pad.digit_strokes()]
+    pad.set_reading(number((1, boxes[0]), (4, boxes[1])))
+    return pad
+
+
+def test_the_strokes_of_each_digit_are_those_the_reader_splits_it_into():
+    pad = two_strokes_and_a_digit()
+    assert pad.digit_strokes() == [((50, 50, 50, 200), [0]), ((200, 50, 300, 200), [1, 2])]
+    picture = Image.new("L", (20, 20))
+    pad.set_picture(picture, picture.convert("RGBA"))
+    assert pad.digit_strokes() == []
+
+
+def test_delete_erases_the_digit_pointed_at_or_else_the_last_stroke():
+    pad = two_strokes_and_a_digit()
+    first, second, third = pad.drawing.strokes
+    pad.select_at(250, 100)
+    assert pad.selected_digit == 1
+    steps = pad.undo_steps
+    assert pad.erase_pointed()  # the "+": both its strokes, in one step
+    assert pad.drawing.strokes == (first,) and pad.undo_steps == steps + 1
+    pad.undo()
+    assert pad.drawing.strokes == (first, second, third)
+    assert pad.selected_digit is None  # the reading is gone with the drawing it was of
+    assert pad.erase_pointed()  # nothing pointed at: the last stroke
+    assert pad.drawing.strokes == (first, second)
+    pad.undo()
+    pad.redo()
+    assert pad.drawing.strokes == (first, second)
+    assert pad.erase_pointed() and pad.erase_pointed()
+    assert pad.is_empty and not pad.erase_pointed()
+    picture = Image.new("L", (20, 20))
+    pad.set_picture(picture, picture.convert("RGBA"))
+    assert pad.erase_pointed() and pad.is_empty  # a picture is cleared
+
+
+def test_erasing_strokes_keeps_the_file_the_drawing_belongs_to():
+    pad = two_strokes_and_a_digit()
+    pad.mark_kept("14.png")
+    pad.erase_pointed()
+    assert pad.file_name == "14.png" and pad.is_modified
+    pad.undo()
+    assert not pad.is_modified
+
+
+def test_a_zigzag_over_a_digit_scratches_it_out():
+    pad = two_strokes_and_a_digit()
+    strokes = pad.drawing.strokes
+    steps = pad.undo_steps
+    pad.add_stroke(zigzag(210, 290, 70, 180, turns=3), SPACE)  # over the "+"
+    assert pad.drawing.strokes == strokes[:1] and pad.undo_steps == steps + 1
+    pad.undo()  # the digit back, and no zig-zag
+    assert pad.drawing.strokes == strokes
+    pad.add_stroke(zigzag(30, 70, 60, 190, turns=4), SPACE)  # over the "1" (its margin too)
+    assert pad.drawing.strokes == strokes[1:]
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        zigzag(210, 290, 70, 180, turns=2),  # too few turns: a Z is a stroke
+        zigzag(70, 180, 210, 290, turns=3)[:, [1, 0, 2]],  # turns up and down
+        zigzag(320, 390, 70, 180, turns=5),  # over no digit
+        zigzag(100, 240, 70, 180, turns=3),  # less than half over the digit
+        np.column_stack([[250, 251, 250, 251, 250], np.linspace(80, 160, 5), range(5)]),  # wobble
+    ],
+    ids=["z", "vertical", "beside", "less-than-half-over", "wobble"],
+)
+def test_other_strokes_over_a_digit_are_strokes(points):
+    pad = two_strokes_and_a_digit()
+    count = len(pad.drawing.strokes)
+    pad.add_stroke(points, SPACE)
+    assert len(pad.drawing.strokes) == count + 1
+
+
+def test_a_zigzag_on_an_empty_pad_is_a_stroke():
+    pad = Pad()
+    pad.add_stroke(zigzag(210, 290, 70, 180, turns=5), SPACE)
+    assert len(pad.drawing.strokes) == 1
+
+
+def test_strokes_keep_the_width_they_were_drawn_with():
+    pad = Pad()
+    pad.set_ink(Ink([stroke(10, 10, 10, 90)]))  # opened: shown at the brush's width
+    pad.add_stroke(stroke(100, 10, 100, 90), SPACE, width=20)
+    pad.add_stroke(stroke(200, 10, 200, 90), SPACE, width=8)
+    pad.add_stroke(stroke(300, 10, 300, 90), SPACE, width=20)
+    drawing = pad.drawing
+    assert drawing.stroke_widths(14) == [14, 20, 8, 20]
+    groups = drawing.strokes_by_width(14)
+    assert [(w, len(s)) for w, s in groups] == [(14, 1), (20, 2), (8, 1)]
+    assert groups[1][1][1] is drawing.strokes[3]
+    pad.select_at(0, 0)
+    pad.erase_pointed()  # the last stroke: the others keep their widths
+    assert pad.drawing.stroke_widths(30) == [30, 20, 8]
+    pad.set_ink(Ink([stroke(10, 10, 10, 90), stroke(50, 10, 50, 90)]), width=12)
+    assert pad.drawing.stroke_widths(30) == [12, 12]

@@ -39,11 +39,11 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from digitpad.ink import Ink, load_ink, picture_ink, rasterize  # noqa: E402
-from digitpad.pad import Pad  # noqa: E402
+from digitpad.pad import SURELY_ANOTHER, Pad  # noqa: E402
 from digitpad.predictor import Predictor  # noqa: E402
 from digitpad.profile import Profile, default_profile_dir  # noqa: E402
 from digitpad.recognize import DigitPrediction, Prediction, Recognizer, image_inputs  # noqa: E402
-from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, CanvasWidget  # noqa: E402
+from digitpad.ui.canvas import DEFAULT_HINT, DEFAULT_PEN_WIDTH, CanvasWidget  # noqa: E402
 from digitpad.ui.driver import draw_with_mouse, fit_strokes  # noqa: E402
 from digitpad.ui.prediction import PredictionPanel  # noqa: E402
 from digitpad.ui.transfer import INK_MIME_TYPE  # noqa: E402
@@ -107,6 +107,14 @@ def profile_dir(tmp_path, monkeypatch):
     assert _profile_state(REAL_PROFILE) == before
 
 
+@pytest.fixture(autouse=True)
+def discard_on_close(monkeypatch):
+    """Windows closed at the end of a test discard what they hold, never ask on a modal."""
+    from digitpad.ui import transfer
+
+    monkeypatch.setattr(transfer, "ask_save_changes", lambda *args: transfer.DISCARD)
+
+
 class Messages(list):
     """Stands in for the message box: records (title, text)."""
 
@@ -114,11 +122,27 @@ class Messages(list):
         self.append((title, text))
 
 
+class Answers(list):
+    """Stands in for the yes/no question: records its title (its text in ``texts``) and
+    gives the next answer; a question no answer was given for fails the test."""
+
+    def __init__(self, *answers):
+        super().__init__()
+        self.answers = list(answers)
+        self.texts = []
+
+    def __call__(self, parent, title, text):
+        self.append(title)
+        self.texts.append(text)
+        return self.answers.pop(0)
+
+
 @pytest.fixture
 def window(qtbot, tmp_path):
     win = MainWindow(profile=tmp_path / "profile")
     qtbot.addWidget(win)
     win.show_message = Messages()
+    win.ask_yes_no = Answers()
     win.resize(900, 620)
     win.show()
     qtbot.waitExposed(win)
@@ -318,7 +342,11 @@ def test_undo_redo_and_clear_with_shortcuts(window, qtbot):
     assert window.status_label.text().startswith("Draw a digit")
     QTest.keyClick(canvas, Qt.Key.Key_Z, ctrl)  # Clear can be undone too
     assert len(canvas.ink().strokes) == 2
-    QTest.keyClick(canvas, Qt.Key.Key_Delete)
+    QTest.keyClick(canvas, Qt.Key.Key_Delete)  # nothing pointed at: the last stroke
+    assert len(canvas.ink().strokes) == 1
+    np.testing.assert_array_equal(canvas.ink().strokes[0], first)
+    QTest.keyClick(canvas, Qt.Key.Key_Z, ctrl)
+    QTest.keyClick(canvas, Qt.Key.Key_Escape)
     assert canvas.ink().is_empty
 
     # A new stroke after Undo drops what could have been redone.
@@ -410,16 +438,39 @@ def test_touch_draws_a_stroke(canvas):
     assert not canvas.is_drawing and len(canvas.pad.drawing.strokes) == 1
 
 
-def test_brush_width_changes_the_picture_not_the_ink(window, pen_digits):
-    draw_sample(window, pen_digits, 63)
+def test_brush_width_changes_new_strokes_only(window, tmp_path, pen_digits):
     canvas = window.canvas
-    thin = canvas.coverage().sum()
+    first_width = canvas.pen_width
+    draw_sample(window, pen_digits, 63)
+    before = canvas.coverage()
+    read_before = window.pad.reading.probabilities
     window.width_box.setValue(30)
     assert canvas.pen_width == 30
-    assert canvas.coverage().sum() > 1.5 * thin
-    np.testing.assert_array_equal(
-        canvas.coverage(), rasterize(canvas.ink(), **canvas.rasterize_args())
-    )
+    np.testing.assert_array_equal(canvas.coverage(), before)  # the strokes drawn stay as drawn
+    window.read_again()  # what the model reads does not depend on the width
+    np.testing.assert_array_equal(window.pad.reading.probabilities, read_before)
+
+    draw_with_mouse(canvas, [line(40, 40, 40, 120)])  # a new stroke, at the new width
+    *old, new = canvas.ink().strokes
+    args = canvas.rasterize_args()
+    unit = args["scale"]
+    thin = rasterize(old, **{**args, "pen_width": first_width * unit})
+    np.testing.assert_array_equal(canvas.coverage(), np.maximum(thin, rasterize([new], **args)))
+    canvas.resize(canvas.width() - 40, canvas.height())  # rasterized again: still each its own
+    args = canvas.rasterize_args()
+    thin = rasterize(old, **{**args, "pen_width": first_width * args["scale"]})
+    np.testing.assert_array_equal(canvas.coverage(), np.maximum(thin, rasterize([new], **args)))
+
+    # Saved as shown, each stroke at its width.
+    path = tmp_path / "widths.png"
+    assert window.files.save_path(path)
+    size = tuple(int(v) for v in window.pad.drawing.space)
+    thin = rasterize(old, size, pen_width=first_width, pressure=True)
+    wide = rasterize([new], size, pen_width=30, pressure=True)
+    with Image.open(path) as image:
+        saved = np.asarray(image)
+    np.testing.assert_array_equal(saved, np.rint(255 - np.maximum(thin, wide) * 255))
+
     window.thinner_action.trigger()
     assert window.width_box.value() == 28
 
@@ -776,6 +827,26 @@ def test_hovering_over_a_digit_of_a_number_selects_it(canvas):
     assert canvas.pad.selected_digit == 0 and canvas.pad.shown_prediction().digit == 1
 
 
+def test_the_box_of_the_digit_pointed_at_is_highlighted(canvas):
+    draw_with_mouse(canvas, [line(50, 50, 50, 200), line(300, 50, 300, 200)])
+    boxes = (50, 50, 51, 200), (300, 50, 301, 200)
+    canvas.pad.set_reading(two_digits(*boxes))
+    none_pointed = canvas.grab().toImage()
+    scale, dx, dy = canvas.view_transform()
+    # Qt drops a move to where the pointer already is (another test may have left it there).
+    QTest.mouseMove(canvas, QPoint(5, 5))
+    QTest.mouseMove(canvas, QPoint(round(50 * scale + dx), round(110 * scale + dy)))
+    assert canvas.pad.selected_digit == 0
+    pointed = canvas.grab().toImage()
+    for index, box in enumerate(boxes):
+        rect = canvas.box_rect(box)
+        # Inside the box, clear of the ink and the outline: filled only where pointed at.
+        inside = (round(rect.left() + 4), round(rect.top() + 4))
+        edge = (round(rect.left() + 1), round(rect.center().y()))  # the thicker outline
+        assert (pointed.pixelColor(*inside) != none_pointed.pixelColor(*inside)) == (index == 0)
+        assert (pointed.pixelColor(*edge) != none_pointed.pixelColor(*edge)) == (index == 0)
+
+
 def test_a_picture_is_shown_and_drawing_on_it_starts_a_new_drawing(canvas):
     shown = Image.new("RGBA", (100, 50), (255, 0, 0, 255))
     canvas.pad.set_picture(shown.convert("L"), shown)
@@ -1102,18 +1173,6 @@ def test_a_large_profile_is_opened_off_the_gui_thread(qtbot, tmp_path, pen_digit
     assert window.pad.examples_in_use == 3
 
 
-class Answers(list):
-    """Stands in for the yes/no question: records it and gives the next answer."""
-
-    def __init__(self, *answers):
-        super().__init__()
-        self.answers = list(answers)
-
-    def __call__(self, parent, title, text):
-        self.append(title)
-        return self.answers.pop(0)
-
-
 def test_the_handwriting_dialog_shows_deletes_and_forgets(window, qtbot, tmp_path, pen_digits):
     focus_canvas(qtbot, window)
     for index, key in ((8, Qt.Key.Key_6), (38, Qt.Key.Key_4), (63, Qt.Key.Key_6)):
@@ -1222,8 +1281,71 @@ def test_the_guided_round_learns_each_digit_written(window, qtbot, tmp_path, pen
 
 def test_the_guided_round_stops_when_its_entry_is_chosen_again(window, qtbot):
     window.actions["guided"].trigger()
+    assert window.canvas.hint == "Write a 0 (1 of 3)"
     window.actions["guided"].trigger()
     assert window.pad.guided_round is None and window.status_label.text().startswith("Draw")
+    assert window.canvas.hint == DEFAULT_HINT
+
+
+def test_the_empty_canvas_shows_its_hint_and_ink_hides_it(canvas):
+    canvas.hint = "Write a 0 (1 of 3)"
+    asked = canvas.grab().toImage()
+    canvas.hint = DEFAULT_HINT
+    assert canvas.grab().toImage() != asked
+    plain = canvas.grab().toImage()
+    canvas.hint = ""
+    blank = canvas.grab().toImage()
+    assert plain != blank
+    draw_with_mouse(canvas, [line(100, 100, 100, 300)])
+    drawn = canvas.grab().toImage()
+    canvas.hint = "Write a 0 (1 of 3)"
+    assert canvas.grab().toImage() == drawn  # only an empty canvas says it
+
+
+def test_the_lesson_asks_before_keeping_a_digit_read_surely_as_another(
+    window, qtbot, tmp_path, pen_digits, recognizer
+):
+    focus_canvas(qtbot, window)
+    window.actions["guided"].trigger()
+    assert window.canvas.hint == "Write a 0 (1 of 3)"
+    sure_sevens = [
+        i for i in range(210, 240) if recognizer.ink(sample_ink(pen_digits, i)).confidence > 0.99
+    ]
+    window.ask_yes_no = Answers(False, True)
+    draw_sample(window, pen_digits, sure_sevens[0])
+    reading = window.pad.reading
+    assert reading.digit == 7 and reading.confidence >= SURELY_ANOTHER
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)  # answered No
+    assert window.ask_yes_no.texts == ["That looks like a 7 — keep it as a 0?"]
+    assert digits_in(tmp_path / "profile") == [] and window.canvas.is_empty
+    assert window.canvas.hint == "Write a 0 (1 of 3)"
+    assert window.status_label.text() == "Write a 0 (1 of 3), then press Enter."
+
+    draw_sample(window, pen_digits, sure_sevens[0])
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)  # answered Yes
+    assert digits_in(tmp_path / "profile") == [0] and window.canvas.is_empty
+    assert window.canvas.hint == "Write a 0 (2 of 3)"
+
+    draw_sample(window, pen_digits, 3)  # a 0: no question
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)
+    assert window.ask_yes_no == ["Keep this example?"] * 2
+    assert digits_in(tmp_path / "profile") == [0, 0]
+
+
+def test_undo_in_the_lesson_takes_the_example_back(window, qtbot, tmp_path, pen_digits):
+    focus_canvas(qtbot, window)
+    window.actions["guided"].trigger()
+    strokes = draw_sample(window, pen_digits, 3)  # a 0
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)
+    assert digits_in(tmp_path / "profile") == [0] and window.canvas.hint == "Write a 0 (2 of 3)"
+
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert digits_in(tmp_path / "profile") == []
+    assert len(window.canvas.ink().strokes) == len(strokes)  # the drawing is back
+    assert window.status_label.text() == "Write a 0 (1 of 3), then press Enter."
+    assert window.pad.examples_in_use == 0
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)  # the same step, again
+    assert digits_in(tmp_path / "profile") == [0] and window.canvas.hint == "Write a 0 (2 of 3)"
 
 
 def draw_slowly(qtbot, canvas, strokes, pause_ms=4):
@@ -1359,3 +1481,187 @@ def test_the_alternatives_buttons_emit_their_index(qtbot):
     with qtbot.waitSignal(panel.alternativeChosen) as blocker:
         QTest.mouseClick(panel.alternative_buttons[1], Qt.MouseButton.LeftButton)
     assert blocker.args == [1]
+
+
+class SaveChanges(list):
+    """Stands in for the Save/Discard/Cancel question: records its title, gives the answer."""
+
+    def __init__(self, answer):
+        super().__init__()
+        self.answer = answer
+
+    def __call__(self, parent, title, text):
+        self.append(title)
+        return self.answer
+
+
+@pytest.mark.parametrize("answer", ["cancel", "discard"])
+def test_quitting_with_a_drawing_never_saved_asks_first(window, qtbot, answer):
+    window.ask_save_changes = SaveChanges(answer)
+    draw_with_mouse(window.canvas, [line(100, 100, 100, 300)])
+    window.quit_action.trigger()
+    assert window.ask_save_changes == ["Save the drawing?"]
+    assert window.isVisible() == (answer == "cancel")
+
+
+def test_save_when_quitting_saves_and_closes_unless_the_save_is_cancelled(window, qtbot, tmp_path):
+    window.ask_save_changes = SaveChanges("save")
+    draw_with_mouse(window.canvas, [line(100, 100, 100, 300)])
+    window.ask_save_path = lambda parent, suggested: None  # the save dialog cancelled
+    assert not window.close() and window.isVisible()
+    path = tmp_path / "kept.png"
+    window.ask_save_path = lambda parent, suggested: str(path)
+    assert window.close() and path.exists() and not window.isVisible()
+
+
+def test_quitting_asks_nothing_when_nothing_would_be_lost(window, qtbot, tmp_path):
+    window.ask_save_changes = SaveChanges("cancel")
+    draw_with_mouse(window.canvas, [line(100, 100, 100, 300)])
+    window.copy_action.trigger()  # copied: kept on the clipboard
+    assert not window.pad.is_modified
+    draw_with_mouse(window.canvas, [line(200, 100, 200, 300)])
+    assert window.files.save_path(tmp_path / "two.png")  # saved
+    draw_with_mouse(window.canvas, [line(300, 100, 300, 300)])
+    window.clear_action.trigger()  # cleared: Undo would bring it back, so Clear asks nothing
+    assert window.ask_save_changes == [] and window.close()
+
+
+def test_the_title_names_the_file_and_marks_unsaved_changes(window, qtbot, tmp_path, pen_digits):
+    assert window.windowTitle() == "digitpad" and not window.isWindowModified()
+    draw_with_mouse(window.canvas, [line(100, 100, 100, 300)])
+    assert window.windowTitle() == "Untitled[*] — digitpad" and window.isWindowModified()
+    assert window.files.save_path(tmp_path / "2026.png")
+    assert window.windowTitle() == "2026.png[*] — digitpad" and not window.isWindowModified()
+    draw_with_mouse(window.canvas, [line(200, 100, 200, 300)])
+    assert window.windowTitle() == "2026.png[*] — digitpad" and window.isWindowModified()
+    window.undo_action.trigger()
+    assert not window.isWindowModified()  # as saved
+    window.clear_action.trigger()
+    assert window.windowTitle() == "digitpad" and not window.isWindowModified()
+    path = tmp_path / "seven.json"
+    sample_ink(pen_digits, 218).save(path)
+    window.files.open_path(path)
+    assert window.windowTitle() == "seven.json[*] — digitpad" and not window.isWindowModified()
+    window.files.open_path(
+        picture_of(pen_digits, 123, tmp_path)
+    )  # a picture, read in the background
+    settle(qtbot, window)
+    assert window.canvas.has_image and not window.isWindowModified()
+    assert window.windowTitle() == "digit-123.png[*] — digitpad"
+
+
+def test_save_proposes_a_name_from_the_number_read(window, qtbot, tmp_path, pen_digits):
+    proposed = []
+
+    def ask_save_path(parent, suggested):
+        proposed.append(Path(suggested).name)
+        return None
+
+    window.ask_save_path = ask_save_path
+    draw_with_mouse(window.canvas, [line(100, 100, 100, 300), line(300, 100, 300, 300)])
+    assert window.pad.number == "11"
+    window.save_action.trigger()
+    window.clear_action.trigger()
+    draw_with_mouse(window.canvas, [[(400, 300), (402, 301)]])  # a tap: nothing read
+    assert window.pad.number is None
+    window.save_action.trigger()
+    photo = tmp_path / "photo.jpg"
+    with Image.open(picture_of(pen_digits, 123, tmp_path)) as image:
+        image.convert("RGB").save(photo)
+    window.files.open_path(photo)
+    settle(qtbot, window)
+    window.save_action.trigger()  # an opened file: its name, as PNG
+    assert proposed == ["11.png", "drawing.png", "photo.png"]
+
+
+def test_help_lists_the_keyboard_shortcuts_of_the_action_table(window):
+    from digitpad.ui.actions import ACTIONS
+
+    window.actions["shortcuts"].trigger()
+    dialog = window.shortcuts_dialog
+    assert dialog.isVisible()
+    rows = dialog.rows()
+    assert ("It's a 0 … It's a 9", "0 … 9", "Handwriting") in rows
+    assert ("Next digit", "Return, Enter", "Handwriting") in rows
+    assert ("Thicker brush", "]", "Brush") in rows
+    undo = next(row for row in rows if row[0] == "Undo")
+    assert undo[1].startswith("Ctrl+Z") and undo[2] == "Edit"
+    # Every action with keys is listed, in the table's order (the corrections in one row).
+    keyed = [
+        s.text.replace("&", "").rstrip("…")
+        for s in ACTIONS
+        if window.actions[s.name].shortcuts() and s.args in ((), (0,))
+    ]
+    assert keyed == [row[0].split(" … ")[0] for row in rows]
+    listed = [row[0] for row in rows]
+    assert "About digitpad" not in listed and "Your handwriting" not in listed
+    dialog.close()
+
+
+def test_about_gives_the_version(window):
+    import digitpad
+
+    window.show_about = Messages()
+    window.actions["about"].trigger()
+    ((title, text),) = window.show_about
+    assert title == "About digitpad" and f"digitpad {digitpad.__version__}:" in text
+    assert window.model_label.text() in text
+
+
+def test_the_status_line_is_cut_to_fit_the_smallest_window_with_the_rest_in_its_tooltip(
+    window, qtbot
+):
+    label = window.status_label
+    window.resize(window.minimumSize())
+    qtbot.waitUntil(lambda: window.size() == window.minimumSize())
+    # Even the hint is cut there (the model's name takes its room).
+    assert label.toolTip() == (label.text() if label.shown_text() != label.text() else "")
+    text = "Looks like 31415926535897932384 (12.5% sure of every digit). " * 3
+    label.setText(text)
+    QApplication.processEvents()
+    assert window.size() == window.minimumSize()  # the window did not grow for it
+    shown = label.shown_text()
+    assert shown.endswith("…") and text.startswith(shown[:-1])
+    assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
+    assert label.geometry().right() < window.model_label.geometry().left()
+    assert label.text() == text and label.toolTip() == text
+    window.resize(3000, 700)
+    qtbot.waitUntil(lambda: label.shown_text() == text)
+    assert label.toolTip() == ""
+
+
+def test_delete_erases_the_digit_pointed_at_and_undo_brings_it_back(window, qtbot):
+    canvas = window.canvas
+    focus_canvas(qtbot, window)
+    # A "1" and a "+" of two strokes, read as a number.
+    draw_with_mouse(
+        canvas, [line(100, 100, 100, 300), line(400, 100, 400, 300), line(330, 200, 470, 200)]
+    )
+    assert len(window.pad.reading.digits) == 2
+    one, plus_vertical, plus_bar = (s.copy() for s in canvas.ink().strokes)
+    assert window.erase_action.text() == "&Erase digit" and window.erase_action.isEnabled()
+    QTest.mouseMove(canvas, QPoint(5, 5))  # Qt drops a move to where the pointer already is
+    QTest.mouseMove(canvas, QPoint(400, 150))  # points at the "+"
+    assert window.pad.selected_digit == 1
+    QTest.keyClick(canvas, Qt.Key.Key_Delete)
+    (left,) = canvas.ink().strokes
+    np.testing.assert_array_equal(left, one)
+    np.testing.assert_array_equal(
+        canvas.coverage(), rasterize(canvas.ink(), **canvas.rasterize_args())
+    )
+    QTest.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # one step
+    assert len(canvas.ink().strokes) == 3 and len(window.pad.reading.digits) == 2
+
+
+def test_a_zigzag_drawn_over_a_digit_scratches_it_out(window, qtbot):
+    canvas = window.canvas
+    draw_with_mouse(canvas, [line(100, 100, 100, 300), line(400, 100, 400, 300)])
+    assert window.pad.reading.number == "11"
+    first = canvas.ink().strokes[0].copy()
+    scratch = np.array([(370, 130), (430, 150), (370, 170), (430, 190), (370, 210), (430, 230)])
+    draw_with_mouse(canvas, [scratch])
+    (left,) = canvas.ink().strokes  # the second "1" is gone, and no zig-zag came
+    np.testing.assert_array_equal(left, first)
+    assert window.pad.reading.number == "1"
+    window.undo_action.trigger()
+    assert window.pad.reading.number == "11" and len(canvas.ink().strokes) == 2

@@ -12,7 +12,21 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenuBar, QSpinBox, QToolBar
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMenuBar,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH
 
@@ -68,7 +82,10 @@ ACTIONS = (
                tip="Copy the number read, as text", menu="&Edit", group=1),
     ActionSpec("paste", "&Paste", "files.paste", (_KEY.Paste,), "edit-paste",
                menu="&Edit", group=1),
-    ActionSpec("clear", "C&lear", "pad.clear", (Qt.Key.Key_Escape, _KEY.Delete), "edit-clear",
+    ActionSpec("erase", "&Erase digit", "pad.erase_pointed", (_KEY.Delete, Qt.Key.Key_Backspace),
+               "edit-delete", tip="Erase the digit pointed at, or else the last stroke",
+               menu="&Edit", group=2),
+    ActionSpec("clear", "C&lear", "pad.clear", (Qt.Key.Key_Escape,), "edit-clear",
                tip="Clear the canvas", short="Clear", menu="&Edit", group=2, toolbar=2),
     *(ActionSpec(f"correct_{d}", f"It's {_a(d)}", "teaching.correct", (str(d),), args=(d,),
                  tip=f"Teach the pad that the digit pointed at is {_a(d)}",
@@ -85,6 +102,8 @@ ACTIONS = (
                group=1, widget="canvas"),
     ActionSpec("thicker", "&Thicker brush", "thicker_brush", ("]",), menu="&Brush"),
     ActionSpec("thinner", "T&hinner brush", "thinner_brush", ("[",), menu="&Brush"),
+    ActionSpec("shortcuts", "&Keyboard shortcuts", "show_shortcuts", (_KEY.HelpContents,),
+               tip="List the keyboard shortcuts", menu="&Help"),
     ActionSpec("about", "&About digitpad", "about", menu="&Help"),
 )  # fmt: skip
 
@@ -166,3 +185,67 @@ def add_brush_width_box(toolbar: QToolBar) -> QSpinBox:
     toolbar.addWidget(label)
     toolbar.addWidget(box)
     return box
+
+
+def _plain(text: str | None) -> str:
+    return (text or "").replace("&", "").rstrip("…")
+
+
+def shortcut_rows(actions: dict[str, QAction], specs=ACTIONS) -> list[tuple[str, str, str]]:
+    """``(action, keys, menu)`` for each action of ``specs`` that has keyboard shortcuts,
+    in the table's order, the keys as the platform writes them.
+
+    A run of actions with the same handler (It's a 0 … It's a 9) is one row.
+    """
+    rows, runs = [], []
+    for spec in specs:
+        keys = actions[spec.name].shortcuts()
+        if not keys:
+            continue
+        if runs and runs[-1][-1].handler == spec.handler and spec.args:
+            runs[-1].append(spec)
+        else:
+            runs.append([spec])
+    native = QKeySequence.SequenceFormat.NativeText
+    for run in runs:
+        first, last = run[0], run[-1]
+        keys = [", ".join(k.toString(native) for k in actions[s.name].shortcuts()) for s in run]
+        text, shown = _plain(first.text), keys[0]
+        if len(run) > 1:
+            text, shown = f"{text} … {_plain(last.text)}", f"{keys[0]} … {keys[-1]}"
+        rows.append((text, shown, _plain(first.menu)))
+    return rows
+
+
+class ShortcutsDialog(QDialog):
+    """The keyboard shortcuts of the window's actions, as :func:`shortcut_rows` gives them."""
+
+    def __init__(self, actions: dict[str, QAction], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        rows = shortcut_rows(actions)
+        self.table = QTableWidget(len(rows), 3)
+        self.table.setHorizontalHeaderLabels(["Action", "Keys", "Menu"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for row, values in enumerate(rows):
+            for column, value in enumerate(values):
+                self.table.setItem(row, column, QTableWidgetItem(value))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+        self.resize(520, 480)
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """The table as shown, row by row."""
+        return [
+            tuple(self.table.item(r, c).text() for c in range(self.table.columnCount()))
+            for r in range(self.table.rowCount())
+        ]

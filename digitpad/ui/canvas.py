@@ -39,6 +39,10 @@ HIGH_DPI_SUPERSAMPLE = 2
 DEFAULT_PEN_WIDTH = 14.0
 MIN_PEN_WIDTH = 2.0
 MAX_PEN_WIDTH = 48.0
+#: How opaque the highlight colour fills the box of the digit pointed at.
+SELECTED_FILL_ALPHA = 0.12
+#: What the empty canvas says unless told otherwise (see CanvasWidget.hint).
+DEFAULT_HINT = "Draw a digit here"
 #: rasterize() draws a full-pressure point 1.5 times the pen width.
 _MAX_PRESSURE_GROWTH = 1.5
 # The layer is kept in the raster engine's native format, so that a paint blends only
@@ -82,7 +86,7 @@ class CanvasWidget(QWidget):
         # actions rather than a text field.
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Drawing canvas")
-        self.hint = "Draw a digit here"
+        self._hint = DEFAULT_HINT
         self.setMouseTracking(True)  # hovering over a digit of a number selects it
 
         self.pad = pad if pad is not None else Pad()
@@ -91,6 +95,7 @@ class CanvasWidget(QWidget):
         self._pending_space: tuple[float, float] | None = None  # before the first stroke lands
         self._stroke_view: tuple[float, float, float] | None = None  # the view at pen-down
         self._pen_width = DEFAULT_PEN_WIDTH
+        self._active_width = DEFAULT_PEN_WIDTH  # the pen width of the stroke being drawn
         self._clock = QElapsedTimer()
         # The pad's shown pictures as QImages, made once each, kept while the pad keeps the
         # picture: {id(picture): (weak reference to it, QImage)}.
@@ -139,11 +144,27 @@ class CanvasWidget(QWidget):
         self._layer_key = None
         self.update()
 
+    @property
+    def hint(self) -> str:
+        """What the canvas says while it is empty (the guided round's prompt, say)."""
+        return self._hint
+
+    @hint.setter
+    def hint(self, text: str) -> None:
+        if text != self._hint:
+            self._hint = text
+            if self.is_empty:
+                self.update()
+
     # -- pen --------------------------------------------------------------------------
 
     @property
     def pen_width(self) -> float:
-        """Line width in ink units (logical pixels while the view is unscaled)."""
+        """Line width of new strokes in ink units (logical pixels while the view is unscaled).
+
+        Strokes drawn keep the width they were drawn with; strokes without one (ink
+        opened elsewhere than in the window) are shown at this width.
+        """
         return self._pen_width
 
     @pen_width.setter
@@ -278,6 +299,7 @@ class CanvasWidget(QWidget):
         if not drawing.strokes:
             self._clock.start()  # times count from the drawing's first stroke
         self._active = []
+        self._active_width = self._pen_width  # a stroke keeps the width it began with
         self._flushed = 0
         self._stroke_view = self.view_transform()
         self._add_point(position, pressure)
@@ -290,7 +312,7 @@ class CanvasWidget(QWidget):
             return
         t = float(self._clock.elapsed())
         active.append((x, y, t) if pressure is None else (x, y, t, float(pressure)))
-        reach = self._pen_width * scale * _MAX_PRESSURE_GROWTH / 2 + 2
+        reach = self._active_width * scale * _MAX_PRESSURE_GROWTH / 2 + 2
         last = active[-2] if len(active) > 1 else active[-1]
         x0, x1 = sorted((last[0] * scale + dx, position.x()))
         y0, y1 = sorted((last[1] * scale + dy, position.y()))
@@ -305,7 +327,8 @@ class CanvasWidget(QWidget):
         self._pending_space = None
         self._stroke_view = None
         if points:
-            self.pad.add_stroke(points, space)  # the pad tells the canvas to repaint
+            # The pad tells the canvas to repaint.
+            self.pad.add_stroke(points, space, self._active_width)
         else:
             self._layer_key = None
             self.update()
@@ -326,14 +349,20 @@ class CanvasWidget(QWidget):
         key = (tuple(args["size"]), args["pen_width"], args["scale"], args["offset"])
         if key == self._layer_key:
             return
-        strokes = [] if self.has_image else list(self.pad.drawing.strokes)
+        groups = dict([] if self.has_image else self.pad.drawing.strokes_by_width(self._pen_width))
         if self._active:
-            strokes.append(np.array(self._active, dtype=np.float64))
+            active = np.array(self._active, dtype=np.float64)
+            groups.setdefault(self._active_width, []).append(active)
             self._flushed = len(self._active)
         width, height = args["size"]
         self._layer = np.zeros((height, width, 4), np.uint8)
-        if strokes:
-            alpha = rasterize(strokes, **args, dtype=np.uint8)
+        if groups:
+            # Each stroke at the width it was drawn with; one call when all share it.
+            alpha = None
+            for pen_width, strokes in groups.items():
+                each = {**args, "pen_width": pen_width * args["scale"]}
+                part = rasterize(strokes, **each, dtype=np.uint8)
+                alpha = part if alpha is None else np.maximum(alpha, part)
             rows, columns = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
             self._layer[..., 3] = alpha
             if rows.size:  # only the pixels with ink need a colour
@@ -349,6 +378,7 @@ class CanvasWidget(QWidget):
         self._flushed = len(active)
         args = self.rasterize_args()
         scale, (dx, dy) = args["scale"], args["offset"]
+        args["pen_width"] = self._active_width * scale
         reach = args["pen_width"] * _MAX_PRESSURE_GROWTH / 2 + 2
         xs, ys = points[:, 0] * scale + dx, points[:, 1] * scale + dy
         height, width = self._layer.shape[:2]
@@ -437,10 +467,18 @@ class CanvasWidget(QWidget):
 
     def _paint_boxes(self, painter: QPainter, palette: QPalette, boxes) -> None:
         color = QColor(palette.color(QPalette.ColorRole.Highlight))
+        fill = QColor(color)
+        fill.setAlphaF(SELECTED_FILL_ALPHA)
+        selected = self.pad.selected_digit
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(color, 1.5))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        for box in boxes:
+        for index, box in enumerate(boxes):
+            # The digit pointed at (whose bars are shown) stands out: thicker, lightly filled.
+            if index == selected:
+                painter.setPen(QPen(color, 3.0))
+                painter.setBrush(fill)
+            else:
+                painter.setPen(QPen(color, 1.5))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(self.box_rect(box))
 
     def box_rect(self, box) -> QRectF:

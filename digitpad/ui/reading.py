@@ -106,7 +106,7 @@ class DrawingReader(QObject):
             else:
                 picture, shown, shown_image = result
                 window.canvas.add_picture_image(shown, shown_image)
-                window.pad.set_picture(picture, shown)
+                window.pad.set_picture(picture, shown, None if path is None else path.name)
                 if path is not None:
                     window.remember_folder(path)
                     window.statusBar().showMessage(f"Opened {path.name}", 4000)

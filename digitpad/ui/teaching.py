@@ -18,8 +18,10 @@ import os
 from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtWidgets import QMenu, QMessageBox
 
+from ..pad import a_digit
 from ..profile import Example, Profile
 from ..recognize import Recognizer
+from .canvas import DEFAULT_HINT
 from .handwriting import HandwritingDialog
 from .worker import one_line
 
@@ -164,26 +166,45 @@ class Teaching(QObject):
             window.statusBar().showMessage("Your handwriting profile is still opening…", 3000)
 
     def accept_guided(self) -> None:
-        """Enter during the guided round: learn the drawing as the digit asked for."""
+        """Enter during the guided round: learn the drawing as the digit asked for.
+
+        When the model surely reads another digit (see ``Pad.guided_doubt``), the
+        person is asked first; No clears the drawing (Undo brings it back) and
+        the round asks for the same digit again.
+        """
         window = self.window
-        round_ = window.pad.guided_round
+        pad = window.pad
+        round_ = pad.guided_round
+        doubt = pad.guided_doubt()
+        if doubt is not None:
+            seen = a_digit(int(doubt)) if len(doubt) == 1 else doubt
+            asked = a_digit(round_.digit)
+            question = f"That looks like {seen} — keep it as {asked}?"
+            if not self._ask_yes_no(window, "Keep this example?", question):
+                pad.clear()
+                window.statusBar().showMessage(f"Not kept. {round_.prompt()}", 6000)
+                return
         try:
-            accepted = window.pad.accept_guided(self.examples)
+            accepted = pad.accept_guided(self.examples)
         except (ValueError, OSError) as error:
             window.show_message(window, "Cannot learn the digit", one_line(error))
             return
-        if accepted and window.pad.guided_round is None:
-            window.actions["guided"].setChecked(False)
+        if accepted and pad.guided_round is None:
             window.statusBar().showMessage(round_.prompt(), 6000)
 
     def update_actions(self) -> None:
-        """Enable the handwriting actions that apply to the pad's state now."""
+        """Enable the handwriting actions that apply to the pad's state now, and show the
+        guided round's prompt on the canvas while there is one."""
         actions, pad = self.window.actions, self.window.pad
         can_correct = self.profile_open and pad.can_correct
         for digit in range(10):
             actions[f"correct_{digit}"].setEnabled(can_correct)
         actions["handwriting"].setEnabled(self.profile_open)
-        actions["accept"].setEnabled(can_correct and pad.guided_round is not None)
+        round_ = pad.guided_round
+        actions["accept"].setEnabled(can_correct and round_ is not None)
+        # Undo can end a round (its last example) or bring one back.
+        actions["guided"].setChecked(round_ is not None)
+        self.window.canvas.hint = round_.hint() if round_ is not None else DEFAULT_HINT
 
     def _ask_yes_no(self, parent, title: str, text: str) -> bool:
         # Looked up at call time: tests replace the window's.

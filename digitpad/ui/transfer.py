@@ -67,6 +67,19 @@ def ask_save_path(parent: QWidget, suggested: str) -> str | None:
     return path
 
 
+#: The answers of :func:`ask_save_changes`.
+SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+
+
+def ask_save_changes(parent: QWidget, title: str, text: str) -> str:
+    """Ask whether to save unsaved work: :data:`SAVE`, :data:`DISCARD` or :data:`CANCEL`."""
+    buttons = QMessageBox.StandardButton
+    answer = QMessageBox.question(
+        parent, title, text, buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save
+    )
+    return {buttons.Save: SAVE, buttons.Discard: DISCARD}.get(answer, CANCEL)
+
+
 class FileTransfer:
     """Open, Save, Copy and Paste for a :class:`~digitpad.ui.window.MainWindow`.
 
@@ -101,17 +114,28 @@ class FileTransfer:
             self.window.reader.load_picture(path, path)
             return
         try:
-            self.window.pad.set_ink(ink or read_ink(path))
+            width = self.window.canvas.pen_width
+            self.window.pad.set_ink(ink or read_ink(path), file_name=path.name, width=width)
         except InkError as error:
             self.window.show_message(self.window, "Cannot open file", f"{path.name}: {error}")
             return
         self.window.remember_folder(path)
         self._status(f"Opened {path.name}")
 
-    def save_file(self) -> None:
-        path = self.window.ask_save_path(self.window, os.path.join(self._folder(), "digit.png"))
-        if path:
-            self.save_path(path)
+    def suggested_name(self) -> str:
+        """The name Save proposes: the drawing's file (as PNG unless it is ink JSON), else the
+        number read ("2026.png"), else ``drawing.png``."""
+        pad = self.window.pad
+        if pad.file_name:
+            name = Path(pad.file_name)
+            return name.name if name.suffix.lower() in (".png", ".json") else f"{name.stem}.png"
+        return f"{pad.number}.png" if pad.number else "drawing.png"
+
+    def save_file(self) -> bool:
+        """Ask where to save the drawing and save it; False when not saved."""
+        suggested = os.path.join(self._folder(), self.suggested_name())
+        path = self.window.ask_save_path(self.window, suggested)
+        return bool(path) and self.save_path(path)
 
     def save_path(self, path) -> bool:
         """Write the drawing: ``.json`` as ink, anything else as a PNG picture."""
@@ -121,6 +145,7 @@ class FileTransfer:
         except (OSError, ValueError) as error:
             self.window.show_message(self.window, "Cannot save", f"{path.name}: {error}")
             return False
+        self.window.pad.mark_kept(path.name)
         self.window.remember_folder(path)
         self._status(f"Saved {path.name}")
         return True
@@ -131,6 +156,7 @@ class FileTransfer:
         data = drawing_mime(self.window.pad.drawing, self.window.canvas.pen_width, number)
         if data is not None:
             self._set_clipboard(data)
+            self.window.pad.mark_kept()
             self._status("Copied the drawing" + (f" and {number}" if number else ""), 3000)
 
     def copy_number(self) -> None:
@@ -167,7 +193,7 @@ class FileTransfer:
         """Open what pasted or dropped data holds (see :func:`mime_contents`); False: nothing."""
         contents = mime_contents(data)
         if isinstance(contents, Ink):
-            self.window.pad.set_ink(contents)
+            self.window.pad.set_ink(contents, width=self.window.canvas.pen_width)
         elif isinstance(contents, Path):
             self.open_path(contents)
         elif contents is not None:
@@ -251,13 +277,18 @@ def may_hold_a_drawing(data: QMimeData) -> bool:
 
 
 def drawing_picture(drawing: Drawing, pen_width: float) -> Image.Image | None:
-    """What Save and Copy write: the picture shown, or the ink as dark lines on white."""
+    """What Save and Copy write: the picture shown, or the ink as dark lines on white, each
+    stroke as wide as it is shown (``pen_width`` where the drawing gives none)."""
     if drawing.has_picture:
         return drawing.shown_picture
     if not drawing.strokes:
         return None
-    width, height = (max(1, math.ceil(v)) for v in drawing.space)
-    coverage = rasterize(drawing.ink(), (width, height), pen_width=pen_width, pressure=True)
+    size = tuple(max(1, math.ceil(v)) for v in drawing.space)
+    # Each stroke at the width it was drawn with (pen_width for those without one).
+    coverage = np.zeros(size[::-1], np.float32)
+    for width, strokes in drawing.strokes_by_width(pen_width):
+        part = rasterize(strokes, size, pen_width=width, pressure=True)
+        np.maximum(coverage, part, out=coverage)
     return Image.fromarray(np.rint(255 - coverage * 255).astype(np.uint8), mode="L")
 
 

@@ -10,9 +10,9 @@ commands, :class:`~.transfer.FileTransfer` opens, saves, copies and pastes.
 Both threads use the recognizer, so every use of ``recognizer`` holds
 ``recognizer_lock``.
 
-Dialogs go through four attributes (``show_message``, ``ask_open_path``,
-``ask_save_path``, ``ask_yes_no``) so that tests can replace them and never
-block on a modal.
+Dialogs go through attributes (``show_message``, ``ask_open_path``,
+``ask_save_path``, ``ask_yes_no``, ``ask_save_changes``, ``show_about``) so
+that tests can replace them and never block on a modal.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ import os
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMessageBox, QWidget
 
+from .. import __version__
 from ..pad import Pad, model_description
 from ..predictor import ModelError, Predictor
 from ..profile import Profile
@@ -40,6 +42,44 @@ ORGANIZATION = APPLICATION = "digitpad"
 PREDICT_INTERVAL_MS = 35
 #: Other readings are offered under the number when at least this likely.
 ALTERNATIVE_SHOWN_FROM = 0.01
+
+
+class ElidedLabel(QLabel):
+    """One line of text that shows what fits, ending in "…" where it is cut, with the
+    whole text as its tooltip then. ``text()`` is the whole text; it asks for no width."""
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt API)
+        super().setText(text)
+        self._update_tip()
+
+    def shown_text(self) -> str:
+        """The text as it fits the label now."""
+        width = self.contentsRect().width()
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, width)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._update_tip()
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        self.style().drawItemText(
+            painter,
+            self.contentsRect(),
+            int(self.alignment()),
+            self.palette(),
+            self.isEnabled(),
+            self.shown_text(),
+            self.foregroundRole(),
+        )
+        painter.end()
+
+    def _update_tip(self) -> None:
+        cut = self.shown_text() != self.text()
+        self.setToolTip(self.text() if cut else "")
 
 
 class MainWindow(QMainWindow):
@@ -81,6 +121,9 @@ class MainWindow(QMainWindow):
         self.ask_open_path = transfer.ask_open_path
         self.ask_save_path = transfer.ask_save_path
         self.ask_yes_no = ask_yes_no
+        self.ask_save_changes = transfer.ask_save_changes
+        self.show_about = QMessageBox.about
+        self.shortcuts_dialog: actions.ShortcutsDialog | None = None
         self.model_path = model
         #: The one recognizer (None until the model is loaded, or when it cannot be).
         self.recognizer: Recognizer | None = None
@@ -102,7 +145,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.panel, 0)
         self.setCentralWidget(central)
-        self.status_label, self.model_label = QLabel(), QLabel("Loading the model…")
+        # The status line is cut to fit (even at the smallest window), never the window widened.
+        self.status_label, self.model_label = ElidedLabel(), QLabel("Loading the model…")
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.model_label)
 
@@ -170,11 +214,18 @@ class MainWindow(QMainWindow):
             [a.number for a in alternatives if a.number and a.share >= ALTERNATIVE_SHOWN_FROM]
         )
         self.status_label.setText(self.pad.status_text())
+        self._show_title()
         # Every step done, undone or redone comes here (a correction leaves the drawing).
         self.actions["undo"].setEnabled(self.pad.can_undo)
         self.actions["redo"].setEnabled(self.pad.can_redo)
         self.actions["copy_number"].setEnabled(bool(self.pad.number))
         self.teaching.update_actions()
+
+    def _show_title(self) -> None:
+        # "2026.png — digitpad"; Qt shows the "[*]" as "*" while the drawing is not kept.
+        name = self.pad.file_name or (None if self.pad.is_empty else "Untitled")
+        self.setWindowTitle(f"{name}[*] — {APPLICATION}" if name else APPLICATION)
+        self.setWindowModified(self.pad.is_modified)
 
     def _stroke_updated(self) -> None:
         # Throttle, not debounce: a long stroke still updates every interval.
@@ -182,7 +233,7 @@ class MainWindow(QMainWindow):
             self._predict_timer.start()
 
     def _drawing_changed(self) -> None:
-        for name in ("save", "copy", "clear"):
+        for name in ("save", "copy", "erase", "clear"):
             self.actions[name].setEnabled(not self.pad.is_empty)
         self.update_prediction()
 
@@ -212,9 +263,22 @@ class MainWindow(QMainWindow):
     def thinner_brush(self) -> None:
         self.set_brush_width(self.canvas.pen_width - 2)
 
+    def show_shortcuts(self) -> None:
+        """Show the keyboard shortcuts (not modal: the pad stays usable)."""
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = actions.ShortcutsDialog(self.actions, self)
+        self.shortcuts_dialog.show()
+        self.shortcuts_dialog.raise_()
+
+    def about_text(self) -> str:
+        """What About says: the version and the model."""
+        return (
+            f"digitpad {__version__}: a drawing pad that recognizes handwritten digits."
+            f"\n\n{self.model_label.text()}"
+        )
+
     def about(self) -> None:
-        text = "digitpad: a drawing pad that recognizes handwritten digits.\n\n"
-        QMessageBox.about(self, "About digitpad", text + self.model_label.text())
+        self.show_about(self, "About digitpad", self.about_text())
 
     # -- pictures, drag and drop ----------------------------------------------------------
 
@@ -251,7 +315,25 @@ class MainWindow(QMainWindow):
         self.settings.setValue("brush/width", self.canvas.pen_width)
         self.settings.sync()
 
+    def may_close(self) -> bool:
+        """Whether the pad may close now: nothing would be lost, or the person saved it or
+        chose to discard it (asked with ``ask_save_changes``).
+
+        Clear needs no such question: it is a step Undo takes back.
+        """
+        if not self.pad.is_modified:
+            return True
+        answer = self.ask_save_changes(
+            self, "Save the drawing?", "The drawing was not saved or copied. Save it first?"
+        )
+        if answer == transfer.SAVE:
+            return self.files.save_file()
+        return answer == transfer.DISCARD
+
     def closeEvent(self, event) -> None:  # noqa: N802
+        if not self.may_close():
+            event.ignore()
+            return
         self.save_settings()
         self.worker.wait()
         super().closeEvent(event)
