@@ -30,6 +30,7 @@ from PIL import Image
 
 from .ink import Ink
 from .recognize import DigitPrediction, Prediction
+from .segment import segment_ink
 
 __all__ = [
     "Event",
@@ -488,24 +489,35 @@ class Pad:
         return best if _reversals(stroke[:, 0], tolerance) >= SCRATCH_REVERSALS else None
 
     def digit_strokes(self) -> list[tuple[tuple[float, float, float, float], list[int]]]:
-        """The drawing's strokes as the reader splits them into digits, left to right:
-        ``(box, indices of its strokes)`` for each (none for a picture)."""
+        """The drawing's strokes as the reading splits them into digits, left to right:
+        ``(box, indices of its strokes)`` for each (none for a picture).
+
+        A stroke goes with the digit that holds most of its points, so a stroke
+        joining two digits written without lifting the pen goes with one of them.
+        Before the drawing is read, its strokes are split by the box rules.
+        """
         strokes = self._drawing.strokes
         if not strokes:
             return []
-        unused = list(range(len(strokes)))
-        digits = []
-        for segment in segment_ink(self._drawing.ink()):
-            members = []
-            for piece in segment.ink.strokes:
-                for i in unused:
-                    same = len(strokes[i]) == len(piece)
-                    if same and np.array_equal(strokes[i][:, :2], piece[:, :2]):
-                        members.append(i)
-                        unused.remove(i)
-                        break
-            digits.append((tuple(map(float, segment.box)), members))
-        return digits
+        reading = self._reading
+        if reading is not None and reading.digits and all(d.ink for d in reading.digits):
+            digits = [(d.box, d.ink) for d in reading.digits]
+        else:
+            digits = [(s.box, s.ink) for s in segment_ink(self._drawing.ink())]
+        points = [
+            {tuple(p) for stroke in ink.strokes for p in stroke[:, :2].tolist()}
+            for _, ink in digits
+        ]
+        members: list[list[int]] = [[] for _ in digits]
+        for i, stroke in enumerate(strokes):
+            shared = [sum(tuple(p) in held for p in stroke[:, :2].tolist()) for held in points]
+            if max(shared, default=0) > 0:
+                members[int(np.argmax(shared))].append(i)
+        return [
+            (tuple(map(float, box)), kept)
+            for (box, _), kept in zip(digits, members, strict=True)
+            if box is not None
+        ]
 
     def erase_pointed(self) -> bool:
         """Erase the digit pointed at (:attr:`selected_digit`), else the last stroke; a

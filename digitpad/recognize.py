@@ -18,8 +18,11 @@ With a profile (:mod:`digitpad.profile`) it learns a person's handwriting:
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +68,9 @@ IMAGE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
 )
 INK_SUFFIXES = frozenset({".json"})
+
+#: The model's outputs for this many recent pictures are kept (see Recognizer._model_outputs).
+OUTPUTS_KEPT = 1024
 
 #: What reading an input file may raise: a one-line reason, never a traceback.
 ReadError = (InkError, ImageReadError)
@@ -240,6 +246,7 @@ class Recognizer:
         self.number_model = self._number_model(number_model)
         self._personal: PersonalIndex | None = None
         self._warned_no_features = False
+        self._outputs: OrderedDict[bytes, tuple] = OrderedDict()
 
     def _number_model(self, given) -> NumberModel | None:
         """The number model to read ink with; None: numbers are split by the box rules.
@@ -444,6 +451,37 @@ class Recognizer:
         best.alternatives = predictions[1:]
         return best
 
+    def _model_outputs(self, batch: np.ndarray, sources: list[str], by_source: dict):
+        """The model's probabilities and features, for pictures it has not just read.
+
+        The pad reads its drawing again at every stroke, and most candidate digits
+        of the new reading were candidates of the last: their outputs are kept
+        (:data:`OUTPUTS_KEPT`), for this model, by picture.
+        """
+        keys = [
+            hashlib.blake2b(np.ascontiguousarray(x).tobytes() + s.encode(), digest_size=16).digest()
+            for x, s in zip(batch, sources, strict=True)
+        ]
+        kept = self._outputs
+        missing = [i for i, key in enumerate(keys) if key not in kept]
+        if missing:
+            options = {"source": [sources[i] for i in missing]} if by_source else {}
+            new = self.predictor.predict_with_features(batch[missing], **options)
+            probabilities, features = new
+            for row, i in enumerate(missing):
+                kept[keys[i]] = (
+                    probabilities[row],
+                    None if features is None else features[row],
+                )
+        rows = [kept[key] for key in keys]
+        for key in keys:
+            kept.move_to_end(key)
+        while len(kept) > OUTPUTS_KEPT:
+            kept.popitem(last=False)
+        probabilities = np.stack([p for p, _ in rows])
+        features = None if rows[0][1] is None else np.stack([f for _, f in rows])
+        return probabilities, features
+
     def _probabilities(
         self, batch: np.ndarray, sources: list[str], with_features: bool = False
     ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -458,10 +496,46 @@ class Recognizer:
                 index = None
         if index is None and not with_features:
             return self.predictor.predict(batch, **by_source), None
-        probabilities, features = self.predictor.predict_with_features(batch, **by_source)
+        probabilities, features = self._model_outputs(batch, sources, by_source)
         if index is not None:
             probabilities = index.adapt(probabilities, features)
         return probabilities, features
+
+
+class _PictureCache:
+    """The model inputs of the last candidate inks rendered, by their points.
+
+    The pad reads the drawing again at every stroke; all candidates but those
+    with the new stroke are the same inks as before, so they are not drawn again.
+    """
+
+    SIZE = 512  # 3 KB each
+
+    def __init__(self):
+        self._pictures: OrderedDict[bytes, np.ndarray | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, ink: Ink) -> np.ndarray | None:
+        digest = hashlib.blake2b(repr((ink.width, ink.height)).encode(), digest_size=16)
+        for stroke in ink.strokes:
+            digest.update(repr(stroke.shape).encode())
+            digest.update(np.ascontiguousarray(stroke).tobytes())
+        key = digest.digest()
+        with self._lock:
+            if key in self._pictures:
+                self._pictures.move_to_end(key)
+                return self._pictures[key]
+        picture = ink_to_input(ink)
+        if picture is not None:
+            picture.setflags(write=False)  # shared by every reading that has this candidate
+        with self._lock:
+            self._pictures[key] = picture
+            while len(self._pictures) > self.SIZE:
+                self._pictures.popitem(last=False)
+        return picture
+
+
+_candidate_pictures = _PictureCache()
 
 
 def ink_inputs(ink: Ink, by_recognition: bool = True) -> DigitInputs:
@@ -477,7 +551,7 @@ def ink_inputs(ink: Ink, by_recognition: bool = True) -> DigitInputs:
     if by_recognition and 2 <= len(pieces) <= MAX_SEARCH_PIECES:
         inputs, kept = [], []
         for candidate in ink_candidates(pieces, ink):
-            picture = ink_to_input(candidate.ink)
+            picture = _candidate_pictures.get(candidate.ink)
             if picture is not None:  # a candidate too small to be a digit (a tap) gives none
                 inputs.append((picture, candidate.box))
                 kept.append(candidate)
