@@ -71,7 +71,7 @@ _SMOOTHED_NOISE = 1 / 255
 # Pixels this close to the paper (of the full scale) are paper, whatever the
 # noise: rounding in the paper's level is no ink.
 _PAPER_TOLERANCE = 1e-3
-_NOISE_SAMPLE = 20_000
+_NOISE_SAMPLE = 10_000
 _MAD_TO_SIGMA = 1.4826
 
 _SUPERSAMPLE = 4
@@ -298,24 +298,36 @@ def _ink_on_paper(picture: np.ndarray) -> np.ndarray | None:
     :data:`MIN_CONTRAST` above the paper.
     """
     residual = picture
-    residual -= _paper_level(picture)
-    level, noise = _paper_noise(residual)
-    if noise > _SMOOTHED_NOISE:
-        residual = _box3(residual)
+    paper = float(np.median(_border(picture)))
+    if 2 * np.count_nonzero(picture == paper) >= picture.size:
+        # Most of the picture is exactly one grey level: clean paper (a scan,
+        # a drawn or exported picture, MNIST), whose level is that one.
+        residual -= np.float32(paper)
+        level = noise = 0.0
+    else:
+        residual -= _paper_level(picture)
         level, noise = _paper_noise(residual)
+        if noise > _SMOOTHED_NOISE:
+            residual = _box3(residual)
+            level, noise = _paper_noise(residual)
     floor = level + _NOISE_FLOOR * noise
     strongest = float(residual.max()) - 2 * noise
     if strongest - level < MIN_CONTRAST:
         return None
-    seed = max(level + _NOISE_SEED * noise, floor + FAINT_INK * (strongest - floor))
-    labels, count = _label(residual > floor + _PAPER_TOLERANCE)
-    seeded = np.zeros(count + 1, dtype=bool)
-    seeded[labels[residual >= seed]] = True
-    seeded[0] = False  # the paper
+    inked = residual > floor + _PAPER_TOLERANCE
+    if noise > 0:
+        # Without noise every pixel above the paper is ink; faint ones away
+        # from stronger ink are left to ink_coverage's rule for specks.
+        seed = max(level + _NOISE_SEED * noise, floor + FAINT_INK * (strongest - floor))
+        labels, count = _label(inked)
+        seeded = np.zeros(count + 1, dtype=bool)
+        seeded[labels[residual >= seed]] = True
+        seeded[0] = False  # the paper
+        inked = seeded[labels]
     ink = residual
     ink -= np.float32(floor)
     ink *= np.float32(1 / (strongest - floor))
-    ink[~seeded[labels]] = 0
+    ink[~inked] = 0
     return np.clip(ink, 0.0, 1.0, out=ink)
 
 
