@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .ink import Ink, render
-from .segment import _label
+from .segment import _label  # the 8-connected labelling that splits pictures into blobs
 
 __all__ = [
     "FIELD",
@@ -300,8 +300,9 @@ def _ink_on_paper(picture: np.ndarray) -> np.ndarray | None:
     residual = picture
     paper = float(np.median(_border(picture)))
     if 2 * np.count_nonzero(picture == paper) >= picture.size:
-        # Most of the picture is exactly one grey level: clean paper (a scan,
-        # a drawn or exported picture, MNIST), whose level is that one.
+        # Half the picture or more is exactly one grey level: clean paper (a
+        # scan, a drawn or exported picture, MNIST), whose level is that one
+        # and which has no noise, as the estimate below would find too.
         residual -= np.float32(paper)
         level = noise = 0.0
     else:
@@ -395,8 +396,9 @@ def _window(array: np.ndarray, reach: int, combine, pad: float) -> np.ndarray:
 def _paper_noise(residual: np.ndarray) -> tuple[float, float]:
     """The paper's residual level and its noise sigma, robustly (median, MAD).
 
-    The ink is left out by a second look at the pixels within three sigmas
-    of the first estimate; large pictures are sampled on a sparse grid.
+    The ink (above the paper) is left out by a second look at the pixels at
+    most three sigmas above the first estimate; large pictures are sampled
+    on a sparse grid.
     """
     step = max(1, math.isqrt(residual.size // _NOISE_SAMPLE))
     sample = residual[::step, ::step].ravel()
