@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .ink import Ink, render
+from .segment import _label  # the 8-connected labelling that splits pictures into blobs
 
 __all__ = [
     "FIELD",
@@ -43,10 +44,35 @@ PEN_WIDTH = 2.3
 MAX_PIXELS = 50_000_000
 #: Coverage below this is a faint speck unless it touches stronger ink.
 FAINT_INK = 0.15
+#: A picture whose ink is not this much (of the full grey scale) from its
+#: paper has no digit.
+MIN_CONTRAST = 0.1
 #: Larger images are box-filtered down to this side before they are analysed.
 MAX_SIDE = 2048
 #: Ink this small relative to its canvas is a tap, not a digit.
 MIN_RELATIVE_EXTENT = 0.01
+
+# The paper's level is estimated on a grid of about this many cells along the
+# picture's longer side, by an opening over a window of this many cells
+# (besides a plane for the overall gradient): ink (a stroke, a digit's body)
+# must be narrower than two thirds of the picture, and the light's changes
+# other than the gradient are followed over that distance.
+_PAPER_GRID = 32
+_PAPER_WINDOW = 21
+# Sigmas of the paper's noise above its level: pixels above the floor are ink
+# when connected to one above the seed level. Gaussian noise reaches the seed
+# level about once in a billion pixels.
+_NOISE_FLOOR = 2.0
+_NOISE_SEED = 6.0
+# Noise above this (of the full scale: a grey level of 8 bits) is smoothed
+# over 3x3 pixels before thresholding. Below, it is rounding, and a clean
+# picture's edges stay as they are.
+_SMOOTHED_NOISE = 1 / 255
+# Pixels this close to the paper (of the full scale) are paper, whatever the
+# noise: rounding in the paper's level is no ink.
+_PAPER_TOLERANCE = 1e-3
+_NOISE_SAMPLE = 10_000
+_MAD_TO_SIGMA = 1.4826
 
 _SUPERSAMPLE = 4
 # Rendering margin around the 28x28 window: room for the centre-of-mass shift,
@@ -199,8 +225,11 @@ def coverage_to_input(coverage: np.ndarray) -> np.ndarray | None:
 def ink_coverage(image: Image.Image | np.ndarray) -> np.ndarray | None:
     """Float32 ink map of an image, 0 background to 1 ink, or None when it is blank.
 
-    Polarity and transparency are handled as :func:`image_to_input` describes;
-    faint specks (below :data:`FAINT_INK`, not touching stronger ink) are zeroed.
+    Polarity and transparency are handled as :func:`image_to_input` describes.
+    The paper's level is estimated across the picture and its noise measured,
+    so that uneven light, camera noise and JPEG artefacts give no ink
+    (:func:`_ink_on_paper`); faint specks (below :data:`FAINT_INK`, not
+    touching stronger ink) are zeroed.
     """
     if isinstance(image, np.ndarray):
         image = Image.fromarray(np.ascontiguousarray(image))
@@ -218,26 +247,190 @@ def ink_coverage(image: Image.Image | np.ndarray) -> np.ndarray | None:
     gray, full_scale = _gray(image)
     if alpha is not None and float(np.median(_border(alpha))) < 0.5:
         # Ink drawn on a transparent background: opacity is the ink.
-        ink = alpha
+        ink = np.clip(alpha, 0.0, 1.0)
     else:
         if alpha is not None:
             gray = gray * alpha + full_scale * (1 - alpha)
         low, high = float(gray.min()), float(gray.max())
-        if high - low < 0.1 * full_scale:
+        if high - low < MIN_CONTRAST * full_scale:
             return None
-        gray = (gray - low) / (high - low)
-        background = float(np.median(_border(gray)))
-        if background > 0.5:
-            gray = 1 - gray
-            background = 1 - background
-        ink = (gray - background) / max(1 - background, 1e-6)
-    ink = np.clip(ink, 0.0, 1.0).astype(np.float32)
+        gray = gray * np.float32(1 / full_scale)
+        if not _light_ink(gray):
+            np.subtract(1, gray, out=gray)
+        ink = _ink_on_paper(gray)
+        if ink is None:
+            return None
     # Faint specks (JPEG noise, paper texture) are background; faint pixels
     # touching a stroke are its anti-aliased edge and stay, so that a digit
     # already made the MNIST way passes through unchanged.
     faint = ink < FAINT_INK
     ink[faint & ~_grown(~faint)] = 0
     return ink if ink.any() else None
+
+
+def _light_ink(gray: np.ndarray) -> bool:
+    """Whether the ink of a picture (grey levels 0..1) is lighter than its paper.
+
+    The paper is what the border mostly shows; its spread there (light
+    falling unevenly, noise) is allowed for, and whichever side has more
+    grey beyond that spread holds the ink.
+    """
+    border = _border(gray)
+    paper = float(np.median(border))
+    spread = 3 * _MAD_TO_SIGMA * float(np.median(np.abs(border - paper)))
+    darker = float(np.maximum(paper - spread - gray, 0).sum())
+    lighter = float(np.maximum(gray - paper - spread, 0).sum())
+    return lighter > darker
+
+
+def _ink_on_paper(picture: np.ndarray) -> np.ndarray | None:
+    """Ink coverage 0..1 of a picture whose ink is light (grey levels 0..1), or None.
+
+    ``picture`` (float32) is overwritten. The paper's level is estimated
+    locally (:func:`_paper_level`) and taken away, so that light falling
+    unevenly leaves no ink behind. On a picture whose paper is noisy (a photo)
+    the residual is smoothed a little (:data:`_SMOOTHED_NOISE`) and
+    thresholded by its noise (a robust sigma from the median absolute
+    deviation): pixels above a noise floor belong to the ink when connected
+    to pixels clearly above it (hysteresis). A picture whose paper is clean
+    has no noise: its ink is every pixel above the paper. Either way the ink
+    is scaled so that the strongest is 1. None when nothing stands
+    :data:`MIN_CONTRAST` above the paper.
+    """
+    residual = picture
+    paper = float(np.median(_border(picture)))
+    if 2 * np.count_nonzero(picture == paper) >= picture.size:
+        # Half the picture or more is exactly one grey level: clean paper (a
+        # scan, a drawn or exported picture, MNIST), whose level is that one
+        # and which has no noise, as the estimate below would find too.
+        residual -= np.float32(paper)
+        level = noise = 0.0
+    else:
+        residual -= _paper_level(picture)
+        level, noise = _paper_noise(residual)
+        if noise > _SMOOTHED_NOISE:
+            residual = _box3(residual)
+            level, noise = _paper_noise(residual)
+    floor = level + _NOISE_FLOOR * noise
+    strongest = float(residual.max()) - 2 * noise
+    if strongest - level < MIN_CONTRAST:
+        return None
+    inked = residual > floor + _PAPER_TOLERANCE
+    if noise > 0:
+        # Without noise every pixel above the paper is ink; faint ones away
+        # from stronger ink are left to ink_coverage's rule for specks.
+        seed = max(level + _NOISE_SEED * noise, floor + FAINT_INK * (strongest - floor))
+        labels, count = _label(inked)
+        seeded = np.zeros(count + 1, dtype=bool)
+        seeded[labels[residual >= seed]] = True
+        seeded[0] = False  # the paper
+        inked = seeded[labels]
+    ink = residual
+    ink -= np.float32(floor)
+    ink *= np.float32(1 / (strongest - floor))
+    ink[~inked] = 0
+    return np.clip(ink, 0.0, 1.0, out=ink)
+
+
+def _paper_level(picture: np.ndarray) -> np.ndarray:
+    """The paper's grey level at each pixel of a picture with light ink.
+
+    The picture is averaged over a coarse grid of square cells. A plane
+    fitted to the darker half of the cells (paper, wherever the ink is)
+    takes the light's overall gradient; what the light does besides is
+    followed by a grey opening (a minimum then a maximum filter) over a window
+    of :data:`_PAPER_WINDOW` cells, which removes ink narrower than the window
+    and keeps slower changes. That part, lightly smoothed, is interpolated
+    back to the picture's pixels and the plane added. A uniform paper gives
+    its own level.
+    """
+    height, width = picture.shape
+    # Square cells, and at least four across the shorter side: a line along a
+    # narrow picture must leave some cells of paper beside it.
+    cell = max(1, min(math.ceil(max(height, width) / _PAPER_GRID), min(height, width) // 4))
+    coarse = np.asarray(Image.fromarray(picture, "F").reduce(cell), dtype=np.float64)
+    # The plane in pixel coordinates scaled to 0..1, fitted at the cells'
+    # centres (the last cells of a row or column may be cut short).
+    scale = 1 / max(height, width)
+    centres = []
+    for count, length in zip(coarse.shape, (height, width), strict=True):
+        starts = np.arange(count) * cell
+        centres.append((starts + np.minimum(starts + cell, length) - 1) / 2 * scale)
+    rows, cols = np.meshgrid(*centres, indexing="ij")
+    terms = np.stack([np.ones(rows.size), cols.ravel(), rows.ravel()], axis=1)
+    values = coarse.ravel()
+    paper = np.ones(values.shape, dtype=bool)
+    for _ in range(4):
+        plane = np.linalg.lstsq(terms[paper], values[paper], rcond=None)[0]
+        above = values - terms @ plane
+        paper = above <= np.median(above)
+    rest = (values - terms @ plane).reshape(coarse.shape).astype(np.float32)
+    reach = _PAPER_WINDOW // 2
+    rest = _window(_window(rest, reach, np.minimum, np.inf), reach, np.maximum, -np.inf)
+    rest = _window(rest, 1, np.add, 0.0) / _window(np.ones_like(rest), 1, np.add, 0.0)
+    level = Image.fromarray(rest, "F").resize(
+        (width, height), Image.Resampling.BILINEAR, box=(0, 0, width / cell, height / cell)
+    )
+    level = np.asarray(level, dtype=np.float32) + np.float32(plane[0])
+    level += (np.arange(width) * scale * plane[1]).astype(np.float32)
+    level += (np.arange(height) * scale * plane[2]).astype(np.float32)[:, None]
+    return level
+
+
+def _window(array: np.ndarray, reach: int, combine, pad: float) -> np.ndarray:
+    """``combine`` (np.minimum, np.maximum, np.add) over a square window of ``2*reach+1``.
+
+    Beyond the edges the window is cut short (padded with ``pad``, which
+    ``combine`` ignores).
+    """
+    for _ in range(2):  # rows, then (transposed) columns
+        length = array.shape[0]
+        padded = np.pad(array, ((reach, reach), (0, 0)), constant_values=pad)
+        result = padded[:length].copy()
+        for shift in range(1, 2 * reach + 1):
+            combine(result, padded[shift : shift + length], out=result)
+        array = result.T
+    return np.ascontiguousarray(array)
+
+
+def _paper_noise(residual: np.ndarray) -> tuple[float, float]:
+    """The paper's residual level and its noise sigma, robustly (median, MAD).
+
+    The ink (above the paper) is left out by a second look at the pixels at
+    most three sigmas above the first estimate; large pictures are sampled
+    on a sparse grid.
+    """
+    step = max(1, math.isqrt(residual.size // _NOISE_SAMPLE))
+    sample = residual[::step, ::step].ravel()
+    for _ in range(2):
+        level = float(np.median(sample))
+        noise = _MAD_TO_SIGMA * float(np.median(np.abs(sample - level)))
+        sample = sample[sample <= level + 3 * noise]
+    return level, noise
+
+
+def _box3(array: np.ndarray) -> np.ndarray:
+    """Mean over each pixel's 3x3 neighbourhood (cut short at the edges)."""
+    rows = array.copy()
+    rows[1:] += array[:-1]
+    rows[:-1] += array[1:]
+    total = rows.copy()
+    total[:, 1:] += rows[:, :-1]
+    total[:, :-1] += rows[:, 1:]
+    del rows
+    height, width = array.shape
+    total *= (1 / _neighbours(height))[:, None]
+    total *= 1 / _neighbours(width)
+    return total
+
+
+def _neighbours(length: int) -> np.ndarray:
+    """How many of the 3 positions around each of ``length`` lie inside it."""
+    count = np.full(length, 3, dtype=np.float32)
+    count[[0, -1]] -= 1
+    if length == 1:
+        count[0] = 1
+    return count
 
 
 def _grown(mask: np.ndarray) -> np.ndarray:

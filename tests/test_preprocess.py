@@ -13,9 +13,11 @@ from digitpad.preprocess import (
     MAX_PIXELS,
     ImageReadError,
     image_to_input,
+    ink_coverage,
     ink_to_input,
     load_image,
 )
+from digitpad.recognize import image_inputs
 
 # MNIST's digits have their centre of mass at pixel index 14.0 (see preprocess._CENTRE).
 CENTRE = FIELD / 2
@@ -328,3 +330,88 @@ def test_a_large_photo_is_analysed_in_bounded_memory_with_boxes_in_its_pixels():
     np.testing.assert_allclose(boxes[1], (3000, 970, 4530, 4010), atol=16)
     for x, _ in inputs:
         check_model_input(x, BOX)
+
+
+# --- photos -------------------------------------------------------------------
+
+
+def lit_paper(size, paper, gradient, angle=0.0):
+    """Grey levels of paper lit unevenly: ``gradient`` levels darkest to lightest corner."""
+    width, height = size
+    rows, cols = np.mgrid[0:height, 0:width]
+    along = cols / max(width - 1, 1) * np.cos(angle) + rows / max(height - 1, 1) * np.sin(angle)
+    along = (along - along.min()) / max(along.max() - along.min(), 1e-9)
+    return paper + gradient * (along - 0.5)
+
+
+def drawn_three(size, scale=0.7, width=10):
+    """Coverage (0..1) of a 3 drawn with a pen in the middle of a picture, and its box."""
+    image = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(image)
+    w, h = size
+    span = h * scale
+    x0, y0 = w / 2 - 0.2 * span, h / 2 - 0.4 * span
+    draw.arc([x0, y0, x0 + 0.4 * span, y0 + 0.4 * span], 200, 90, fill=255, width=width)
+    draw.arc(
+        [x0, y0 + 0.4 * span, x0 + 0.4 * span, y0 + 0.8 * span], 270, 160, fill=255, width=width
+    )
+    coverage = np.asarray(image, dtype=np.float64) / 255
+    rows = np.flatnonzero(coverage.any(axis=1))
+    cols = np.flatnonzero(coverage.any(axis=0))
+    return coverage, (cols[0], rows[0], cols[-1] + 1, rows[-1] + 1)
+
+
+def photographed(grey, noise, quality, seed=0):
+    """Grey levels with camera noise, saved and read back as a JPEG of ``quality``."""
+    grey = grey + np.random.default_rng(seed).normal(0, noise, grey.shape)
+    picture = Image.fromarray(np.clip(np.rint(grey), 0, 255).astype(np.uint8))
+    data = io.BytesIO()
+    picture.save(data, format="JPEG", quality=quality)
+    return Image.open(io.BytesIO(data.getvalue()))
+
+
+@pytest.mark.parametrize("light_on_dark", [False, True], ids=["pen-on-paper", "chalk"])
+@pytest.mark.parametrize("size", [(200, 200), (300, 200), (400, 300)])
+def test_a_three_photographed_on_grey_is_one_three(recognizer, size, light_on_dark):
+    # The darker side of the paper (the left) once became a "1": "13".
+    coverage, box = drawn_three(size)
+    paper = lit_paper(size, paper=160, gradient=20)
+    grey = paper - (paper - 30) * coverage
+    photo = photographed(255 - grey if light_on_dark else grey, noise=12, quality=85)
+    prediction = recognizer.image(photo)
+    assert prediction.number == "3"
+    np.testing.assert_allclose(prediction.digits[0].box, box, atol=3)
+
+
+@pytest.mark.parametrize(
+    "gradient, noise, angle",
+    [(100, 0, 0.0), (100, 0, 2.0), (80, 8, 0.7), (40, 16, 4.0)],
+    ids=["clean-across", "clean-diagonal", "noisy", "noisier"],
+)
+def test_unevenly_lit_paper_without_ink_is_no_digit(gradient, noise, angle):
+    paper = lit_paper((300, 240), paper=170, gradient=gradient, angle=angle)
+    photo = photographed(paper, noise=noise, quality=85) if noise else paper.astype(np.uint8)
+    assert image_inputs(photo) == []
+    assert image_to_input(photo) is None
+
+
+def test_a_clean_picture_gives_its_ink_exactly():
+    """On clean paper the coverage is how far each pixel is from the paper towards the ink."""
+    coverage, _ = drawn_three((480, 640), width=40)
+    anti_aliased = Image.fromarray(np.rint(230 - 190 * coverage).astype(np.uint8)).reduce(4)
+    grey = np.asarray(anti_aliased, dtype=np.float64)
+    expected = (230 - grey) / (230 - grey.min())
+    np.testing.assert_allclose(ink_coverage(anti_aliased), expected, atol=1e-6)
+
+
+def test_light_falling_unevenly_on_clean_paper_is_taken_away():
+    coverage, _ = drawn_three((240, 320), width=12)
+    paper = lit_paper((240, 320), paper=200, gradient=60, angle=1.0)
+    picture = Image.fromarray(np.rint(paper - (paper - 20) * coverage).astype(np.uint8))
+    found = ink_coverage(picture)
+    # Ink where it was drawn, with the contrast it has there (the strongest is 1) ...
+    contrast = paper - 20
+    expected = coverage * contrast / contrast[coverage == 1].max()
+    assert np.abs(found - expected).max() < 0.02
+    # ... and none where the light alone changes.
+    assert not found[coverage == 0].any()
