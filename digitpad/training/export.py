@@ -33,7 +33,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..personal import BANK_FILE
+from ..personal import BANK_FILE, ClassBank, model_digest
 from ..predictor import Predictor, with_features
 
 __all__ = ["OUTPUTS_CARD", "export_class_bank", "export_tflite", "main"]
@@ -81,6 +81,13 @@ def export_class_bank(tflite_path: str | os.PathLike, sources, **about) -> Path:
     return path
 
 
+def _bank_is_for(bank: Path, model: Path) -> bool:
+    try:
+        return ClassBank.read(bank).model_sha256 == model_digest(model)
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m digitpad.training.export",
@@ -115,9 +122,9 @@ def main(argv=None) -> int:
         about = {"mnist": str(args.data), "pen": str(args.pendigits or "")}
         export_class_bank(args.tflite_model, sources, **about)
         print(f"written {bank}")
-    elif bank.exists():
+    elif bank.exists() and not _bank_is_for(bank, args.tflite_model):
         print(
-            f"note: {bank} was built for the model before and will not be used "
+            f"note: {bank} was built for another model and will not be used "
             "(give --data and --pendigits to rebuild it)",
             file=sys.stderr,
         )
