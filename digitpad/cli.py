@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+from contextlib import contextmanager
+from pathlib import Path
 
 from . import __version__
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+
+
+def _number(text: str) -> str:
+    """argparse type of ``digitpad learn``'s NUMBER: digits 0-9, leading zeros kept."""
+    if not re.fullmatch(r"[0-9]+", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of digits 0-9")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,13 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     learn = commands.add_parser(
         "learn",
-        help="teach a handwriting profile that a file holds a given digit",
-        description="Add the ink .json file or image FILE, taken as one digit, to a "
-        "handwriting profile as an example of DIGIT. The pad and `digitpad predict "
-        "--profile DIR` then read such digits that way.",
+        help="teach a handwriting profile the digits written in a file",
+        description="Add the digits of the ink .json file or image FILE to a handwriting "
+        "profile, each as an example of its digit of NUMBER, left to right: `digitpad learn "
+        "four.png 4`, `digitpad learn year.json 2026`. NUMBER must have one digit for each "
+        "digit found in FILE (as `digitpad predict` finds them); otherwise nothing is learned. "
+        "The pad and `digitpad predict --profile DIR` then read such digits that way.",
     )
-    learn.add_argument("file", metavar="FILE", help="image or ink .json file of one digit")
-    learn.add_argument("digit", metavar="DIGIT", type=int, choices=range(10), help="0-9")
+    learn.add_argument("file", metavar="FILE", help="image or ink .json file")
+    learn.add_argument(
+        "number", metavar="NUMBER", type=_number, help="the digits written in FILE: 7, 2026"
+    )
     learn.add_argument(
         "--profile", metavar="DIR", help="the profile folder (default: the pad's, per user)"
     )
@@ -75,7 +89,7 @@ def main(argv=None) -> int:
     if args.command == "predict":
         return predict(args.paths, model=args.model, as_json=args.json, profile=args.profile)
     if args.command == "learn":
-        return learn(args.file, args.digit, profile=args.profile)
+        return learn(args.file, args.number, profile=args.profile)
     if args.command == "install-desktop":
         return install_desktop(uninstall=args.uninstall)
     from .ui.app import run
@@ -123,21 +137,84 @@ def predict(paths, *, model=None, as_json=False, profile=None, out=None, err=Non
     return EXIT_BAD_INPUT if failures else EXIT_OK
 
 
-def learn(file, digit: int, *, profile=None, out=None, err=None) -> int:
-    """``digitpad learn``: add one example to a profile; exit code 2 if it cannot be."""
+def learn(file, number: str, *, profile=None, out=None, err=None) -> int:
+    """``digitpad learn``: add the digits of ``file`` to a profile as those of ``number``.
+
+    The file's digits are found as :meth:`Recognizer.file
+    <digitpad.recognize.Recognizer.file>` finds them. One digit is learned
+    from the whole input (as :meth:`Profile.add <digitpad.profile.Profile.add>`
+    takes it); each digit of several from its own strokes, or for a picture
+    from the 28x28 picture the model sees of it. A file whose count of digits
+    is not ``number``'s is refused, and so is the whole file when one of its
+    examples cannot be written: nothing of it is learned. Exit code 2 when
+    nothing is learned; one line on ``err`` says why.
+    """
     out = out or sys.stdout
     err = err or sys.stderr
     from .profile import Profile
 
+    number = str(number)
     target = Profile(profile)
+    learned = []
     try:
-        example = target.add(file, digit)
+        with _digits_to_learn(file) as digits:
+            if not digits:
+                raise ValueError("no digit to learn: the file holds none")
+            if len(digits) != len(number):
+                raise ValueError(
+                    f"it holds {_digits(len(digits))} but NUMBER {number} has "
+                    f"{_digits(len(number))}: give one digit for each digit written"
+                )
+            for source, digit in zip(digits, number, strict=True):
+                learned.append(target.add(source, int(digit)))
     except (ValueError, OSError) as error:  # InkError, ImageReadError are ValueErrors
+        for example in learned:  # all of the number or none of it
+            target.forget(example)
         reason = getattr(error, "strerror", None) or error
         print(f"digitpad: {file}: {reason}", file=err)
         return EXIT_BAD_INPUT
-    print(f"learned {file} as {digit}: {example.file}", file=out)
+    for i, (example, digit) in enumerate(zip(learned, number, strict=True), 1):
+        part = f" ({i} of {len(learned)})" if len(learned) > 1 else ""
+        print(f"learned {file}{part} as {digit}: {example.file}", file=out)
     return EXIT_OK
+
+
+@contextmanager
+def _digits_to_learn(file):
+    """The inputs to learn the digits of ``file`` from, left to right, as the pad does.
+
+    The whole input when it is one digit; each digit's :class:`~digitpad.ink.Ink`
+    (its strokes) of an ink, or of a PNG saved by the pad; each digit's 28x28
+    model input (``uint8``) of a picture. Empty when there is no digit.
+    """
+    import numpy as np
+
+    from .ink import load_ink, picture_ink
+    from .preprocess import ink_to_input, load_image
+    from .recognize import INK_SUFFIXES, image_inputs
+    from .segment import segment_ink
+
+    path = Path(file)
+    if path.suffix.lower() in INK_SUFFIXES:
+        ink = load_ink(path)
+    else:
+        with load_image(path) as image:
+            ink = picture_ink(image)
+            if ink is None:
+                pictures = [x for x, _ in image_inputs(image)]
+                if len(pictures) == 1:
+                    yield [image]
+                else:
+                    yield [np.round(np.clip(x, 0, 1) * 255).astype(np.uint8) for x in pictures]
+                return
+    # The segments that give the model an input, as recognize.ink_inputs keeps them
+    # (one too small to be a digit, a tap, gives none).
+    segments = [s.ink for s in segment_ink(ink) if ink_to_input(s.ink) is not None]
+    yield [ink] if len(segments) == 1 else segments
+
+
+def _digits(count: int) -> str:
+    return f"{count} digit" if count == 1 else f"{count} digits"
 
 
 def install_desktop(*, uninstall=False, out=None) -> int:

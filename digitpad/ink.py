@@ -39,6 +39,7 @@ __all__ = [
     "ink_from_json",
     "picture_ink",
     "load_ink",
+    "read_ink_json",
     "parse_ink",
     "rasterize",
     "render",
@@ -189,8 +190,19 @@ def _numbers(rows, width: int) -> np.ndarray:
 def load_ink(path: str | os.PathLike) -> Ink:
     """Read an ink JSON file. Raises :class:`InkError` for anything unreadable.
 
-    Files beyond ``MAX_POINTS * 64`` bytes are refused unread; the rest is
-    :func:`ink_from_json`.
+    The file is read by :func:`read_ink_json`, then :func:`parse_ink`.
+    """
+    return parse_ink(read_ink_json(path))
+
+
+def read_ink_json(path: str | os.PathLike):
+    """The decoded JSON of an ink file, read within the limits of every ink file.
+
+    Files beyond ``MAX_POINTS * 64`` bytes are refused unread; the text is
+    decoded as :func:`ink_from_json` decodes it (nesting and number limits).
+    For formats that keep more than ink in an ink file (a profile example's
+    ``"digit"``): :func:`parse_ink` of the result is the ink. Raises
+    :class:`InkError` for anything unreadable.
     """
     try:
         size = os.path.getsize(path)
@@ -207,7 +219,7 @@ def load_ink(path: str | os.PathLike) -> Ink:
         raise InkError("not a text file") from None
     except OSError as error:
         raise InkError(f"cannot read: {error.strerror or error}") from None
-    return ink_from_json(text)
+    return _decode_json(text)
 
 
 def picture_ink(image: Image.Image) -> Ink | None:
@@ -229,9 +241,15 @@ def picture_ink(image: Image.Image) -> Ink | None:
 def ink_from_json(text: str | bytes) -> Ink:
     """Parse ink JSON text (see :func:`parse_ink`). Raises :class:`InkError`.
 
-    Time and memory stay bounded whatever the text holds: parsing stops as
-    soon as there are more numbers than ``MAX_POINTS`` points can carry.
+    Time and memory stay bounded whatever the text holds: text nested deeper
+    than :data:`MAX_NESTING` is refused unparsed, and parsing stops as soon as
+    there are more numbers than ``MAX_POINTS`` points can carry.
     """
+    return parse_ink(_decode_json(text))
+
+
+def _decode_json(text: str | bytes):
+    """``json.loads`` within the limits of :func:`ink_from_json`; raises :class:`InkError`."""
     numbers = _NumberBudget(MAX_POINTS * 4)
     if _nesting(text) > MAX_NESTING:
         raise InkError("not ink: JSON nested too deeply")
@@ -252,7 +270,7 @@ def ink_from_json(text: str | bytes) -> Ink:
         raise InkError("not ink: JSON nested too deeply") from None
     except ValueError:  # int() refuses numbers of thousands of digits
         raise InkError("not valid JSON (a number with too many digits)") from None
-    return parse_ink(data)
+    return data
 
 
 #: Ink JSON is four levels deep. Deeper text is refused before parsing, the same

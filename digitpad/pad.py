@@ -404,6 +404,11 @@ class Pad:
         """What the model made of the drawing (all digits of a number); None: not read yet."""
         return self._reading
 
+    @property
+    def number(self) -> str | None:
+        """The number read ("2026"); None when nothing is read."""
+        return None if self._reading is None else self._reading.number
+
     def set_reading(self, reading: Prediction | None) -> None:
         """Give the reading of the current drawing.
 

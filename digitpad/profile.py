@@ -9,12 +9,13 @@ Each example is one self-contained file a person can open, copy or delete::
 
 The folder names the digit and the file repeats it; the name gives the time
 it was learned (UTC). Ink files are ordinary digitpad ink files (extra keys
-are ignored), so ``digitpad predict`` reads them too. Files are written
-atomically (a hidden temporary file, then a rename), so a crash never leaves
-half an example. Files that are not examples, or damaged ones, are skipped
-with one warning (:class:`ProfileWarning`) and left alone. At most
-:data:`MAX_PER_DIGIT` examples are kept per digit: learning one more deletes
-the oldest.
+are ignored), so ``digitpad predict`` reads them too; they are read by
+:func:`digitpad.ink.read_ink_json`, within the limits of every ink file. Files
+are written atomically (a hidden temporary file, then a rename), so a crash
+never leaves half an example. Files that are not examples, or damaged ones,
+are skipped with one warning (:class:`ProfileWarning`) and left alone. At
+most :data:`MAX_PER_DIGIT` examples are kept per digit: learning one more
+deletes the oldest.
 
 >>> profile = Profile("my-handwriting")          # doctest: +SKIP
 >>> profile.add(ink, 4)                         # doctest: +SKIP
@@ -38,7 +39,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from .ink import MAX_POINTS, Ink, InkError, load_ink, parse_ink, picture_ink
+from .ink import Ink, InkError, load_ink, parse_ink, picture_ink, read_ink_json
 from .preprocess import ImageReadError, image_to_input, ink_to_input, load_image
 
 __all__ = [
@@ -159,9 +160,10 @@ class Profile:
         Parameters
         ----------
         source : Ink, Pillow image, numpy array, or path
-            The whole input is taken as one digit. Ink (or an ink ``.json``
-            file, or a PNG saved by the pad) is kept as ink; a picture is kept
-            as its 28x28 model input.
+            The whole input is taken as one digit, even where the recognizer
+            would find several (``digitpad learn`` splits a number first). Ink
+            (or an ink ``.json`` file, or a PNG saved by the pad) is kept as
+            ink; a picture is kept as its 28x28 model input.
         digit : int
             0 to 9.
 
@@ -399,23 +401,15 @@ def _example_named(file: Path, digit: int) -> Example:
 def _read_example(file: Path, digit: int) -> tuple[Example, np.ndarray]:
     example = _example_named(file, digit)
     if file.suffix == ".json":
+        # Read like every other ink file (size, nesting and number limits).
         try:
-            if file.stat().st_size > MAX_POINTS * 64:  # the limit of load_ink
-                raise _NotAnExample("too large for ink")
-            with open(file, "rb") as f:
-                data = json.loads(f.read())
-        except (OSError, ValueError, RecursionError) as error:
-            raise _NotAnExample(f"not readable JSON: {type(error).__name__}") from None
-        if (
-            not isinstance(data, dict)
-            or type(data.get("digit")) is not int
-            or data["digit"] != digit
-        ):
-            raise _NotAnExample(f"its digit is not {digit}")
-        try:
-            model_input = ink_to_input(parse_ink(data))
+            data = read_ink_json(file)
+            ink = parse_ink(data)
         except InkError as error:
             raise _NotAnExample(str(error)) from None
+        if type(data.get("digit")) is not int or data["digit"] != digit:
+            raise _NotAnExample(f"its digit is not {digit}")
+        model_input = ink_to_input(ink)
     else:
         try:
             with load_image(file) as image:

@@ -1,13 +1,17 @@
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
+from digitpad import Profile, Recognizer
 from digitpad.cli import main, predict
-from digitpad.ink import Ink
+from digitpad.ink import PNG_INK_KEY, Ink, load_ink
+from digitpad.recognize import ink_inputs
 
 from .conftest import ROOT
 
@@ -163,7 +167,117 @@ def test_learn_errors_are_one_line(tmp_path, capsys):
         assert main(["learn", "--profile", profile, str(path), "3"]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and str(path) in err and "Traceback" not in err
-    with pytest.raises(SystemExit) as exit_:
-        main(["learn", "--profile", profile, str(empty), "12"])
-    assert exit_.value.code == 2
+    for number in ("x", "-1", "1.0", "", "\u0663"):  # NUMBER is digits 0-9 (not Arabic-Indic)
+        with pytest.raises(SystemExit) as exit_:
+            main(["learn", "--profile", profile, str(empty), number])
+        assert exit_.value.code == 2
     assert not (tmp_path / "profile").exists()
+
+
+def two_bars(gap: float = 30) -> Ink:
+    """Two upright strokes side by side: the recognizer finds two digits, "11"."""
+    return Ink([[(10, 10), (10, 90)], [(10 + gap, 10), (10 + gap, 90)]])
+
+
+def learn_lines(args, capsys):
+    code = main(["learn", *map(str, args)])
+    captured = capsys.readouterr()
+    return code, captured.out.splitlines(), captured.err
+
+
+def test_learn_splits_a_number_and_refuses_a_count_that_differs(tmp_path, capsys):
+    drawing = tmp_path / "eleven.json"
+    two_bars().save(drawing)
+    assert len(ink_inputs(two_bars())) == 2
+    profile = tmp_path / "profile"
+    for number, count in (("1", "1 digit"), ("111", "3 digits"), ("7", "1 digit")):
+        code, out, err = learn_lines(["--profile", profile, drawing, number], capsys)
+        assert code == 2 and out == []
+        assert err.count("\n") == 1 and err.startswith(f"digitpad: {drawing}: ")
+        assert "holds 2 digits" in err and f"{number} has {count}" in err
+    assert not profile.exists()  # nothing learned
+    code, out, err = learn_lines(["--profile", profile, drawing, "11"], capsys)
+    assert code == 0 and err == "" and len(out) == 2
+    examples = Profile(profile).examples()
+    assert [e.digit for e in examples] == [1, 1]
+    learned = sorted(load_ink(e.file).strokes[0][0, 0] for e in examples)
+    assert learned == [10, 40]  # each bar its own example
+    profile = tmp_path / "another-profile"
+    # A PNG saved by the pad is read as the ink it keeps: its two strokes are two digits.
+    info = PngImagePlugin.PngInfo()
+    info.add_text(PNG_INK_KEY, json.dumps(two_bars().to_json()))
+    saved = tmp_path / "saved.png"
+    Image.new("L", (100, 100), 255).save(saved, pnginfo=info)
+    code, _, err = learn_lines(["--profile", profile, saved, "1"], capsys)
+    assert code == 2 and "holds 2 digits" in err and not profile.exists()
+    code, out, _ = learn_lines(["--profile", profile, saved, "11"], capsys)
+    assert code == 0 and len(out) == 2
+    assert [len(load_ink(e.file).strokes) for e in Profile(profile).examples()] == [1, 1]
+
+
+def test_learn_a_number_learns_each_digit_from_its_own_strokes(tmp_path, pen_digits, capsys):
+    # Four real pen digits side by side, a digit's width apart: "2026".
+    written, left = [], 0.0
+    for wanted in "2026":
+        ink = next(ink for label, ink in pen_digits if label == int(wanted))
+        x0, y0, x1, _ = ink.bounds()
+        written.append([s[:, :2] - (x0 - left, y0) for s in ink.strokes])
+        left += 2 * (x1 - x0)
+    year = Ink([s for strokes in written for s in strokes])
+    assert len(ink_inputs(year)) == 4  # the recognizer finds the four digits
+    drawing = tmp_path / "year.json"
+    year.save(drawing)
+    profile = tmp_path / "profile"
+    code, out, err = learn_lines(["--profile", profile, drawing, "2026"], capsys)
+    assert code == 0 and err == ""
+    assert len(out) == 4 and out[0].startswith(f"learned {drawing} (1 of 4) as 2: ")
+    examples = Profile(profile).examples()
+    assert sorted(e.digit for e in examples) == [0, 2, 2, 6]
+    for line, strokes in zip(out, written, strict=True):
+        file = line.rsplit(": ", 1)[1]
+        assert json.loads(Path(file).read_text())["digit"] == int(line.split(" as ")[1][0])
+        learned = load_ink(file).strokes
+        assert len(learned) == len(strokes)
+        for got, want in zip(learned, strokes, strict=True):
+            np.testing.assert_allclose(got[:, :2], want, atol=1e-3)
+
+
+def test_learn_the_digits_of_a_picture_of_a_number(tmp_path, capsys):
+    picture = np.full((60, 90), 255, dtype=np.uint8)
+    picture[5:55, 17:23] = 0
+    picture[5:55, 67:73] = 0  # two bars, dark on light: "11"
+    scan = tmp_path / "eleven.png"
+    Image.fromarray(picture).save(scan)
+    profile = tmp_path / "profile"
+    code, _, err = learn_lines(["--profile", profile, scan, "1"], capsys)
+    assert code == 2 and "holds 2 digits" in err and not profile.exists()
+    code, out, err = learn_lines(["--profile", profile, scan, "17"], capsys)
+    assert code == 0 and err == "" and len(out) == 2
+    examples = Profile(profile).examples()
+    assert sorted(e.digit for e in examples) == [1, 7]
+    assert all(e.file.suffix == ".png" for e in examples)
+    recognizer = Recognizer()
+    inputs = [recognizer.image(picture).digits[i].input for i in range(2)]
+    for example, seen in zip(sorted(examples, key=lambda e: e.digit), inputs, strict=True):
+        with Image.open(example.file) as stored:  # the 28x28 picture the model saw
+            np.testing.assert_allclose(np.asarray(stored) / 255, seen, atol=1 / 255)
+
+
+def test_learn_a_number_learns_none_of_it_when_a_digit_cannot_be_written(
+    tmp_path, capsys, monkeypatch
+):
+    drawing = tmp_path / "eleven.json"
+    two_bars().save(drawing)
+    profile = tmp_path / "profile"
+    real_replace, calls = os.replace, []
+
+    def full_after_one(source, target):
+        calls.append(target)
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr("digitpad.profile.os.replace", full_after_one)
+    code, out, err = learn_lines(["--profile", profile, drawing, "11"], capsys)
+    assert code == 2 and out == [] and err == f"digitpad: {drawing}: No space left on device\n"
+    assert len(calls) == 2 and not [p for p in profile.rglob("*") if p.is_file()]

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import warnings
 
 import numpy as np
@@ -8,7 +9,7 @@ from PIL import Image, PngImagePlugin
 
 import digitpad.profile
 from digitpad import Ink, Profile, ProfileWarning, Recognizer, load_ink
-from digitpad.ink import PNG_INK_KEY, parse_ink
+from digitpad.ink import MAX_POINTS, PNG_INK_KEY, InkError, parse_ink
 from digitpad.profile import Example, default_profile_dir
 
 from .conftest import FIXTURES
@@ -208,6 +209,31 @@ def test_damaged_and_foreign_files_are_skipped_with_one_warning(tmp_path, pen_di
         fresh.profile.examples()
         fresh.learn(ink, label)
         assert len(fresh.profile.examples()) == 2
+
+
+@pytest.mark.parametrize(
+    "extra, reason",
+    [
+        ("[" * 70 + "]" * 70, "nested too deeply"),
+        ("[" + ",".join(["0"] * (MAX_POINTS * 4 + 1)) + "]", f"limit is {MAX_POINTS} points"),
+    ],
+    ids=["70 levels deep", "too many numbers"],
+)
+def test_an_example_that_ink_files_may_not_be_is_skipped(tmp_path, pen_digits, extra, reason):
+    profile = Profile(tmp_path)
+    good = [profile.add(ink, label) for label, ink in pen_digits[:2]]
+    # Good ink and its digit, and a key that ink files may hold (extra keys are
+    # ignored) but not like this: read as every ink file is, it is refused.
+    name = "3/20261125T220000.000000Z-abcdef.json"
+    bad = tmp_path / name
+    bad.parent.mkdir(exist_ok=True)
+    text = json.dumps({"digit": 3, **pen_digits[0][1].to_json()})
+    bad.write_text(text[:-1] + f', "notes": {extra}}}')
+    with pytest.raises(InkError, match=re.escape(reason)):
+        load_ink(bad)
+    with pytest.warns(ProfileWarning, match=rf"skipped 1 file.*{re.escape(name)} \(.*{reason}"):
+        assert Profile(tmp_path).examples() == good
+    assert bad.exists()  # left alone
 
 
 def test_changes_by_another_program_are_seen(tmp_path, pen_digits):

@@ -626,6 +626,7 @@ def test_copy_and_paste(window, qtbot, tmp_path, pen_digits):
     QTest.keyClick(window.canvas, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     data = QGuiApplication.clipboard().mimeData()
     assert data.hasImage() and data.hasFormat(INK_MIME_TYPE)
+    assert data.hasText() and data.text() == window.pad.reading.number == "1"
     window.clear_action.trigger()
     window.paste_action.trigger()
     assert window.canvas.ink().to_json() == drawn
@@ -1223,3 +1224,102 @@ def test_the_guided_round_stops_when_its_entry_is_chosen_again(window, qtbot):
     window.actions["guided"].trigger()
     window.actions["guided"].trigger()
     assert window.pad.guided_round is None and window.status_label.text().startswith("Draw")
+
+
+def draw_slowly(qtbot, canvas, strokes, pause_ms=4):
+    """Draw with mouse events, letting the event loop run between moves (live readings fire)."""
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    for stroke in strokes:
+        points = [QPoint(int(x), int(y)) for x, y in stroke]
+        QTest.mousePress(canvas, left, none, points[0])
+        for point in points[1:]:
+            QTest.mouseMove(canvas, point)
+            qtbot.wait(pause_ms)
+        QTest.mouseRelease(canvas, left, none, points[-1])
+        qtbot.wait(PREDICT_INTERVAL_MS * 2)
+
+
+def test_a_number_drawn_slowly_is_recorded_where_the_pointer_went(window, qtbot, pen_digits):
+    # Four fixture digits side by side, drawn slowly: the live readings of the
+    # later digits change the panel's text while their strokes are drawn.
+    parts, x = [], 0.0
+    for label in (2, 0, 2, 6):
+        ink = sample_ink(pen_digits, label * 30 + 5)
+        x0, y0, x1, y1 = ink.bounds()
+        parts += [s[:, :2] - (x0 - x, y0) for s in ink.strokes]
+        x += (x1 - x0) + 0.4 * (y1 - y0)
+    canvas = window.canvas
+    strokes = fit_strokes(Ink(parts), (canvas.width(), canvas.height()), 0.8)
+    geometry = canvas.geometry()
+    draw_slowly(qtbot, canvas, strokes)
+
+    assert canvas.geometry() == geometry
+    scale, dx, dy = canvas.view_transform()
+    recorded = canvas.ink().strokes
+    assert len(recorded) == len(strokes)
+    for pointer, ink_points in zip(strokes, recorded, strict=True):
+        on_screen = ink_points[:, :2] * scale + (dx, dy)
+        np.testing.assert_allclose(on_screen, pointer, atol=1e-6)
+    assert window.pad.reading.number == "2026"
+
+
+@pytest.mark.parametrize(
+    "number", ["7", "2026", "31415926535897932384", "0" * 60 + " a very long reading text"]
+)
+def test_the_readings_text_never_moves_the_canvas(window, qtbot, number):
+    canvas, panel = window.canvas, window.panel
+    geometry, panel_geometry = canvas.geometry(), panel.geometry()
+    digit = DigitPrediction.from_probabilities(np.eye(10, dtype=np.float32)[3], np.zeros((28, 28)))
+    panel.show_prediction(digit, number=number, position=len(number) - 1)
+    window.status_label.setText(f"Looks like {number} — {number}")
+    QApplication.processEvents()
+    qtbot.wait(10)
+    assert canvas.geometry() == geometry
+    assert panel.geometry() == panel_geometry
+
+
+def test_a_stroke_keeps_the_view_it_began_with_when_the_canvas_is_resized(canvas, qtbot):
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    draw_with_mouse(canvas, [[(100, 100), (100, 300)]])
+    begun_with = canvas.view_transform()
+    pointer = [(200, 100), (220, 150), (240, 200), (260, 250), (280, 300)]
+    QTest.mousePress(canvas, left, none, QPoint(*pointer[0]))
+    QTest.mouseMove(canvas, QPoint(*pointer[1]))
+    canvas.resize(450, 560)  # the layout changes in the middle of the stroke
+    qtbot.waitUntil(lambda: canvas.width() == 450)
+    for x, y in pointer[2:]:
+        QTest.mouseMove(canvas, QPoint(x, y))
+    assert canvas.view_transform() == begun_with
+    QTest.mouseRelease(canvas, left, none, QPoint(*pointer[-1]))
+    scale, dx, dy = begun_with
+    stroke = canvas.ink().strokes[-1][:, :2]
+    np.testing.assert_allclose(stroke * scale + (dx, dy), pointer)
+    # After pen-up the view fits the new size, and shows what was drawn.
+    assert canvas.view_transform() != begun_with
+    np.testing.assert_array_equal(
+        canvas.coverage(), rasterize(canvas.ink(), **canvas.rasterize_args())
+    )
+
+
+def test_copy_number_puts_only_the_reading_as_text(window, qtbot):
+    assert not window.copy_number_action.isEnabled()
+    draw_with_mouse(window.canvas, [[(100, 100), (100, 300)], [(300, 100), (300, 300)]])
+    assert window.pad.reading.number == "11"
+    assert window.copy_number_action.isEnabled()
+    QTest.keyClick(
+        window.canvas,
+        Qt.Key.Key_C,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    data = QGuiApplication.clipboard().mimeData()
+    assert data.text() == "11" and not data.hasImage() and not data.hasFormat(INK_MIME_TYPE)
+    window.clear_action.trigger()
+    assert not window.copy_number_action.isEnabled()
+
+
+def test_ctrl_y_redoes(window):
+    draw_with_mouse(window.canvas, [[(100, 100), (100, 300)]])
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.pad.is_empty
+    QTest.keyClick(window.canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert not window.pad.is_empty

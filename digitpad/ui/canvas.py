@@ -12,7 +12,9 @@ costs only appending a point and asking for a repaint.
 Ink lives in its own coordinate space: the canvas size when the drawing was
 started (kept by the pad). The view maps that space uniformly (same scale on both axes,
 centred) onto the widget, so resizing the window never stretches or crops
-the drawing.
+the drawing. While a stroke is drawn the view stays as it was at pen-down, even if
+the widget is resized meanwhile: every point of a stroke is mapped the same way, so
+the ink is where the pointer went.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ class CanvasWidget(QWidget):
         self._active: list[tuple[float, ...]] | None = None
         self._flushed = 0  # points of the active stroke already in the layer
         self._pending_space: tuple[float, float] | None = None  # before the first stroke lands
+        self._stroke_view: tuple[float, float, float] | None = None  # the view at pen-down
         self._pen_width = DEFAULT_PEN_WIDTH
         self._clock = QElapsedTimer()
         # The pad's shown pictures as QImages, made once each, kept while the pad keeps the
@@ -154,7 +157,12 @@ class CanvasWidget(QWidget):
     # -- geometry ---------------------------------------------------------------------
 
     def view_transform(self) -> tuple[float, float, float]:
-        """``(scale, dx, dy)``: ink point p is shown at logical pixel ``p * scale + (dx, dy)``."""
+        """``(scale, dx, dy)``: ink point p is shown at logical pixel ``p * scale + (dx, dy)``.
+
+        Fixed from pen-down to pen-up; otherwise the ink space fitted into the widget.
+        """
+        if self._stroke_view is not None:
+            return self._stroke_view
         width, height = self.width(), self.height()
         space_w, space_h = self.ink_space()
         scale = min(width / space_w, height / space_h) if space_w > 0 and space_h > 0 else 1.0
@@ -271,6 +279,7 @@ class CanvasWidget(QWidget):
             self._clock.start()  # times count from the drawing's first stroke
         self._active = []
         self._flushed = 0
+        self._stroke_view = self.view_transform()
         self._add_point(position, pressure)
 
     def _add_point(self, position: QPointF, pressure: float | None) -> None:
@@ -294,6 +303,7 @@ class CanvasWidget(QWidget):
         points, self._active = self._active, None
         space = self.ink_space()
         self._pending_space = None
+        self._stroke_view = None
         if points:
             self.pad.add_stroke(points, space)  # the pad tells the canvas to repaint
         else:
@@ -304,6 +314,7 @@ class CanvasWidget(QWidget):
         if self._active is not None:
             self._active = None
             self._pending_space = None
+            self._stroke_view = None
             self._layer_key = None
             self.update()
 

@@ -1,10 +1,15 @@
-"""The right-hand panel: the top digit, ten probability bars and the model's 28x28 input."""
+"""The right-hand panel: the top digit, ten probability bars and the model's 28x28 input.
+
+The panel has one fixed width whatever it shows: a reading's text shrinks,
+wraps or elides to fit it, so a new reading never resizes the canvas beside it
+(the layout never moves under the pen).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..pad import UNSURE_BELOW, percent
@@ -122,25 +127,87 @@ class ModelInputPreview(QWidget):
         painter.end()
 
 
+#: The panel's width in logical pixels, whatever it shows.
+PANEL_WIDTH = 290
+#: A number's font shrinks to fit the panel down to this fraction of its size; a
+#: longer number is elided in the middle (the whole of it is in the tooltip).
+MIN_NUMBER_SCALE = 0.25
+
+
+class FittedLabel(QLabel):
+    """A one-line label whose size never follows its text.
+
+    The text is shown at the label's font, shrunk to fit its width down to
+    ``min_scale`` of it, and elided in the middle beyond that; ``full_text``
+    is what was set. Its height is that of the largest font it was given.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, min_scale: float = 1.0):
+        super().__init__(parent)
+        self.min_scale = min_scale
+        self.full_text = ""
+        self._font = QFont(self.font())
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setText(text)
+
+    def setFont(self, font: QFont) -> None:  # noqa: N802 (Qt API)
+        self._font = QFont(font)
+        self.setFixedHeight(max(self.minimumHeight(), round(QFontMetricsF(font).height()) + 2))
+        self._fit()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt API)
+        self.full_text = text
+        self.setToolTip(text if self._shown_text(text) != text else "")
+        self._fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fitted_font(self, text: str) -> QFont:
+        width = max(self.contentsRect().width(), 1)
+        font = QFont(self._font)
+        natural = QFontMetricsF(font).horizontalAdvance(text)
+        if natural > width and self.min_scale < 1:
+            scale = max(width / natural, self.min_scale)
+            font.setPointSizeF(self._font.pointSizeF() * scale)
+        return font
+
+    def _shown_text(self, text: str) -> str:
+        font = self._fitted_font(text)
+        return QFontMetricsF(font).elidedText(
+            text, Qt.TextElideMode.ElideMiddle, max(self.contentsRect().width(), 1)
+        )
+
+    def _fit(self) -> None:
+        text = self.full_text
+        super().setFont(self._fitted_font(text))
+        super().setText(self._shown_text(text))
+
+
 class PredictionPanel(QWidget):
-    """Top digit and confidence, the model input preview, and the ten bars."""
+    """Top digit and confidence, the model input preview, and the ten bars, at a fixed width."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.prediction: Prediction | None = None
 
-        self.digit_label = QLabel("–")
+        self.digit_label = FittedLabel("–", min_scale=MIN_NUMBER_SCALE)
         digit_font = QFont(self.font())
         digit_font.setPointSizeF(max(digit_font.pointSizeF(), 9) * 5.5)
         digit_font.setBold(True)
         self.digit_label.setFont(digit_font)
         self._digit_font = digit_font
-        # Up to six digits fit the panel's minimum width.
         self._number_font = QFont(digit_font)
         self._number_font.setPointSizeF(digit_font.pointSizeF() * 0.5)
         self.digit_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.digit_label.setAccessibleName("Recognized digit")
         self.confidence_label = QLabel("")
+        self.confidence_label.setWordWrap(True)
+        self.confidence_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        metrics = self.confidence_label.fontMetrics()
+        self.confidence_label.setFixedHeight(2 * metrics.lineSpacing() + 2)
+        self.confidence_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.confidence_label.setAccessibleName("Confidence")
 
         self.preview = ModelInputPreview()
@@ -177,7 +244,7 @@ class PredictionPanel(QWidget):
         layout.addWidget(self.bars)
         layout.addWidget(self.message_label)
         layout.addStretch(1)
-        self.setMinimumWidth(250)
+        self.setFixedWidth(PANEL_WIDTH)
         self.show_prediction(None)
 
     @property

@@ -126,11 +126,27 @@ class FileTransfer:
         return True
 
     def copy(self) -> None:
-        data = drawing_mime(self.window.pad.drawing, self.window.canvas.pen_width)
+        """Copy the drawing: its picture, its ink, and the number read as text."""
+        number = self.window.pad.number
+        data = drawing_mime(self.window.pad.drawing, self.window.canvas.pen_width, number)
         if data is not None:
-            QGuiApplication.clipboard().setMimeData(data)
-            self._copied = data
-            self._status("Copied the drawing", 3000)
+            self._set_clipboard(data)
+            self._status("Copied the drawing" + (f" and {number}" if number else ""), 3000)
+
+    def copy_number(self) -> None:
+        """Copy only the number read, as text."""
+        number = self.window.pad.number
+        if not number:
+            self._status("Nothing is read to copy", 3000)
+            return
+        data = QMimeData()
+        data.setText(number)
+        self._set_clipboard(data)
+        self._status(f"Copied {number}", 3000)
+
+    def _set_clipboard(self, data: QMimeData) -> None:
+        QGuiApplication.clipboard().setMimeData(data)
+        self._copied = data
 
     def release_clipboard(self) -> None:
         """Take our copy off the clipboard; call before the application ends.
@@ -262,13 +278,16 @@ def save_drawing(drawing: Drawing, path, pen_width: float) -> None:
         drawing_picture(drawing, pen_width).save(path, format="PNG", pnginfo=info)
 
 
-def drawing_mime(drawing: Drawing, pen_width: float) -> QMimeData | None:
-    """Clipboard data of a drawing: its picture, and its strokes when it is ink."""
+def drawing_mime(drawing: Drawing, pen_width: float, number: str | None = None) -> QMimeData | None:
+    """Clipboard data of a drawing: its picture, its strokes when it is ink, and
+    ``number`` (the reading) as ``text/plain``."""
     picture = drawing_picture(drawing, pen_width)
     if picture is None:
         return None
     data = QMimeData()
     data.setImageData(qimage_from_pil(picture))
+    if number:
+        data.setText(number)
     if not drawing.has_picture:
         data.setData(INK_MIME_TYPE, QByteArray(json.dumps(drawing.ink().to_json()).encode()))
     return data

@@ -166,6 +166,7 @@ class MainWindow(QMainWindow):
         # Every step done, undone or redone comes here (a correction leaves the drawing).
         self.actions["undo"].setEnabled(self.pad.can_undo)
         self.actions["redo"].setEnabled(self.pad.can_redo)
+        self.actions["copy_number"].setEnabled(bool(self.pad.number))
         self.teaching.update_actions()
 
     def _stroke_updated(self) -> None:
