@@ -16,8 +16,10 @@ corrected with ``learn(ink, true_label)``. Reported per writer and overall:
   profile (all their digits read again).
 
 The blend settings (:mod:`digitpad.personal`) were chosen with ``--tune`` on
-writers 3, 9, 15, 21, 27; totals are given for those, for the other five
-(6, 12, 18, 24, 30: the honest figure) and for all ten.
+writers 3, 9, 15, 21, 27 (with a class bank: the margin and the weight, on
+the tuning half of the harm on clear digits below too); totals are given
+for those, for the other five (6, 12, 18, 24, 30: the honest figure) and
+for all ten.
 
 ``--habit STYLE`` (repeatable) gives every writer a habit: each of their
 digits of that style's label is rewritten in the style
@@ -339,10 +341,11 @@ def clear_harm_report(predictor, clear, misread, blend, limit=None):
         predictor, clear, misread, blend, limit
     ).items():
         clear_count = sum(len(c[0]) for c in clear[half].values())
+        ones_sevens = f"of {n17} 1s and 7s: {mean17:.2%}" if n17 else "no 1s or 7s"
         print(
             f"  {half} ({clear_count} clear digits): {n} corrections, {fixed} read as corrected "
             f"after; clear digits changed {mean:.2%} on average, at most {top:.2%}; "
-            f"of {n17} 1s and 7s: {mean17:.2%}; written again ({AGAIN} each), misread by "
+            f"{ones_sevens}; written again ({AGAIN} each), misread by "
             f"the model alone: {again}, read as corrected after: {right} "
             f"({right / max(again, 1):.0%})"
         )
