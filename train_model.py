@@ -10,8 +10,9 @@ install) is in ``digitpad.training``.
     python train_model.py --data mnist.npz --pendigits pendigits-orig.tra
     python train_model.py --recipe seed --data mnist.npz --output /tmp/seed
 
-Writes model.tflite, model.keras, model-card.json, training-curves.png and
-confusion-matrix.png to ``--output`` (default ``resources/``), all at the end.
+Writes model.tflite, model.keras, model-card.json, class-bank.npz (typical features
+of each class, for the profile), training-curves.png and confusion-matrix.png to
+``--output`` (default ``resources/``), all at the end.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 
 from digitpad.pendigits import split_by_writer
 from digitpad.preprocess import FIELD
+from digitpad.training.bank import bank_sources
 from digitpad.training.card import model_card, pen_split, scores, summary, write_card
 from digitpad.training.cli import exit_at_once_on_interrupt, parse_args, report_error
 from digitpad.training.data import (
@@ -33,7 +35,7 @@ from digitpad.training.data import (
     load_pendigits,
     writer_ordered,
 )
-from digitpad.training.export import export_tflite
+from digitpad.training.export import export_class_bank, export_tflite
 from digitpad.training.images import ImageAugmentation, make_dataset
 from digitpad.training.install import OUTPUT_FILES, install, staging_folder
 from digitpad.training.pen import (
@@ -303,8 +305,9 @@ def evaluate(model, pen_held_out, test, validation, rng):
 # --- Export -----------------------------------------------------------------
 
 
-def export(model, history, card, output):
-    """Write every output to a staging folder, then move them all into ``output``."""
+def export(model, history, card, output, bank_digits):
+    """Write every output to a staging folder, then move them all into ``output``;
+    the class bank from ``bank_digits`` (:func:`bank_sources`)."""
     test = card["test"]["mnist"]
     with staging_folder(output) as staging:
         model.save(staging / "model.keras", include_optimizer=False)
@@ -313,6 +316,7 @@ def export(model, history, card, output):
         title = f"MNIST test, accuracy {test['accuracy']:.2%}"
         plot_confusion(test["confusion_matrix"], staging / "confusion-matrix.png", title)
         write_card(card, staging / "model-card.json")
+        export_class_bank(staging / "model.tflite", bank_digits)
         install(staging, output, OUTPUT_FILES)
 
 
@@ -343,7 +347,10 @@ def main(argv=None) -> int:
 
     tests = evaluate(model, pen_held_out, (x_test, y_test), validation, rng)
     card = model_card(args, recipe, model, clean_epochs, provenance, tests, seconds, gpus)
-    export(model, history, card, args.output)
+    # The bank's typical digits: the MNIST and pen digits trained on, as written.
+    held_out = {d.writer for d in pen_held_out}
+    pen_trained = [d for d in pen_digits if d.writer not in held_out]
+    export(model, history, card, args.output, bank_sources(*train_set, pen_trained, args.seed))
     print(f"\n{summary(card)}\nwritten to {args.output}")
     return 0
 

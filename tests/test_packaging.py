@@ -13,11 +13,13 @@ from digitpad import cli, desktop
 
 from .conftest import ROOT
 
-#: Every file the wheel may hold besides Python modules: the model, its card, the icon.
+#: Every file the wheel may hold besides Python modules: the model, its card and class
+#: bank, the icon.
 PACKAGE_DATA = {
     "digitpad/resources/model.tflite",
     "digitpad/resources/model-card.json",
     "digitpad/resources/number-model.npz",
+    "digitpad/resources/class-bank.npz",
     "digitpad/desktop/digitpad.svg",
     "digitpad/desktop/digitpad.png",
 }

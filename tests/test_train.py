@@ -29,6 +29,7 @@ OUTPUTS = [
     "model.tflite",
     "model.keras",
     "model-card.json",
+    "class-bank.npz",
     "training-curves.png",
     "confusion-matrix.png",
 ]
@@ -105,6 +106,9 @@ def test_a_short_run_writes_every_output(trained):
         and "tensorflow" in card["versions"]
     )
     assert not list(output.parent.glob(".train-*")), "staging folder left behind"
+    from digitpad.personal import load_class_bank
+
+    assert load_class_bank(output / "model.tflite") is not None  # the bank is this model's
 
 
 def test_the_card_has_the_fields_of_the_bundled_card(trained):

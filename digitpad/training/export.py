@@ -14,9 +14,13 @@ and two or three outputs, named in its ``serving_default`` signature:
     network the 128 values after the last ReLU), which
     :mod:`digitpad.profile` compares with a person's own examples.
 
-Re-export an existing ``.keras`` file (same weights)::
+Beside it, :func:`export_class_bank` writes the model's class bank
+(:mod:`digitpad.training.bank`), which is kept with the model file's SHA-256:
+``train_model.py`` writes both. Re-export an existing ``.keras`` file (same
+weights), with its bank::
 
-    python -m digitpad.training.export resources/model.keras resources/model.tflite
+    python -m digitpad.training.export resources/model.keras resources/model.tflite \
+        --data mnist.npz --pendigits pendigits-train.unipen
 
 TensorFlow is imported only when a model is exported, never on import.
 """
@@ -29,9 +33,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..predictor import with_features
+from ..personal import BANK_FILE, ClassBank, model_digest
+from ..predictor import Predictor, with_features
 
-__all__ = ["OUTPUTS_CARD", "export_tflite", "main"]
+__all__ = ["OUTPUTS_CARD", "export_class_bank", "export_tflite", "main"]
 
 #: The ``outputs`` entry of a model card for a model written by :func:`export_tflite`.
 OUTPUTS_CARD = {
@@ -63,6 +68,26 @@ def export_tflite(model, path: str | os.PathLike) -> None:
             os.unlink(staging)
 
 
+def export_class_bank(tflite_path: str | os.PathLike, sources, **about) -> Path:
+    """Build the class bank of the model file ``tflite_path`` from the training digits
+    ``sources`` (:func:`digitpad.training.bank.bank_sources`) and write it beside
+    the model as :data:`~digitpad.personal.BANK_FILE`; returns its path."""
+    from .bank import build_class_bank, write_class_bank
+
+    tflite_path = Path(tflite_path)
+    features, labels = build_class_bank(Predictor(tflite_path), sources)
+    path = tflite_path.with_name(BANK_FILE)
+    write_class_bank(path, features, labels, tflite_path, **about)
+    return path
+
+
+def _bank_is_for(bank: Path, model: Path) -> bool:
+    try:
+        return ClassBank.read(bank).model_sha256 == model_digest(model)
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m digitpad.training.export",
@@ -71,13 +96,38 @@ def main(argv=None) -> int:
     )
     parser.add_argument("keras_model", type=Path, help="the .keras file")
     parser.add_argument("tflite_model", type=Path, help="the .tflite file to write")
+    parser.add_argument("--data", type=Path, help="MNIST, to write the class bank too")
+    parser.add_argument("--pendigits", type=Path, help="pen digits (UNIPEN) for the bank")
     args = parser.parse_args(argv)
     import keras
 
+    from .bank import bank_sources
+    from .data import DataError, load_mnist, load_pendigits
+
+    sources = None
+    try:  # the data first: a missing file must not leave a model without its bank
+        if args.data:
+            (x_train, y_train), _, _ = load_mnist(args.data)
+            pen = load_pendigits(args.pendigits)[0] if args.pendigits else []
+            sources = bank_sources(x_train, y_train, pen)
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     # safe_mode stays on: a .keras file must never run code of its own.
     model = keras.models.load_model(args.keras_model, compile=False, safe_mode=True)
     export_tflite(model, args.tflite_model)
     print(f"written {args.tflite_model}")
+    bank = args.tflite_model.with_name(BANK_FILE)
+    if sources is not None:
+        about = {"mnist": str(args.data), "pen": str(args.pendigits or "")}
+        export_class_bank(args.tflite_model, sources, **about)
+        print(f"written {bank}")
+    elif bank.exists() and not _bank_is_for(bank, args.tflite_model):
+        print(
+            f"note: {bank} was built for another model and will not be used "
+            "(give --data and --pendigits to rebuild it)",
+            file=sys.stderr,
+        )
     return 0
 
 

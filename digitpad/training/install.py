@@ -23,6 +23,7 @@ OUTPUT_FILES = (
     "training-curves.png",
     "confusion-matrix.png",
     "model.keras",
+    "class-bank.npz",
     "model-card.json",
     "model.tflite",
 )
