@@ -224,8 +224,8 @@ def half_of_name(writer: str) -> str:
 
 
 def single_input(ink):
-    """The model input of ink that segments into one digit, else None."""
-    digits = ink_inputs(ink)
+    """The model input of ink that the box rules keep as one digit, else None."""
+    digits = ink_inputs(ink, by_recognition=False)
     return digits[0][0] if len(digits) == 1 else None
 
 

@@ -192,11 +192,12 @@ def test_with_the_bundled_model_a_7_taught_as_1_leaves_other_writers_7s_alone(tm
     one of them as 1 changes up to 4 of the others without a bank (2026-12-04)."""
     from digitpad.predictor import Predictor
     from digitpad.profile import Profile
-    from digitpad.recognize import Recognizer, ink_inputs
+    from digitpad.preprocess import ink_to_input
+    from digitpad.recognize import Recognizer
 
     predictor = Predictor()
     sevens = [ink for label, ink in pen_digits if label == 7]
-    inputs = np.stack([ink_inputs(ink)[0][0] for ink in sevens])
+    inputs = np.stack([ink_to_input(ink) for ink in sevens])
     probabilities, features = predictor.predict_with_features(inputs)
     assert (probabilities.argmax(axis=1) == 7).all()
 
