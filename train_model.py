@@ -38,6 +38,7 @@ from digitpad.training.data import (
 from digitpad.training.export import export_class_bank, export_tflite
 from digitpad.training.images import ImageAugmentation, make_dataset
 from digitpad.training.install import OUTPUT_FILES, install, staging_folder
+from digitpad.training.numbers import NUMBERS_WRITTEN, export_number_model
 from digitpad.training.pen import (
     InkDistortion,
     LowGradeTablet,
@@ -305,9 +306,10 @@ def evaluate(model, pen_held_out, test, validation, rng):
 # --- Export -----------------------------------------------------------------
 
 
-def export(model, history, card, output, bank_digits):
+def export(model, history, card, output, bank_digits, args):
     """Write every output to a staging folder, then move them all into ``output``;
-    the class bank from ``bank_digits`` (:func:`bank_sources`)."""
+    the class bank from ``bank_digits`` (:func:`bank_sources`), the number model
+    from ``args.unipen`` and ``args.pendigits`` when given."""
     test = card["test"]["mnist"]
     with staging_folder(output) as staging:
         model.save(staging / "model.keras", include_optimizer=False)
@@ -317,7 +319,17 @@ def export(model, history, card, output, bank_digits):
         plot_confusion(test["confusion_matrix"], staging / "confusion-matrix.png", title)
         write_card(card, staging / "model-card.json")
         export_class_bank(staging / "model.tflite", bank_digits)
-        install(staging, output, OUTPUT_FILES)
+        if args.unipen is not None:
+            number_model = staging / "number-model.npz"
+            export_number_model(
+                staging / "model.tflite",
+                number_model,
+                unipen=args.unipen,
+                pendigits=args.pendigits,
+                card=staging / "model-card.json",
+                numbers=min(args.limit or NUMBERS_WRITTEN, NUMBERS_WRITTEN),
+            )
+        install(staging, output, [name for name in OUTPUT_FILES if (staging / name).exists()])
 
 
 def main(argv=None) -> int:
@@ -350,7 +362,8 @@ def main(argv=None) -> int:
     # The bank's typical digits: the MNIST and pen digits trained on, as written.
     held_out = {d.writer for d in pen_held_out}
     pen_trained = [d for d in pen_digits if d.writer not in held_out]
-    export(model, history, card, args.output, bank_sources(*train_set, pen_trained, args.seed))
+    bank = bank_sources(*train_set, pen_trained, args.seed)
+    export(model, history, card, args.output, bank, args)
     print(f"\n{summary(card)}\nwritten to {args.output}")
     return 0
 

@@ -50,6 +50,8 @@ class NumberModel:
         The search's weights (see the module's docstring).
     feature_count : int
         How many penultimate features of the classifier it reads.
+    model_sha256 : str
+        SHA-256 of the classifier file it was trained with ("" when not known).
     """
 
     def __init__(self, path: str | os.PathLike | None = None):
@@ -59,6 +61,7 @@ class NumberModel:
             self.digit_bonus = float(data["digit_bonus"])
             self.mark_penalty = float(data["mark_penalty"])
             self.feature_count = int(data["feature_count"])
+            self.model_sha256 = str(data["model_sha256"]) if "model_sha256" in data else ""
         self._mean, self._scale = arrays["mean"], arrays["scale"]
         self._w1, self._b1, self._w2, self._b2 = (arrays[k] for k in ("w1", "b1", "w2", "b2"))
 
@@ -95,10 +98,14 @@ class NumberModel:
         return digit_scores, mark_scores
 
 
-def save_number_model(path, *, mean, scale, w1, b1, w2, b2, digit_bonus, mark_penalty) -> None:
-    """Write a number model file (see :class:`NumberModel`)."""
+def save_number_model(
+    path, *, mean, scale, w1, b1, w2, b2, digit_bonus, mark_penalty, model_sha256=""
+) -> None:
+    """Write a number model file (see :class:`NumberModel`); ``model_sha256`` is that of
+    the classifier file whose features it reads."""
     np.savez(
         path,
+        model_sha256=np.array(model_sha256),
         mean=np.asarray(mean, np.float32),
         scale=np.asarray(scale, np.float32),
         w1=np.asarray(w1, np.float32),

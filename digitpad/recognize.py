@@ -31,7 +31,7 @@ import numpy as np
 
 from .ink import Ink, InkError, json_number, load_ink, picture_ink
 from .number_model import NumberModel, bundled_number_model_path
-from .personal import PersonalIndex
+from .personal import PersonalIndex, model_digest
 from .predictor import Predictor
 from .preprocess import (
     ImageReadError,
@@ -258,12 +258,20 @@ class Recognizer:
             return given
         if given is None:
             path = bundled_number_model_path()
-            is_bundled = getattr(
-                self.predictor, "path", None
-            ) == bundled_number_model_path().with_name("model.tflite")
+            is_bundled = getattr(self.predictor, "path", None) == path.with_name("model.tflite")
             if not (is_bundled and path.is_file()):
                 return None
-            given = path
+            model = NumberModel(path)
+            if model.model_sha256 != model_digest(path.with_name("model.tflite")):
+                warnings.warn(
+                    f"{path} was trained for another model than model.tflite: numbers are "
+                    "split by the box rules (train it again: python -m "
+                    "digitpad.training.numbers)",
+                    UserWarning,
+                    stacklevel=3,
+                )
+                return None
+            return model
         if not getattr(self.predictor, "has_features", False):
             return None
         return NumberModel(given)
@@ -469,9 +477,10 @@ class Recognizer:
             new = self.predictor.predict_with_features(batch[missing], **options)
             probabilities, features = new
             for row, i in enumerate(missing):
+                # Copies, so that a kept row does not keep its whole batch alive.
                 kept[keys[i]] = (
-                    probabilities[row],
-                    None if features is None else features[row],
+                    probabilities[row].copy(),
+                    None if features is None else features[row].copy(),
                 )
         rows = [kept[key] for key in keys]
         for key in keys:

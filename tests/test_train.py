@@ -30,6 +30,7 @@ OUTPUTS = [
     "model.keras",
     "model-card.json",
     "class-bank.npz",
+    "number-model.npz",
     "training-curves.png",
     "confusion-matrix.png",
 ]
@@ -71,7 +72,11 @@ def digest(folder):
 def trained(tmp_path_factory, small_mnist):
     output = tmp_path_factory.mktemp("model")
     result = subprocess.run(
-        [sys.executable, str(ROOT / "train_model.py"), *smoke_args(small_mnist, output)],
+        [
+            sys.executable,
+            str(ROOT / "train_model.py"),
+            *smoke_args(small_mnist, output, "--unipen", str(FIXTURES / "mini-unipen.jsonl")),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -120,6 +125,18 @@ def test_the_card_has_the_fields_of_the_bundled_card(trained):
         assert card[part].keys() == bundled[part].keys(), part
     assert card["data"]["pendigits"].keys() == bundled["data"]["pendigits"].keys()
     assert card["test"]["mnist"].keys() == bundled["test"]["mnist"].keys()
+
+
+def test_the_number_model_is_trained_for_the_new_network(trained):
+    from digitpad.number_model import NumberModel
+    from digitpad.personal import model_digest
+
+    output, _ = trained
+    model = NumberModel(output / "number-model.npz")
+    assert model.model_sha256 == model_digest(output / "model.tflite")
+    card = json.loads((output / "model-card.json").read_text())
+    assert card["number_model"]["trained_on"]["numbers_written"] == 256
+    assert card["number_model"]["trained_on"]["unipen"] == "mini-unipen.jsonl"
 
 
 def test_the_outputs_load_and_agree(trained, mnist_sample):

@@ -37,6 +37,12 @@ def parse_args(argv, recipes, default_output: Path) -> argparse.Namespace:
         "(default: downloaded from the UCI archive)",
     )
     parser.add_argument(
+        "--unipen",
+        type=Path,
+        help="UNIPEN JSON lines of pen digits (unipen-dev.jsonl): also train the number "
+        "model (number-model.npz) for the new network",
+    )
+    parser.add_argument(
         "--hold-out-writers",
         action="store_true",
         help="keep every third pen writer (3, 6, ..., 30) out of training and report the "

@@ -18,12 +18,13 @@ from pathlib import Path
 __all__ = ["OUTPUT_FILES", "install", "signals_deferred", "staging_folder"]
 
 #: What a training run writes, in install order: the model last, once
-#: everything that describes it is in place.
+#: everything that describes it is in place (the number model only with ``--unipen``).
 OUTPUT_FILES = (
     "training-curves.png",
     "confusion-matrix.png",
     "model.keras",
     "class-bank.npz",
+    "number-model.npz",
     "model-card.json",
     "model.tflite",
 )

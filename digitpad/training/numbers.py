@@ -9,7 +9,10 @@ numbers, as the recognizer does, and labels it one digit or not;
 to them.
 
     python -m digitpad.training.numbers --unipen ../shared/data/unipen-dev.jsonl \\
-        --pendigits ../shared/data/pendigits-train.unipen --out resources/number-model.npz
+        --pendigits ../shared/data/pendigits-train.unipen \\
+        --out resources/number-model.npz --card resources/model-card.json
+
+``train_model.py --unipen FILE`` does the same for the model it trains.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ import numpy as np
 from ..ink import Ink
 from ..number_model import NumberModel, save_number_model
 from ..pendigits import read_unipen, read_unipen_jsonl
-from ..predictor import Predictor
+from ..personal import model_digest
+from ..predictor import Predictor, bundled_model_path
 from ..preprocess import ink_to_input
 from ..segment import candidate_geometry, ink_candidates, ink_pieces
 
@@ -44,6 +48,11 @@ SIZE_DRIFT = 0.08
 LATE_STROKE = 0.15
 #: Chance that a digit is joined to the next without lifting the pen.
 JOIN = 0.2
+#: The search's weights (:mod:`digitpad.number_model`), chosen on the numbers of
+#: every other writer of source ``sta`` (benchmarks/number_reading.py --part tune).
+DIGIT_BONUS, MARK_PENALTY = 1.0, -4.0
+#: Numbers written to train the number model.
+NUMBERS_WRITTEN = 6000
 
 
 @dataclass
@@ -226,55 +235,83 @@ def train_number_model(table, rng, hidden: int = 64, epochs: int = 30, batch: in
     return {"mean": mean, "scale": scale, **params}
 
 
+def export_number_model(
+    tflite_path: Path,
+    out: Path,
+    *,
+    unipen: Path | None,
+    pendigits: Path | None,
+    card: Path | None = None,
+    exclude_sources=(),
+    numbers: int = NUMBERS_WRITTEN,
+    digit_bonus: float = DIGIT_BONUS,
+    mark_penalty: float = MARK_PENALTY,
+    seed: int = 0,
+) -> Path:
+    """Train the number model of the classifier ``tflite_path`` and write it to ``out``
+    (kept with the classifier file's SHA-256); record it in ``card`` when given."""
+    excluded = set(exclude_sources)
+    writers = writers_digits(unipen, pendigits, exclude_sources=excluded)
+    rng = np.random.default_rng(seed)
+    table = candidate_table(make_inks(writers, numbers, rng), Predictor(tflite_path))
+    params = train_number_model(table, rng)
+    save_number_model(
+        out,
+        **params,
+        digit_bonus=digit_bonus,
+        mark_penalty=mark_penalty,
+        model_sha256=model_digest(tflite_path),
+    )
+    if card is not None:
+        data = json.loads(card.read_text())
+        data["number_model"] = {
+            "file": out.name,
+            "what": "reject output: P(a candidate is exactly one digit), from the classifier's "
+            "features and probabilities and the candidate's geometry",
+            "trained_on": {
+                "numbers_written": numbers,
+                "candidates": int(len(table["one_digit"])),
+                "one_digit": round(float(table["one_digit"].mean()), 4),
+                "writers": len(writers),
+                "unipen": unipen.name if unipen else None,
+                "excluded_sources": sorted(excluded),
+                "pendigits": pendigits.name if pendigits else None,
+            },
+            "digit_bonus": digit_bonus,
+            "mark_penalty": mark_penalty,
+            "seed": seed,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        card.write_text(json.dumps(data, indent=2) + "\n")
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--unipen", type=Path, help="UNIPEN JSON lines (unipen-dev.jsonl)")
     parser.add_argument("--pendigits", type=Path, help="pendigits UNIPEN file")
     parser.add_argument("--exclude-sources", default="", help="comma-separated UNIPEN sources")
-    parser.add_argument("--model", type=Path, help="the classifier (default: the bundled one)")
-    parser.add_argument("--numbers", type=int, default=6000, help="numbers to write")
-    parser.add_argument("--digit-bonus", type=float, default=0.0)
-    parser.add_argument("--mark-penalty", type=float, default=-4.0)
+    parser.add_argument("--model", type=Path, default=bundled_model_path(), help="the classifier")
+    parser.add_argument("--numbers", type=int, default=NUMBERS_WRITTEN, help="numbers to write")
+    parser.add_argument("--digit-bonus", type=float, default=DIGIT_BONUS)
+    parser.add_argument("--mark-penalty", type=float, default=MARK_PENALTY)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--card", type=Path, help="a model card to record the number model in")
     args = parser.parse_args(argv)
-
-    excluded = {s for s in args.exclude_sources.split(",") if s}
-    writers = writers_digits(args.unipen, args.pendigits, exclude_sources=excluded)
-    rng = np.random.default_rng(args.seed)
-    predictor = Predictor(args.model)
-    table = candidate_table(make_inks(writers, args.numbers, rng), predictor)
-    print(
-        f"{len(writers)} writers, {len(table['one_digit'])} candidates, "
-        f"{table['one_digit'].mean():.1%} one digit",
-        file=sys.stderr,
-    )
-    params = train_number_model(table, rng)
-    save_number_model(
-        args.out, **params, digit_bonus=args.digit_bonus, mark_penalty=args.mark_penalty
+    export_number_model(
+        args.model,
+        args.out,
+        unipen=args.unipen,
+        pendigits=args.pendigits,
+        card=args.card,
+        exclude_sources=[s for s in args.exclude_sources.split(",") if s],
+        numbers=args.numbers,
+        digit_bonus=args.digit_bonus,
+        mark_penalty=args.mark_penalty,
+        seed=args.seed,
     )
     print(f"wrote {args.out}", file=sys.stderr)
-    if args.card is not None:
-        card = json.loads(args.card.read_text())
-        card["number_model"] = {
-            "file": args.out.name,
-            "what": "reject output: P(a candidate is exactly one digit), from the classifier's "
-            "features and probabilities and the candidate's geometry",
-            "trained_on": {
-                "numbers_written": args.numbers,
-                "candidates": int(len(table["one_digit"])),
-                "writers": len(writers),
-                "unipen": str(args.unipen.name) if args.unipen else None,
-                "excluded_sources": sorted(excluded),
-                "pendigits": str(args.pendigits.name) if args.pendigits else None,
-            },
-            "digit_bonus": args.digit_bonus,
-            "mark_penalty": args.mark_penalty,
-            "seed": args.seed,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        args.card.write_text(json.dumps(card, indent=2) + "\n")
     return 0
 
 
