@@ -700,14 +700,16 @@ class Pad:
         return Prediction(digit.digit, digit.confidence, digit.probabilities, digit.input)
 
     def digit_boxes(self) -> list[tuple[float, float, float, float]]:
-        """Boxes to outline over the ink, in ink coordinates: one per digit of a number."""
+        """Boxes to outline over the drawing, one per digit of a number: in ink coordinates,
+        or for a picture in its own pixels (edges, ``x1`` and ``y1`` exclusive)."""
         reading = self._reading
-        if reading is None or len(reading.digits) < 2 or self._drawing.has_picture:
+        if reading is None or len(reading.digits) < 2:
             return []
         return [tuple(map(float, d.box)) for d in reading.digits]
 
     def digit_at(self, x: float, y: float) -> int | None:
-        """The index of the digit of a drawn number at ink point (x, y), or None.
+        """The index of the digit of a number at point (x, y) of the drawing (as
+        :meth:`digit_boxes`), or None.
 
         A point within :data:`HIT_MARGIN` of a box's height outside it still counts.
         """
@@ -718,7 +720,8 @@ class Pad:
         return None
 
     def select_at(self, x: float, y: float) -> None:
-        """Show the bars of the digit at ink point (x, y); elsewhere the selection stays."""
+        """Show the bars of the digit at point (x, y) of the drawing (as :meth:`digit_boxes`);
+        elsewhere the selection stays."""
         index = self.digit_at(x, y)
         if index is not None and index != self._selected:
             self._selected = index

@@ -199,14 +199,16 @@ def _litert_runner(path: Path):
             threads = min(2, os.cpu_count() or 1)
             interpreter = Interpreter(model_path=str(path), num_threads=threads)
             interpreter.allocate_tensors()
-    except (ValueError, RuntimeError) as error:
-        raise ModelError(f"{path}: not a LiteRT model ({_first_line(error)})") from None
+    except ValueError:  # the file is not a model the runtime can parse
+        raise ModelError(f"{path}: not a .tflite model, or a damaged one") from None
+    except RuntimeError as error:  # a model, but one it cannot run (an unknown operation, say)
+        raise ModelError(f"{path}: a model digitpad cannot run ({_first_line(error)})") from None
     inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
     if len(inputs) != 1 or len(outputs) not in (1, 2, 3):
         raise ModelError(f"{path}: expected one input and one to three output tensors")
     signature = tuple(inputs[0]["shape_signature"])
     if len(signature) != 4 or signature[1:] != (28, 28, 1):
-        raise ModelError(f"{path}: model input is {list(signature)}, expected [n, 28, 28, 1]")
+        raise ModelError(f"{path}: model input is {_shape(signature)}, expected [n, 28, 28, 1]")
     found = _litert_outputs(interpreter, outputs, path)
     roles = [found.get(role) for role in ("ink", "picture", "features")]
     input_index = inputs[0]["index"]
@@ -269,9 +271,9 @@ def _litert_outputs(interpreter, outputs, path: Path) -> dict[str, int]:
     if scores and others:
         return {"ink": outputs[scores[0]]["index"], "features": outputs[others[0]]["index"]}
     if len(outputs) == 1:
-        raise ModelError(f"{path}: model output is {list(shapes[0])}, expected [n, 10]")
+        raise ModelError(f"{path}: model output is {_shape(shapes[0])}, expected [n, 10]")
     raise ModelError(
-        f"{path}: model outputs are {[list(s) for s in shapes]}, expected [n, 10] "
+        f"{path}: model outputs are {', '.join(map(_shape, shapes))}, expected [n, 10] "
         "and [n, k] features"
     )
 
@@ -296,7 +298,7 @@ def _keras_runner(path: Path):
         or any(s[-1:] != (10,) for s in shapes)
     ):
         raise ModelError(
-            f"{path}: model maps {list(shape)} to {[list(s) for s in shapes]}, "
+            f"{path}: model maps {_shape(shape)} to {', '.join(map(_shape, shapes))}, "
             "expected [n, 28, 28, 1] to [n, 10]"
         )
     picture = _picture_layer(model) is not None
@@ -382,6 +384,11 @@ def _native_stderr_silenced():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def _shape(shape) -> str:
+    """A tensor shape as the messages write it: ``[n, 28, 28, 1]`` (n: any batch size)."""
+    return "[" + ", ".join("n" if d is None or d == -1 else str(int(d)) for d in shape) + "]"
 
 
 def _first_line(error: BaseException) -> str:

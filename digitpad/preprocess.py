@@ -154,7 +154,9 @@ def _open_image(path) -> Image.Image:
     except IsADirectoryError:
         raise ImageReadError("is a folder") from None
     except UnidentifiedImageError:
-        raise ImageReadError("not an image Pillow can read") from None
+        raise ImageReadError(
+            "not an image digitpad can read (such as PNG, JPEG, BMP, GIF, TIFF, WebP)"
+        ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageReadError(f"refused: more than the limit of {MAX_PIXELS} pixels") from None
     except Exception as error:  # noqa: BLE001 - Pillow's plugins raise many kinds for bad data
@@ -179,7 +181,8 @@ def _open_image(path) -> Image.Image:
 
 
 def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
+    # The reader's own words when it has some; never the name of its exception class.
+    return " ".join(str(error).split()) or "the file is damaged"
 
 
 def image_to_input(image: Image.Image | np.ndarray) -> np.ndarray | None:

@@ -254,10 +254,15 @@ def test_the_bars_show_the_last_digit_unless_one_is_pointed_at():
     assert pad.shown_prediction() is pad.reading
 
 
-def test_no_boxes_over_a_picture_or_a_single_digit():
+def test_a_picture_of_a_number_has_boxes_in_its_pixels_and_a_single_digit_none():
     pad = Pad()
     pad.set_picture(Image.new("L", (10, 10)), Image.new("RGBA", (10, 10)))
     pad.set_reading(number((1, (0, 0, 4, 10)), (2, (5, 0, 9, 10))))
+    assert pad.digit_boxes() == [(0, 0, 4, 10), (5, 0, 9, 10)]
+    assert pad.digit_at(2, 5) == 0 and pad.digit_at(7, 5) == 1
+    pad.select_at(7, 5)
+    assert pad.selected_digit == 1 and pad.shown_prediction().digit == 2
+    pad.set_reading(number((1, (0, 0, 4, 10))))
     assert pad.digit_boxes() == [] and pad.digit_at(2, 5) is None
     pad.set_ink(Ink([[(1, 1), (2, 9)]], 10, 10))
     pad.set_reading(number((1, (1, 1, 2, 9))))
@@ -422,6 +427,27 @@ def test_a_picture_teaches_what_the_model_saw():
     source = pad.correction_source()
     assert source.dtype == np.uint8 and source.shape == (28, 28)
     assert np.array_equal(source, (model_input * 255).astype(np.uint8))
+
+
+def test_a_digit_of_a_picture_pointed_at_teaches_what_the_model_saw_of_it():
+    inputs = [np.zeros((28, 28), np.float32) for _ in range(3)]
+    for index, model_input in enumerate(inputs):
+        model_input[4:24, 4 + 6 * index : 8 + 6 * index] = 1.0
+    pad = Pad()
+    pad.set_picture(Image.new("L", (90, 30)), Image.new("RGBA", (45, 15)))
+    boxes = [(0, 0, 30, 30), (30, 0, 60, 30), (60, 0, 90, 30)]
+    pad.set_reading(
+        Prediction.from_digits(
+            [
+                DigitPrediction(d, 0.9, one_hot(d), box, x)
+                for d, box, x in zip((1, 2, 3), boxes, inputs, strict=True)
+            ]
+        )
+    )
+    assert np.array_equal(pad.correction_source(), (inputs[2] * 255).astype(np.uint8))
+    pad.select_at(45, 15)  # the middle digit, in the picture's own pixels
+    assert pad.shown_index() == 1
+    assert np.array_equal(pad.correction_source(), (inputs[1] * 255).astype(np.uint8))
 
 
 def test_nothing_to_correct_and_failed_learning_leave_the_stack_alone():

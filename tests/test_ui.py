@@ -30,6 +30,7 @@ from PySide6.QtGui import (  # noqa: E402
     QContextMenuEvent,
     QDropEvent,
     QGuiApplication,
+    QImage,
     QInputDevice,
     QPalette,
     QPointingDevice,
@@ -927,17 +928,22 @@ def test_quitting_after_copy_exits_cleanly():
     assert child.returncode == 0 and out.strip() == "copied", err[-500:]
 
 
-def test_a_number_shows_big_with_boxes_and_hover_selects_a_digit(window, pen_digits):
-    # Three fixture digits by one writer, side by side with a gap, as one ink.
-    labels = (2, 0, 7)
+def number_ink(pen_digits, labels, gap=0.4) -> Ink:
+    """Fixture digits by one writer, side by side with a gap (``gap`` of the height of the
+    digit before it), as one ink."""
     parts, x = [], 0.0
     for label in labels:
         ink = sample_ink(pen_digits, label * 30 + 5)
         x0, y0, x1, y1 = ink.bounds()
         parts += [s[:, :2] - (x0 - x, y0) for s in ink.strokes]
-        x += (x1 - x0) + 0.4 * (y1 - y0)
+        x += (x1 - x0) + gap * (y1 - y0)
+    return Ink(parts)
+
+
+def test_a_number_shows_big_with_boxes_and_hover_selects_a_digit(window, pen_digits):
     canvas = window.canvas
-    draw_with_mouse(canvas, fit_strokes(Ink(parts), (canvas.width(), canvas.height()), 0.8))
+    ink = number_ink(pen_digits, (2, 0, 7))
+    draw_with_mouse(canvas, fit_strokes(ink, (canvas.width(), canvas.height()), 0.8))
 
     assert window.pad.reading.number == "207"
     assert window.panel.digit_label.text() == "207"
@@ -963,6 +969,127 @@ def test_a_number_shows_big_with_boxes_and_hover_selects_a_digit(window, pen_dig
     window.clear_action.trigger()
     draw_sample(window, pen_digits, 8)
     assert canvas.boxes() == [] and window.panel.digit_label.text() == "0"
+
+
+def write_number_png(path, ink, size=(900, 360)):
+    """A picture of ``ink``, dark on light, spanning 80% of ``size`` (a plain PNG: no ink kept)."""
+    x0, y0, x1, y1 = ink.bounds()
+    width, height = size
+    scale = 0.8 * min(width / (x1 - x0), height / (y1 - y0))
+    offset = (width / 2 - (x0 + x1) / 2 * scale, height / 2 - (y0 + y1) / 2 * scale)
+    coverage = rasterize(ink, size, pen_width=20, scale=scale, offset=offset)
+    Image.fromarray(np.rint(255 - coverage * 255).astype(np.uint8)).save(path)
+
+
+def screen_pixels(widget) -> np.ndarray:
+    """What the widget shows: (height, width, 3) uint8 RGB."""
+    shot = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    stride = shot.bytesPerLine()
+    pixels = np.frombuffer(shot.constBits(), np.uint8, count=stride * shot.height())
+    pixels = pixels.reshape(shot.height(), stride)[:, : shot.width() * 3]
+    return pixels.reshape(shot.height(), shot.width(), 3).copy()  # outlives the QImage
+
+
+def dark_blobs(pixels, darker_than=80) -> list[tuple[float, float, float, float]]:
+    """The bounds ``(x0, y0, x1, y1)`` (pixel edges) of each run of columns that holds
+    near-black pixels, left to right: where the digits of a picture are on screen (the
+    highlight colour of the boxes is not near-black)."""
+    dark = pixels.max(axis=2) < darker_than
+    columns = np.flatnonzero(dark.any(axis=0))
+    blobs = []
+    for run in np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1):
+        rows = np.flatnonzero(dark[:, run[0] : run[-1] + 1].any(axis=1))
+        blobs.append((run[0], rows[0], run[-1] + 1, rows[-1] + 1))
+    return blobs
+
+
+def point_at(qtbot, canvas, point: QPoint):
+    # Qt drops a move to where the pointer already is (another step may have left it there).
+    QTest.mouseMove(canvas, QPoint(2, 2))
+    QTest.mouseMove(canvas, point)
+
+
+def test_a_picture_of_a_number_is_outlined_and_pointed_at_as_ink_is(
+    window, qtbot, tmp_path, pen_digits
+):
+    path = tmp_path / "number.png"
+    # This writer's 0 is small: a wider gap keeps it apart from the 7 in a picture, where
+    # digits are split by the gaps between them rather than by strokes.
+    write_number_png(path, number_ink(pen_digits, (2, 0, 7), gap=0.6))
+    window.files.open_path(path)
+    settle(qtbot, window)
+    canvas, pad = window.canvas, window.pad
+    assert canvas.has_image and pad.reading.number == "207"
+    digits = pad.reading.digits
+    sizes = []
+    for size in ((900, 620), (640, 900)):
+        window.resize(*size)
+        qtbot.waitUntil(lambda size=size: window.width() == size[0])
+        QApplication.processEvents()  # the layout gives the canvas its new size
+        sizes.append((canvas.width(), canvas.height()))
+        # Three boxes, each around a digit where the picture shows it.
+        rects = [canvas.box_rect(box) for box in canvas.boxes()]
+        blobs = dark_blobs(screen_pixels(canvas))
+        assert len(rects) == 3 and len(blobs) == 3, (rects, blobs)
+        for rect, (x0, y0, x1, y1) in zip(rects, blobs, strict=True):
+            centre = rect.center()
+            assert abs(centre.x() - (x0 + x1) / 2) <= 2 and abs(centre.y() - (y0 + y1) / 2) <= 2
+            # Around the ink, and not much more than it (3 px of room on each side).
+            assert rect.left() < x0 and rect.right() > x1 and rect.top() < y0
+            assert rect.bottom() > y1 and rect.width() - (x1 - x0) < 12
+        # Pointing at a digit shows its bars and highlights its box.
+        for index, rect in enumerate(rects):
+            point_at(qtbot, canvas, rect.center().toPoint())
+            assert pad.selected_digit == index
+            assert window.panel.prediction.digit == digits[index].digit
+            assert window.panel.bars.probabilities.argmax() == digits[index].digit
+            assert f"digit {index + 1} of 3" in window.panel.confidence_label.text()
+            edge = screen_pixels(canvas)[round(rect.center().y()), round(rect.left() + 1)]
+            point_at(qtbot, canvas, rects[(index + 1) % 3].center().toPoint())
+            other = screen_pixels(canvas)[round(rect.center().y()), round(rect.left() + 1)]
+            assert (edge != other).any()  # the thicker outline of the box pointed at
+    assert sizes[0][0] != sizes[1][0] and sizes[0][1] != sizes[1][1]
+
+    # A digit key corrects the digit pointed at: the 2 is learned as a 5.
+    focus_canvas(qtbot, window)
+    point_at(qtbot, canvas, canvas.box_rect(canvas.boxes()[0]).center().toPoint())
+    QTest.keyClick(canvas, Qt.Key.Key_5)
+    settle(qtbot, window)
+    (example,) = Profile(tmp_path / "profile").examples()
+    assert example.digit == 5 and example.file.suffix == ".png"
+    with Image.open(example.file) as image:
+        learned = np.asarray(image, dtype=np.float32) / 255
+    distances = [np.abs(learned - d.input).sum() for d in digits]
+    assert np.argmin(distances) == 0, distances  # what the model saw of the 2
+    assert pad.reading.number == "507"
+    window.undo_action.trigger()
+    settle(qtbot, window)
+    assert pad.reading.number == "207" and not Profile(tmp_path / "profile").examples()
+
+
+def test_the_boxes_of_a_picture_shown_smaller_are_in_the_pixels_of_the_picture(canvas, qtbot):
+    # A picture 800 x 400 with two black bars, shown through a copy a quarter its size.
+    picture = Image.new("L", (800, 400), 255)
+    boxes = [(100, 80, 180, 320), (520, 40, 700, 360)]
+    for box in boxes:
+        picture.paste(0, box)
+    canvas.pad.set_picture(picture, picture.resize((200, 100)).convert("RGBA"))
+    canvas.pad.set_reading(two_digits(*boxes))
+    for size in ((600, 560), (420, 700)):
+        canvas.resize(*size)
+        qtbot.waitUntil(lambda size=size: canvas.width() == size[0])
+        rects = [canvas.box_rect(box) for box in canvas.boxes()]
+        blobs = dark_blobs(screen_pixels(canvas))
+        assert len(blobs) == 2
+        for rect, (x0, y0, x1, y1) in zip(rects, blobs, strict=True):
+            # The bars' edges on screen are where the boxes' edges map (plus 3 px of room).
+            inner = rect.adjusted(3, 3, -3, -3).getCoords()
+            for drawn, shown in zip(inner, (x0, y0, x1, y1), strict=True):
+                assert abs(drawn - shown) <= 1.5, (rect, (x0, y0, x1, y1))
+        for index, rect in enumerate(rects):
+            point_at(qtbot, canvas, rect.center().toPoint())
+            assert canvas.pad.selected_digit == index
+            assert canvas.pad.shown_prediction().digit == (1, 7)[index]
 
 
 BAD_FILES = Path(__file__).resolve().parent / "bad-files"

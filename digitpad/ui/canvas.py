@@ -15,6 +15,11 @@ centred) onto the widget, so resizing the window never stretches or crops
 the drawing. While a stroke is drawn the view stays as it was at pen-down, even if
 the widget is resized meanwhile: every point of a stroke is mapped the same way, so
 the ink is where the pointer went.
+
+A picture is shown whole, scaled uniformly and centred within a margin. Its
+points are its own pixels (those of ``Drawing.picture``, in which the reading
+gives each digit's box), so that the boxes of its digits are outlined, and
+pointed at, through the same transform it is painted with (:meth:`CanvasWidget.view_transform`).
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ MIN_PEN_WIDTH = 2.0
 MAX_PEN_WIDTH = 48.0
 #: How opaque the highlight colour fills the box of the digit pointed at.
 SELECTED_FILL_ALPHA = 0.12
+#: Room left around a picture, in logical pixels.
+PICTURE_MARGIN = 16
 #: What the empty canvas says unless told otherwise (see CanvasWidget.hint).
 DEFAULT_HINT = "Draw a digit here"
 #: rasterize() draws a full-pressure point 1.5 times the pen width.
@@ -135,7 +142,8 @@ class CanvasWidget(QWidget):
         return self.pad.drawing.has_picture
 
     def boxes(self) -> list[tuple[float, float, float, float]]:
-        """The boxes outlined over the ink (one per digit of a number), in ink coordinates."""
+        """The boxes outlined over the drawing (one per digit of a number), in ink
+        coordinates or a picture's own pixels (see :meth:`view_transform`)."""
         return self.pad.digit_boxes()
 
     def _drawing_changed(self) -> None:
@@ -178,13 +186,28 @@ class CanvasWidget(QWidget):
     # -- geometry ---------------------------------------------------------------------
 
     def view_transform(self) -> tuple[float, float, float]:
-        """``(scale, dx, dy)``: ink point p is shown at logical pixel ``p * scale + (dx, dy)``.
+        """``(scale, dx, dy)``: point p of the drawing is shown at logical pixel
+        ``p * scale + (dx, dy)``.
 
-        Fixed from pen-down to pen-up; otherwise the ink space fitted into the widget.
+        For ink, p is in ink coordinates: the view is fixed from pen-down to pen-up,
+        otherwise the ink space fitted into the widget. For a picture, p is in the
+        pixels of the picture as read (``Drawing.picture``, whose shown copy may be
+        smaller), fitted within :data:`PICTURE_MARGIN` of the widget's edges: the
+        picture is painted, and its digits' boxes outlined and pointed at, through it.
         """
         if self._stroke_view is not None:
             return self._stroke_view
         width, height = self.width(), self.height()
+        picture = self.pad.drawing.picture
+        if picture is not None:
+            space_w, space_h = picture.size
+            width, height = width - 2 * PICTURE_MARGIN, height - 2 * PICTURE_MARGIN
+            scale = max(min(width / space_w, height / space_h), 1e-6)
+            return (
+                scale,
+                PICTURE_MARGIN + (width - space_w * scale) / 2,
+                PICTURE_MARGIN + (height - space_h * scale) / 2,
+            )
         space_w, space_h = self.ink_space()
         scale = min(width / space_w, height / space_h) if space_w > 0 and space_h > 0 else 1.0
         return scale, (width - space_w * scale) / 2, (height - space_h * scale) / 2
@@ -237,7 +260,7 @@ class CanvasWidget(QWidget):
         if self._active is not None:
             self._add_point(event.position(), None)
         elif event.buttons() == Qt.MouseButton.NoButton:
-            # Hovering over a digit of a number shows its bars.
+            # Hovering over a digit of a number (ink or a picture) shows its bars.
             scale, dx, dy = self.view_transform()
             position = event.position()
             self.pad.select_at((position.x() - dx) / scale, (position.y() - dy) / scale)
@@ -452,17 +475,12 @@ class CanvasWidget(QWidget):
 
     def _paint_picture(self, painter: QPainter) -> None:
         image = self._picture_image()
-        margin = 16
-        area = QRectF(self.rect()).adjusted(margin, margin, -margin, -margin)
-        scale = min(area.width() / image.width(), area.height() / image.height())
-        width, height = image.width() * scale, image.height() * scale
-        target = QRectF(
-            area.x() + (area.width() - width) / 2,
-            area.y() + (area.height() - height) / 2,
-            width,
-            height,
-        )
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 4)
+        # Where the picture as read lies on screen; its shown copy fills the same rectangle.
+        scale, dx, dy = self.view_transform()
+        width, height = self.pad.drawing.picture.size
+        target = QRectF(dx, dy, width * scale, height * scale)
+        on_screen = target.width() / image.width()  # logical pixels per shown pixel
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, on_screen < 4)
         painter.drawImage(target, image)
 
     def _paint_boxes(self, painter: QPainter, palette: QPalette, boxes) -> None:
@@ -482,11 +500,15 @@ class CanvasWidget(QWidget):
             painter.drawRect(self.box_rect(box))
 
     def box_rect(self, box) -> QRectF:
-        """Where a box ``(x0, y0, x1, y1)`` in ink coordinates is drawn, in widget pixels."""
+        """Where a box ``(x0, y0, x1, y1)`` of the drawing (ink coordinates, or a picture's
+        pixel edges) is drawn, in widget pixels."""
         scale, dx, dy = self.view_transform()
         x0, y0, x1, y1 = box
-        # Boxes hold the strokes' centre lines; pad them to clear the ink itself.
-        pad = self._pen_width * scale * _MAX_PRESSURE_GROWTH / 2 + 3
+        # Boxes of ink hold the strokes' centre lines: padded to clear the ink itself.
+        # Those of a picture hold its ink already.
+        pad = 3.0
+        if not self.has_image:
+            pad += self._pen_width * scale * _MAX_PRESSURE_GROWTH / 2
         rect = QRectF(x0 * scale + dx, y0 * scale + dy, (x1 - x0) * scale, (y1 - y0) * scale)
         return rect.adjusted(-pad, -pad, pad, pad)
 

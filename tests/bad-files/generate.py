@@ -172,12 +172,12 @@ def write_models(expected: dict) -> None:
             [keras.Input((32, 32, 1)), keras.layers.Flatten(), keras.layers.Dense(10)]
         ),
     )
-    expected["wrong-input.tflite"] = {"error": "model input is"}
+    expected["wrong-input.tflite"] = {"error": "model input is [n, 32, 32, 1]"}
     export(
         "wrong-output.tflite",
         keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(5)]),
     )
-    expected["wrong-output.tflite"] = {"error": "model output is"}
+    expected["wrong-output.tflite"] = {"error": "model output is [n, 5]"}
 
 
 def main() -> int:
@@ -190,9 +190,9 @@ def main() -> int:
     write_ink(expected)
     bundled = (HERE.parents[1] / "resources" / "model.tflite").read_bytes()
     (HERE / "truncated.tflite").write_bytes(bundled[:4096])
-    expected["truncated.tflite"] = {"error": "not a LiteRT model"}
+    expected["truncated.tflite"] = {"error": "not a .tflite model"}
     (HERE / "not-a-model.tflite").write_text("digitpad model, honest\n")
-    expected["not-a-model.tflite"] = {"error": "not a LiteRT model"}
+    expected["not-a-model.tflite"] = {"error": "not a .tflite model"}
     if args.models:
         write_models(expected)
     lines = [f"  {json.dumps(name)}: {json.dumps(expected[name])}" for name in sorted(expected)]
