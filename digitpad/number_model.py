@@ -11,8 +11,9 @@ few microseconds a candidate.
 
 Its file, ``number-model.npz`` beside the bundled model, also holds the two
 weights of the search (:func:`digitpad.segment.search`): a reading's score is
-the sum over its digits of ``log P(one digit) + log P(digit) + digit_bonus``,
-and over its marks (pieces read as no digit) of ``log P(not a digit) + mark_penalty``.
+the sum over its digits of ``log P(one digit) + log P(digit) + digit_bonus``
+(plus ``whole_bonus`` for the whole ink read as one digit), and over its marks
+(pieces read as no digit) of ``log P(not a digit) + mark_penalty``.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class NumberModel:
 
     Attributes
     ----------
-    digit_bonus, mark_penalty : float
+    digit_bonus, mark_penalty, whole_bonus : float
         The search's weights (see the module's docstring).
     feature_count : int
         How many penultimate features of the classifier it reads.
@@ -60,6 +61,7 @@ class NumberModel:
             arrays = {name: np.asarray(data[name], dtype=np.float32) for name in _ARRAYS}
             self.digit_bonus = float(data["digit_bonus"])
             self.mark_penalty = float(data["mark_penalty"])
+            self.whole_bonus = float(data["whole_bonus"]) if "whole_bonus" in data else 0.0
             self.feature_count = int(data["feature_count"])
             self.model_sha256 = str(data["model_sha256"]) if "model_sha256" in data else ""
         self._mean, self._scale = arrays["mean"], arrays["scale"]
@@ -91,15 +93,31 @@ class NumberModel:
         logits = self.logits(self.inputs(features, probabilities, geometry))
         one_digit = -np.logaddexp(0, -logits)  # log sigmoid
         not_digit = -np.logaddexp(0, logits)
+        # Most drawings are one digit: the whole ink as one digit has a head start.
+        whole = geometry[:, GEOMETRY.index("whole ink")] > 0
         digit_scores = (
-            one_digit[:, None] + np.log(np.clip(probabilities, 1e-9, 1.0)) + self.digit_bonus
+            one_digit[:, None]
+            + np.log(np.clip(probabilities, 1e-9, 1.0))
+            + self.digit_bonus
+            + np.where(whole, self.whole_bonus, 0.0)[:, None]
         )
         mark_scores = np.where(single, not_digit + self.mark_penalty, -np.inf)
         return digit_scores, mark_scores
 
 
 def save_number_model(
-    path, *, mean, scale, w1, b1, w2, b2, digit_bonus, mark_penalty, model_sha256=""
+    path,
+    *,
+    mean,
+    scale,
+    w1,
+    b1,
+    w2,
+    b2,
+    digit_bonus,
+    mark_penalty,
+    whole_bonus=0.0,
+    model_sha256="",
 ) -> None:
     """Write a number model file (see :class:`NumberModel`); ``model_sha256`` is that of
     the classifier file whose features it reads."""
@@ -114,5 +132,6 @@ def save_number_model(
         b2=np.asarray(b2, np.float32),
         digit_bonus=np.float32(digit_bonus),
         mark_penalty=np.float32(mark_penalty),
+        whole_bonus=np.float32(whole_bonus),
         feature_count=np.int32(np.shape(w1)[0] - 10 - len(GEOMETRY)),
     )

@@ -121,14 +121,23 @@ def test_a_number_model_file_round_trips(tmp_path):
         b2=np.zeros(1),
         digit_bonus=1.0,
         mark_penalty=-4.0,
+        whole_bonus=2.5,
+        model_sha256="abc",
     )
     model = NumberModel(path)
-    assert model.feature_count == 8 and model.digit_bonus == 1.0
+    assert model.feature_count == 8 and model.digit_bonus == 1.0 and model.model_sha256 == "abc"
     probabilities = np.full((3, 10), 0.1, np.float32)
-    digit_scores, marks = model.scores(
-        rng.normal(size=(3, 8)), probabilities, np.zeros((3, len(GEOMETRY))), np.array([1, 0, 1])
-    )
+    features, geometry = rng.normal(size=(3, 8)), np.zeros((3, len(GEOMETRY)))
+    digit_scores, marks = model.scores(features, probabilities, geometry, np.array([1, 0, 1]))
     assert digit_scores.shape == (3, 10) and np.isneginf(marks[1]) and np.isfinite(marks[0])
+    # The whole ink as one digit has a head start of whole_bonus.
+    geometry[1, GEOMETRY.index("whole ink")] = 1
+    single = np.array([1, 0, 1])
+    with_head_start, _ = model.scores(features, probabilities, geometry, single)
+    model.whole_bonus = 0.0
+    without, _ = model.scores(features, probabilities, geometry, single)
+    np.testing.assert_allclose(with_head_start[1] - without[1], 2.5, rtol=1e-5)
+    np.testing.assert_array_equal(with_head_start[0], without[0])
 
 
 @pytest.fixture(scope="module")

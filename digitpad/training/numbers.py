@@ -37,9 +37,9 @@ from ..segment import candidate_geometry, ink_candidates, ink_pieces
 
 #: Gap between neighbouring digits, times the number's median digit height
 #: (negative: they overlap sideways).
-GAP = (-0.3, 0.55)
+GAP = (-0.15, 0.6)
 #: Slant of the whole number, radians (shear of x by y).
-SLANT = (-0.3, 0.3)
+SLANT = (-0.2, 0.2)
 #: Baseline drift per digit and jitter, times the median height.
 DRIFT, JITTER = 0.08, 0.06
 #: Size change per digit (a factor drawn from 1 +- this, compounded).
@@ -47,10 +47,12 @@ SIZE_DRIFT = 0.08
 #: Chance that a digit's last stroke (of two or more) is written after the next digit.
 LATE_STROKE = 0.15
 #: Chance that a digit is joined to the next without lifting the pen.
-JOIN = 0.2
+JOIN = 0.15
 #: The search's weights (:mod:`digitpad.number_model`), chosen on the numbers of
-#: every other writer of source ``sta`` (benchmarks/number_reading.py --part tune).
-DIGIT_BONUS, MARK_PENALTY = 1.0, -4.0
+#: every other writer of source ``sta`` (benchmarks/number_reading.py --part tune)
+#: and, for the whole ink's head start, on how often source ``syn``'s isolated
+#: digits were split by a number model trained without that source.
+DIGIT_BONUS, MARK_PENALTY, WHOLE_BONUS = 1.0, -4.0, 1.0
 #: Numbers written to train the number model.
 NUMBERS_WRITTEN = 6000
 
@@ -246,6 +248,7 @@ def export_number_model(
     numbers: int = NUMBERS_WRITTEN,
     digit_bonus: float = DIGIT_BONUS,
     mark_penalty: float = MARK_PENALTY,
+    whole_bonus: float = WHOLE_BONUS,
     seed: int = 0,
 ) -> Path:
     """Train the number model of the classifier ``tflite_path`` and write it to ``out``
@@ -260,6 +263,7 @@ def export_number_model(
         **params,
         digit_bonus=digit_bonus,
         mark_penalty=mark_penalty,
+        whole_bonus=whole_bonus,
         model_sha256=model_digest(tflite_path),
     )
     if card is not None:
@@ -279,6 +283,8 @@ def export_number_model(
             },
             "digit_bonus": digit_bonus,
             "mark_penalty": mark_penalty,
+            "whole_bonus": whole_bonus,
+            "synthesis": {"gap": GAP, "slant": SLANT, "join": JOIN, "late_stroke": LATE_STROKE},
             "seed": seed,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
@@ -295,6 +301,7 @@ def main(argv=None) -> int:
     parser.add_argument("--numbers", type=int, default=NUMBERS_WRITTEN, help="numbers to write")
     parser.add_argument("--digit-bonus", type=float, default=DIGIT_BONUS)
     parser.add_argument("--mark-penalty", type=float, default=MARK_PENALTY)
+    parser.add_argument("--whole-bonus", type=float, default=WHOLE_BONUS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--card", type=Path, help="a model card to record the number model in")
@@ -309,6 +316,7 @@ def main(argv=None) -> int:
         numbers=args.numbers,
         digit_bonus=args.digit_bonus,
         mark_penalty=args.mark_penalty,
+        whole_bonus=args.whole_bonus,
         seed=args.seed,
     )
     print(f"wrote {args.out}", file=sys.stderr)
