@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .predictor import Model
 from .profile import Profile
 
 __all__ = [
@@ -176,8 +177,8 @@ class PersonalIndex:
 
     Parameters
     ----------
-    predictor : Predictor
-        Gives ``predict_with_features``; must have ``has_features``.
+    predictor : Model
+        A model with ``has_features``.
     bank : ClassBank or None, optional
         Typical digits of each class for this model; default: the bank
         beside the predictor's model file (:func:`load_class_bank`), if any.
@@ -189,7 +190,7 @@ class PersonalIndex:
 
     def __init__(
         self,
-        predictor,
+        predictor: Model,
         *,
         bank: ClassBank | None | str = _BESIDE_THE_MODEL,
         floor: float = SIMILARITY_FLOOR,
@@ -198,7 +199,7 @@ class PersonalIndex:
     ):
         self.predictor = predictor
         if isinstance(bank, str) and bank == _BESIDE_THE_MODEL:
-            bank = load_class_bank(getattr(predictor, "path", None))
+            bank = load_class_bank(predictor.path)
         self.bank: ClassBank | None = bank
         if weight is None:
             weight = WEIGHT if bank is None else BANK_WEIGHT

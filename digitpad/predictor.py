@@ -24,11 +24,22 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-__all__ = ["SOURCES", "ModelError", "Predictor", "bundled_model_path", "with_features"]
+__all__ = [
+    "SOURCES",
+    "Model",
+    "ModelError",
+    "Predictor",
+    "Source",
+    "bundled_model_path",
+    "with_features",
+]
 
 _PACKAGE = Path(__file__).resolve().parent
 # An installed wheel carries the model inside the package; a source checkout
@@ -42,8 +53,63 @@ BATCH = 256
 SOURCES = ("ink", "picture")
 
 
+#: Where a batch comes from: one of :data:`SOURCES`, or one of them per image.
+Source = str | Sequence[str]
+
+
 class ModelError(Exception):
     """A model file that is missing, unreadable or not a digit classifier."""
+
+
+class Model(Protocol):
+    """What a digit classifier gives, and what it says it can do.
+
+    :class:`Predictor` (a ``.tflite`` file on LiteRT or a ``.keras`` file on
+    Keras) is one; the :class:`~digitpad.recognize.Recognizer` takes any
+    object with these members (another runtime, a test double). The
+    capabilities are declared, not probed: a model without a features output
+    says ``has_features = False``.
+
+    Attributes
+    ----------
+    path : Path or None
+        The model file; None for a model that is not read from one.
+    card : dict or None
+        The model card, when there is one.
+    name : str
+        What the model is called in messages.
+    has_features : bool
+        Whether :meth:`predict_with_features` gives features (not None).
+    has_picture_output : bool
+        Whether pictures are read by a final layer of their own, so that
+        ``source`` matters; a model without one reads every source as ink.
+    """
+
+    @property
+    def path(self) -> Path | None: ...
+
+    @property
+    def card(self) -> dict | None: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def has_features(self) -> bool: ...
+
+    @property
+    def has_picture_output(self) -> bool: ...
+
+    def predict(self, images: ArrayLike, source: Source = "ink") -> np.ndarray:
+        """Probabilities of the ten digits, shape (n, 10), as :meth:`Predictor.predict`."""
+        ...
+
+    def predict_with_features(
+        self, images: ArrayLike, source: Source = "ink"
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities and features (None without ``has_features``), as
+        :meth:`Predictor.predict_with_features`."""
+        ...
 
 
 def bundled_model_path() -> Path:
@@ -56,7 +122,7 @@ def bundled_model_path() -> Path:
 
 
 class Predictor:
-    """Run a digit classifier.
+    """Run a digit classifier: the :class:`Model` of a model file.
 
     Parameters
     ----------
@@ -108,7 +174,7 @@ class Predictor:
         except (TypeError, KeyError, ValueError):
             return None
 
-    def predict(self, images, source="ink") -> np.ndarray:
+    def predict(self, images: ArrayLike, source: Source = "ink") -> np.ndarray:
         """Probabilities for a batch.
 
         Parameters
@@ -127,7 +193,9 @@ class Predictor:
         """
         return self.predict_with_features(images, source)[0]
 
-    def predict_with_features(self, images, source="ink") -> tuple[np.ndarray, np.ndarray | None]:
+    def predict_with_features(
+        self, images: ArrayLike, source: Source = "ink"
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Probabilities and penultimate features for a batch.
 
         Parameters
@@ -166,7 +234,7 @@ class Predictor:
         return probabilities.astype(np.float32, copy=False), features
 
 
-def _picture_rows(source, n: int) -> np.ndarray:
+def _picture_rows(source: Source, n: int) -> np.ndarray:
     """Which of ``n`` images come from pictures, from one source or one per image."""
     sources = [source] * n if isinstance(source, str) else list(source)
     if len(sources) != n:

@@ -32,7 +32,7 @@ import numpy as np
 from .ink import Ink, InkError, json_number, load_ink, picture_ink
 from .number_model import NumberModel, bundled_number_model_path
 from .personal import PersonalIndex
-from .predictor import Predictor
+from .predictor import Model, Predictor
 from .preprocess import (
     ImageReadError,
     coverage_to_input,
@@ -209,7 +209,7 @@ class InkSearch:
 
 
 class Recognizer:
-    """Segmentation, preprocessing and a :class:`~digitpad.predictor.Predictor`.
+    """Segmentation, preprocessing and a model (:class:`~digitpad.predictor.Model`).
 
     Every method reads a number: the input is split into digits left to
     right (:mod:`digitpad.segment`); a single digit is recognized exactly as
@@ -217,8 +217,9 @@ class Recognizer:
 
     Parameters
     ----------
-    model : path, Predictor or object with its predict(), optional
-        The model to run; default: the bundled one.
+    model : path or Model, optional
+        The model file to run, or a model (a :class:`~digitpad.predictor.Predictor`,
+        another runtime, a test double); default: the bundled one.
     profile : Profile or path, optional
         A person's examples (:class:`~digitpad.profile.Profile`): digits
         close to one of them lean towards its digit
@@ -233,13 +234,13 @@ class Recognizer:
 
     def __init__(
         self,
-        model: str | os.PathLike | Predictor | None = None,
+        model: str | os.PathLike | Model | None = None,
         profile: Profile | str | os.PathLike | None = None,
         number_model: str | os.PathLike | NumberModel | None = None,
     ):
-        # Anything with Predictor's predict() will do (another runtime, a test double).
-        loaded = model is not None and not isinstance(model, (str, os.PathLike))
-        self.predictor = model if loaded else Predictor(model)
+        self.predictor: Model = (
+            Predictor(model) if model is None or isinstance(model, (str, os.PathLike)) else model
+        )
         if profile is not None and not isinstance(profile, Profile):
             profile = Profile(profile)
         self.profile = profile
@@ -258,13 +259,11 @@ class Recognizer:
             return given
         if given is None:
             path = bundled_number_model_path()
-            is_bundled = getattr(
-                self.predictor, "path", None
-            ) == bundled_number_model_path().with_name("model.tflite")
+            is_bundled = self.predictor.path == path.with_name("model.tflite")
             if not (is_bundled and path.is_file()):
                 return None
             given = path
-        if not getattr(self.predictor, "has_features", False):
+        if not self.predictor.has_features:
             return None
         return NumberModel(given)
 
@@ -316,10 +315,10 @@ class Recognizer:
         """The profile's features for this model; None without profile or features."""
         if self.profile is None:
             return None
-        if not getattr(self.predictor, "has_features", False):
+        if not self.predictor.has_features:
             if not self._warned_no_features:
                 self._warned_no_features = True
-                name = getattr(self.predictor, "path", type(self.predictor).__name__)
+                name = self.predictor.path or self.predictor.name
                 warnings.warn(
                     f"{name} gives no features output: the profile {self.profile.folder} "
                     "is kept but cannot be used (re-export the model with "
@@ -486,9 +485,8 @@ class Recognizer:
         self, batch: np.ndarray, sources: list[str], with_features: bool = False
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Probabilities (adapted to the profile) and, when asked or used, features."""
-        # A model without a picture layer (or a test double) reads every source alike.
-        picture_layer = getattr(self.predictor, "has_picture_output", False)
-        by_source = {"source": sources} if picture_layer else {}
+        # A model without a picture layer reads every source alike.
+        by_source = {"source": sources} if self.predictor.has_picture_output else {}
         index = self._personal_index()
         if index is not None:
             index.update(self.profile)

@@ -31,7 +31,8 @@ class FakePredictor:
     """Features looked up by an index written in each input's first pixel, probabilities
     from the features' closeness to each digit's axis (so a 7-like feature reads 7)."""
 
-    has_features = True
+    name, path, card = "fake", None, None
+    has_features, has_picture_output = True, False
 
     def __init__(self, features, path=None):
         self.table = unit(np.asarray(features, np.float32))
@@ -191,8 +192,8 @@ def test_with_the_bundled_model_a_7_taught_as_1_leaves_other_writers_7s_alone(tm
     """The 30 pen 7s of the fixtures, by writers the bundled model trained on: teaching
     one of them as 1 changes up to 4 of the others without a bank (2026-12-04)."""
     from digitpad.predictor import Predictor
-    from digitpad.profile import Profile
     from digitpad.preprocess import ink_to_input
+    from digitpad.profile import Profile
     from digitpad.recognize import Recognizer
 
     predictor = Predictor()

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..pendigits import PenDigit
 from ..personal import BANK_FILE, ClassBank, model_digest, unit
-from ..predictor import Predictor, _read_card
+from ..predictor import Model, Predictor, _read_card
 from .data import NUM_CLASSES, DataError, load_mnist, load_pendigits
 from .pen import render_pen_digits
 
@@ -95,7 +95,7 @@ def typical_features(features: np.ndarray, count: int, rng: np.random.Generator)
 
 
 def build_class_bank(
-    predictor,
+    predictor: Model,
     sources: Sequence[tuple[np.ndarray, np.ndarray]],
     *,
     per_class: int = PER_CLASS,
@@ -117,7 +117,7 @@ def build_class_bank(
     ValueError
         When the model gives no features, or a class has no digit at all.
     """
-    if not getattr(predictor, "has_features", False):
+    if not predictor.has_features:
         raise ValueError(f"{predictor.path}: the model gives no features output")
     rng = np.random.default_rng(seed)
     share = max(1, sample_per_class // len(sources))
