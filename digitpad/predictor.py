@@ -38,6 +38,7 @@ __all__ = [
     "Predictor",
     "Source",
     "bundled_model_path",
+    "predict_with_required_features",
     "with_features",
 ]
 
@@ -170,7 +171,7 @@ class Predictor:
     def test_accuracy(self) -> float | None:
         """MNIST test accuracy from the model card, when known."""
         try:
-            return float(self.card["test"]["mnist"]["accuracy"])
+            return float((self.card or {})["test"]["mnist"]["accuracy"])
         except (TypeError, KeyError, ValueError):
             return None
 
@@ -232,6 +233,22 @@ class Predictor:
             probabilities = np.where(pictures[:, None], by_picture, probabilities)
         features = None if not self.has_features else np.concatenate([f for _, _, f in chunks])
         return probabilities.astype(np.float32, copy=False), features
+
+
+def predict_with_required_features(
+    model: Model, images: ArrayLike, source: Source = "ink"
+) -> tuple[np.ndarray, np.ndarray]:
+    """``model.predict_with_features``, for a caller that cannot do without the features.
+
+    Raises
+    ------
+    ModelError
+        When the model gives none (``has_features`` is false).
+    """
+    probabilities, features = model.predict_with_features(images, source)
+    if features is None:
+        raise ModelError(f"{model.name} gives no features output")
+    return probabilities, features
 
 
 def _picture_rows(source: Source, n: int) -> np.ndarray:

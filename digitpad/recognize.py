@@ -83,7 +83,8 @@ class DigitPrediction:
     ``box`` is ``(x0, y0, x1, y1)``: the ink's bounds in ink coordinates, or
     pixel edges of an image (``x1``, ``y1`` exclusive); None only for a
     prediction made directly from probabilities. ``input`` is the 28x28
-    picture the model saw; ``ink`` the digit's own strokes, for ink.
+    picture the model saw (None when a prediction made from probabilities
+    was given none); ``ink`` the digit's own strokes, for ink.
     ``digit`` is the most likely digit, except in a reading of a number chosen
     as a whole (:attr:`Prediction.alternatives`), where it is the reading's.
     """
@@ -92,12 +93,17 @@ class DigitPrediction:
     confidence: float
     probabilities: np.ndarray
     box: Box | None
-    input: np.ndarray
+    input: np.ndarray | None
     ink: Ink | None = None
 
     @classmethod
     def from_probabilities(
-        cls, probabilities: np.ndarray, model_input: np.ndarray, box=None, ink=None, digit=None
+        cls,
+        probabilities: np.ndarray,
+        model_input: np.ndarray | None,
+        box=None,
+        ink=None,
+        digit=None,
     ):
         digit = int(np.argmax(probabilities)) if digit is None else int(digit)
         return cls(digit, float(probabilities[digit]), probabilities, box, model_input, ink)
@@ -255,6 +261,8 @@ class Recognizer:
         The bundled one goes with the bundled classifier's features; a model
         without features, or with other ones, reads numbers by the box rules.
         """
+        if not self.predictor.has_features:  # a number model reads the classifier's features
+            return None
         if isinstance(given, NumberModel):
             return given
         if given is None:
@@ -263,8 +271,6 @@ class Recognizer:
             if not (is_bundled and path.is_file()):
                 return None
             given = path
-        if not self.predictor.has_features:
-            return None
         return NumberModel(given)
 
     def learn(self, source, digit: int) -> Example:
@@ -306,7 +312,7 @@ class Recognizer:
         a profile or with a model that has no features output.
         """
         index = self._personal_index()
-        if index is None:
+        if index is None or self.profile is None:
             return 0
         index.update(self.profile)
         return len(index)
@@ -393,6 +399,9 @@ class Recognizer:
         for digits in inputs:
             stop = start + len(digits)
             if getattr(digits, "search", None) is not None:
+                # Searched ink asked for features; it is searched only with a number
+                # model, which only a model with features has (_searchable, _number_model).
+                assert features is not None
                 results.append(
                     self._read_by_search(digits, probabilities[start:stop], features[start:stop])
                 )
@@ -420,6 +429,7 @@ class Recognizer:
     def _read_by_search(self, digits: DigitInputs, probabilities, features) -> Prediction:
         found = digits.search
         model = self.number_model
+        assert found is not None and model is not None  # as _predict and _searchable see to
         single = np.array([c.stop - c.start == 1 for c in found.candidates], dtype=bool)
         digit_scores, candidate_marks = model.scores(
             features, probabilities, found.geometry, single
@@ -488,7 +498,7 @@ class Recognizer:
         # A model without a picture layer reads every source alike.
         by_source = {"source": sources} if self.predictor.has_picture_output else {}
         index = self._personal_index()
-        if index is not None:
+        if index is not None and self.profile is not None:
             index.update(self.profile)
             if not len(index):
                 index = None
@@ -509,7 +519,7 @@ class _PictureCache:
 
     SIZE = 512  # 3 KB each
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._pictures: OrderedDict[bytes, np.ndarray | None] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -557,10 +567,10 @@ def ink_inputs(ink: Ink, by_recognition: bool = True) -> DigitInputs:
             found = InkSearch(len(pieces), kept, candidate_geometry(kept, pieces), ink)
             return DigitInputs(inputs, "ink", found)
         return DigitInputs(source="ink")
-    kept = [(ink_to_input(s.ink), s) for s in segment_ink(ink)]
+    segments = [(ink_to_input(s.ink), s) for s in segment_ink(ink)]
     # A segment too small to be a digit (a tap) gives no input.
-    kept = [(x, s) for x, s in kept if x is not None]
-    return DigitInputs([(x, s.box) for x, s in kept], "ink", inks=[s.ink for _, s in kept])
+    digits = [(x, s) for x, s in segments if x is not None]
+    return DigitInputs([(x, s.box) for x, s in digits], "ink", inks=[s.ink for _, s in digits])
 
 
 def image_inputs(image) -> DigitInputs:

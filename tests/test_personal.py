@@ -7,6 +7,7 @@ import pytest
 
 from digitpad.personal import (
     BANK_FILE,
+    WEIGHT,
     BankWarning,
     ClassBank,
     PersonalIndex,
@@ -136,7 +137,7 @@ def test_a_bank_built_for_another_model_is_refused_with_a_warning(tmp_path, seve
     predictor = FakePredictor(seven_like_one, path=model)
     with pytest.warns(BankWarning):
         index = PersonalIndex(predictor)
-    assert index.bank is None
+    assert index.bank is None and index.weight == WEIGHT  # the weight without a bank
     index.update(OneExampleProfile(0, 1))
     assert predictor.read(index, 6) == 1
 
