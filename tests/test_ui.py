@@ -1017,7 +1017,7 @@ def test_the_shared_predictor_runs_one_call_at_a_time():
         path = "slow.tflite"
         running = most = 0
 
-        def _call(self, batch):
+        def _call(self, batch, source="ink"):
             Slow.running += 1
             Slow.most = max(Slow.most, Slow.running)
             time.sleep(0.01)
