@@ -163,6 +163,7 @@ class Predictor:
 
     @property
     def name(self) -> str:
+        """The model card's name, else the file's."""
         if self.card and self.card.get("name"):
             return str(self.card["name"])
         return self.path.name
