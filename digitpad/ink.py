@@ -276,7 +276,10 @@ def _decode_json(text: str | bytes):
 #: Ink JSON is four levels deep. Deeper text is refused before parsing, the same
 #: on every Python (the JSON parser's own limit is 1,000 levels on 3.11, 100,000 on 3.13).
 MAX_NESTING = 64
-_JSON_STRINGS = {str: re.compile(r'"(?:[^"\\]|\\.)*"'), bytes: re.compile(rb'"(?:[^"\\]|\\.)*"')}
+_JSON_STRINGS: dict[type, re.Pattern] = {
+    str: re.compile(r'"(?:[^"\\]|\\.)*"'),
+    bytes: re.compile(rb'"(?:[^"\\]|\\.)*"'),
+}
 
 
 def _nesting(text: str | bytes) -> int:

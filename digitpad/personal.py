@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .predictor import Model, predict_with_required_features
 from .profile import Profile
 
 __all__ = [
@@ -176,8 +177,8 @@ class PersonalIndex:
 
     Parameters
     ----------
-    predictor : Predictor
-        Gives ``predict_with_features``; must have ``has_features``.
+    predictor : Model
+        A model with ``has_features``.
     bank : ClassBank or None, optional
         Typical digits of each class for this model; default: the bank
         beside the predictor's model file (:func:`load_class_bank`), if any.
@@ -189,7 +190,7 @@ class PersonalIndex:
 
     def __init__(
         self,
-        predictor,
+        predictor: Model,
         *,
         bank: ClassBank | None | str = _BESIDE_THE_MODEL,
         floor: float = SIMILARITY_FLOOR,
@@ -197,11 +198,9 @@ class PersonalIndex:
         margin: float = MARGIN,
     ):
         self.predictor = predictor
-        if isinstance(bank, str) and bank == _BESIDE_THE_MODEL:
-            bank = load_class_bank(getattr(predictor, "path", None))
-        self.bank: ClassBank | None = bank
+        self.bank = load_class_bank(predictor.path) if isinstance(bank, str) else bank
         if weight is None:
-            weight = WEIGHT if bank is None else BANK_WEIGHT
+            weight = WEIGHT if self.bank is None else BANK_WEIGHT
         self.floor, self.weight, self.margin = float(floor), float(weight), float(margin)
         self._version: tuple[int, int] | None = None
         self._features: dict = {}  # example file -> unit feature vector
@@ -220,7 +219,7 @@ class PersonalIndex:
         examples, inputs = profile.inputs()
         new = [i for i, e in enumerate(examples) if e.file not in self._features]
         if new:
-            _, features = self.predictor.predict_with_features(inputs[new])
+            _, features = predict_with_required_features(self.predictor, inputs[new])
             for i, row in zip(new, unit(features), strict=True):
                 self._features[examples[i].file] = row
         self._features = {e.file: self._features[e.file] for e in examples}

@@ -24,11 +24,23 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-__all__ = ["SOURCES", "ModelError", "Predictor", "bundled_model_path", "with_features"]
+__all__ = [
+    "SOURCES",
+    "Model",
+    "ModelError",
+    "Predictor",
+    "Source",
+    "bundled_model_path",
+    "predict_with_required_features",
+    "with_features",
+]
 
 _PACKAGE = Path(__file__).resolve().parent
 # An installed wheel carries the model inside the package; a source checkout
@@ -42,8 +54,63 @@ BATCH = 256
 SOURCES = ("ink", "picture")
 
 
+#: Where a batch comes from: one of :data:`SOURCES`, or one of them per image.
+Source = str | Sequence[str]
+
+
 class ModelError(Exception):
     """A model file that is missing, unreadable or not a digit classifier."""
+
+
+class Model(Protocol):
+    """What a digit classifier gives, and what it says it can do.
+
+    :class:`Predictor` (a ``.tflite`` file on LiteRT or a ``.keras`` file on
+    Keras) is one; the :class:`~digitpad.recognize.Recognizer` takes any
+    object with these members (another runtime, a test double). The
+    capabilities are declared, not probed: a model without a features output
+    says ``has_features = False``.
+
+    Attributes
+    ----------
+    path : Path or None
+        The model file; None for a model that is not read from one.
+    card : dict or None
+        The model card, when there is one.
+    name : str
+        What the model is called in messages.
+    has_features : bool
+        Whether :meth:`predict_with_features` gives features (not None).
+    has_picture_output : bool
+        Whether pictures are read by a final layer of their own, so that
+        ``source`` matters; a model without one reads every source as ink.
+    """
+
+    @property
+    def path(self) -> Path | None: ...
+
+    @property
+    def card(self) -> dict | None: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def has_features(self) -> bool: ...
+
+    @property
+    def has_picture_output(self) -> bool: ...
+
+    def predict(self, images: ArrayLike, source: Source = "ink") -> np.ndarray:
+        """Probabilities of the ten digits, shape (n, 10), as :meth:`Predictor.predict`."""
+        ...
+
+    def predict_with_features(
+        self, images: ArrayLike, source: Source = "ink"
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities and features (None without ``has_features``), as
+        :meth:`Predictor.predict_with_features`."""
+        ...
 
 
 def bundled_model_path() -> Path:
@@ -56,7 +123,7 @@ def bundled_model_path() -> Path:
 
 
 class Predictor:
-    """Run a digit classifier.
+    """Run a digit classifier: the :class:`Model` of a model file.
 
     Parameters
     ----------
@@ -96,6 +163,7 @@ class Predictor:
 
     @property
     def name(self) -> str:
+        """The model card's name, else the file's."""
         if self.card and self.card.get("name"):
             return str(self.card["name"])
         return self.path.name
@@ -104,11 +172,11 @@ class Predictor:
     def test_accuracy(self) -> float | None:
         """MNIST test accuracy from the model card, when known."""
         try:
-            return float(self.card["test"]["mnist"]["accuracy"])
+            return float((self.card or {})["test"]["mnist"]["accuracy"])
         except (TypeError, KeyError, ValueError):
             return None
 
-    def predict(self, images, source="ink") -> np.ndarray:
+    def predict(self, images: ArrayLike, source: Source = "ink") -> np.ndarray:
         """Probabilities for a batch.
 
         Parameters
@@ -127,7 +195,9 @@ class Predictor:
         """
         return self.predict_with_features(images, source)[0]
 
-    def predict_with_features(self, images, source="ink") -> tuple[np.ndarray, np.ndarray | None]:
+    def predict_with_features(
+        self, images: ArrayLike, source: Source = "ink"
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Probabilities and penultimate features for a batch.
 
         Parameters
@@ -166,7 +236,23 @@ class Predictor:
         return probabilities.astype(np.float32, copy=False), features
 
 
-def _picture_rows(source, n: int) -> np.ndarray:
+def predict_with_required_features(
+    model: Model, images: ArrayLike, source: Source = "ink"
+) -> tuple[np.ndarray, np.ndarray]:
+    """``model.predict_with_features``, for a caller that cannot do without the features.
+
+    Raises
+    ------
+    ModelError
+        When the model gives none (``has_features`` is false).
+    """
+    probabilities, features = model.predict_with_features(images, source)
+    if features is None:
+        raise ModelError(f"{model.name} gives no features output")
+    return probabilities, features
+
+
+def _picture_rows(source: Source, n: int) -> np.ndarray:
     """Which of ``n`` images come from pictures, from one source or one per image."""
     sources = [source] * n if isinstance(source, str) else list(source)
     if len(sources) != n:
@@ -187,7 +273,20 @@ def _read_card(model_path: Path) -> dict | None:
     return card if isinstance(card, dict) else None
 
 
-def _litert_runner(path: Path):
+#: What a runner gives for a batch: ink probabilities, picture probabilities
+#: (None without a picture layer) and features (None without them).
+_Outputs = tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
+
+#: The output names of a ``.tflite`` written by :func:`digitpad.training.export.export_tflite`,
+#: and the role of each.
+_OUTPUT_ROLES = {
+    "probabilities": "ink",
+    "picture_probabilities": "picture",
+    "features": "features",
+}
+
+
+def _litert_runner(path: Path) -> tuple[Callable[[np.ndarray], _Outputs], set[str]]:
     from ai_edge_litert.interpreter import Interpreter
 
     try:
@@ -203,79 +302,94 @@ def _litert_runner(path: Path):
         raise ModelError(f"{path}: not a .tflite model, or a damaged one") from None
     except RuntimeError as error:  # a model, but one it cannot run (an unknown operation, say)
         raise ModelError(f"{path}: a model digitpad cannot run ({_first_line(error)})") from None
-    inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+    inputs, outputs = interpreter.get_input_details(), _litert_named_outputs(interpreter)
     if len(inputs) != 1 or len(outputs) not in (1, 2, 3):
         raise ModelError(f"{path}: expected one input and one to three output tensors")
-    signature = tuple(inputs[0]["shape_signature"])
+    signature = tuple(inputs[0]["shape_signature"].tolist())
     if len(signature) != 4 or signature[1:] != (28, 28, 1):
         raise ModelError(f"{path}: model input is {_shape(signature)}, expected [n, 28, 28, 1]")
-    found = _litert_outputs(interpreter, outputs, path)
-    roles = [found.get(role) for role in ("ink", "picture", "features")]
+    found = _litert_roles(outputs, path)
+    present = [role for role in ("ink", "picture", "features") if role in found]
     input_index = inputs[0]["index"]
     dynamic_batch = signature[0] == -1
     state = {"batch": int(inputs[0]["shape"][0])}
 
-    def run(batch: np.ndarray):
+    def run(batch: np.ndarray) -> _Outputs:
         """(ink probabilities, picture probabilities or None, features or None)."""
-        if not dynamic_batch:
+        if dynamic_batch:
+            arrays = run_one(batch)
+        else:
             ones = [run_one(image[None]) for image in batch]
-            return tuple(
-                None if index is None else np.concatenate([one[i] for one in ones])
-                for i, index in enumerate(roles)
-            )
-        return run_one(batch)
+            arrays = [np.concatenate(column) for column in zip(*ones, strict=True)]
+        by_role = dict(zip(present, arrays, strict=True))
+        return by_role["ink"], by_role.get("picture"), by_role.get("features")
 
-    def run_one(batch: np.ndarray):
+    def run_one(batch: np.ndarray) -> list[np.ndarray]:
+        """The outputs of the roles ``present``, in that order."""
         if len(batch) != state["batch"]:
             interpreter.resize_tensor_input(input_index, batch.shape)
             interpreter.allocate_tensors()
             state["batch"] = len(batch)
         interpreter.set_tensor(input_index, batch)
         interpreter.invoke()
-        return tuple(None if i is None else interpreter.get_tensor(i).copy() for i in roles)
+        return [interpreter.get_tensor(found[role]).copy() for role in present]
 
     return run, set(found)
 
 
-def _litert_outputs(interpreter, outputs, path: Path) -> dict[str, int]:
+def _litert_named_outputs(interpreter) -> dict[str, dict]:
+    """The details of the model's output tensors (``index``, ``shape_signature``...),
+    by name.
+
+    The names are those of the model's ``serving_default`` signature (or of its
+    only one), as LiteRT's signature runner gives them; a model without a
+    signature of these tensors gives the tensors' own names.
+    """
+    outputs = interpreter.get_output_details()
+    signatures = interpreter.get_signature_list()
+    key = "serving_default" if "serving_default" in signatures else None
+    if key is None and len(signatures) == 1:
+        key = next(iter(signatures))
+    if key is not None:
+        named = interpreter.get_signature_runner(key).get_output_details()
+        # Another signature may run a subgraph of its own; its tensors would not
+        # be those invoke() computes.
+        if sorted(o["index"] for o in named.values()) == sorted(o["index"] for o in outputs):
+            return named
+    return {output["name"]: output for output in outputs}
+
+
+def _litert_roles(outputs: dict[str, dict], path: Path) -> dict[str, int]:
     """Tensor indices of the outputs by role: ``ink`` (the probabilities), and where
     the model has them ``features`` and ``picture`` (the picture layer's probabilities).
 
-    The outputs are found by their names in the ``serving_default`` signature
-    when it names them ``probabilities``, ``features`` and (if there is one)
-    ``picture_probabilities``, else by shape: the probabilities are the first
-    ``[n, 10]`` output, the features the other ``[n, k]`` one.
+    One output, whatever its name, is the probabilities. Two or three must be
+    named ``probabilities``, ``features`` and (if there is one)
+    ``picture_probabilities``, as :func:`digitpad.training.export.export_tflite`
+    names them.
     """
-    try:
-        named = interpreter._get_full_signature_list()["serving_default"]["outputs"]
-    except (AttributeError, KeyError, TypeError):
-        named = {}
-    roles = {"probabilities": "ink", "features": "features", "picture_probabilities": "picture"}
-    if (
-        len(outputs) > 1
-        and {"probabilities", "features"} <= set(named)
-        and len(named) == len(outputs)
-        and set(named) <= set(roles)
-    ):
-        return {roles[name]: index for name, index in named.items()}
-    if len(outputs) == 3:
-        raise ModelError(
-            f"{path}: a model of three outputs must name them probabilities, "
-            "picture_probabilities and features"
-        )
-    shapes = [tuple(o["shape_signature"]) for o in outputs]
-    scores = [i for i, shape in enumerate(shapes) if shape[-1:] == (10,) and len(shape) == 2]
-    if len(outputs) == 1 and shapes[0][-1:] == (10,):
-        return {"ink": outputs[0]["index"]}
-    others = [i for i, shape in enumerate(shapes) if len(shape) == 2 and i not in scores[:1]]
-    if scores and others:
-        return {"ink": outputs[scores[0]]["index"], "features": outputs[others[0]]["index"]}
+    shapes = {name: output["shape_signature"].tolist() for name, output in outputs.items()}
     if len(outputs) == 1:
-        raise ModelError(f"{path}: model output is {_shape(shapes[0])}, expected [n, 10]")
-    raise ModelError(
-        f"{path}: model outputs are {', '.join(map(_shape, shapes))}, expected [n, 10] "
-        "and [n, k] features"
-    )
+        ((name, output),) = outputs.items()
+        if shapes[name][-1:] != [10]:
+            raise ModelError(f"{path}: model output is {_shape(shapes[name])}, expected [n, 10]")
+        return {"ink": output["index"]}
+    if not ({"probabilities", "features"} <= set(outputs) <= set(_OUTPUT_ROLES)):
+        expected = (
+            "probabilities, picture_probabilities and features"
+            if len(outputs) == 3
+            else "probabilities and features"
+        )
+        count = "three" if len(outputs) == 3 else "two"
+        raise ModelError(
+            f"{path}: a model of {count} outputs must name them {expected}, "
+            f"not {', '.join(sorted(outputs))}"
+        )
+    for name, shape in shapes.items():
+        expected = "[n, k]" if name == "features" else "[n, 10]"
+        if len(shape) != 2 or (name != "features" and shape[-1] != 10):
+            raise ModelError(f"{path}: model output {name} is {_shape(shape)}, expected {expected}")
+    return {_OUTPUT_ROLES[name]: output["index"] for name, output in outputs.items()}
 
 
 def _keras_runner(path: Path):

@@ -148,7 +148,7 @@ def load_image(path: str | os.PathLike) -> Image.Image:
 
 def _open_image(path) -> Image.Image:
     try:
-        image = Image.open(path)
+        image: Image.Image = Image.open(path)
     except FileNotFoundError:
         raise ImageReadError("no such file") from None
     except IsADirectoryError:
@@ -260,9 +260,10 @@ def ink_coverage(image: Image.Image | np.ndarray) -> np.ndarray | None:
         gray = gray * np.float32(1 / full_scale)
         if not _light_ink(gray):
             np.subtract(1, gray, out=gray)
-        ink = _ink_on_paper(gray)
-        if ink is None:
+        on_paper = _ink_on_paper(gray)
+        if on_paper is None:
             return None
+        ink = on_paper
     # Faint specks (JPEG noise, paper texture) are background; faint pixels
     # touching a stroke are its anti-aliased edge and stay, so that a digit
     # already made the MNIST way passes through unchanged.
@@ -371,10 +372,10 @@ def _paper_level(picture: np.ndarray) -> np.ndarray:
     reach = _PAPER_WINDOW // 2
     rest = _window(_window(rest, reach, np.minimum, np.inf), reach, np.maximum, -np.inf)
     rest = _window(rest, 1, np.add, 0.0) / _window(np.ones_like(rest), 1, np.add, 0.0)
-    level = Image.fromarray(rest, "F").resize(
+    smooth = Image.fromarray(rest, "F").resize(
         (width, height), Image.Resampling.BILINEAR, box=(0, 0, width / cell, height / cell)
     )
-    level = np.asarray(level, dtype=np.float32) + np.float32(plane[0])
+    level = np.asarray(smooth, dtype=np.float32) + np.float32(plane[0])
     level += (np.arange(width) * scale * plane[1]).astype(np.float32)
     level += (np.arange(height) * scale * plane[2]).astype(np.float32)[:, None]
     return level

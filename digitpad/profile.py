@@ -369,7 +369,7 @@ class Profile:
 
     def _state(self) -> tuple:
         """Modification times of the digit folders: they change when files come or go."""
-        state = []
+        state: list[int | None] = []
         for digit in range(10):
             try:
                 state.append(os.stat(self.folder / str(digit)).st_mtime_ns)

@@ -32,7 +32,7 @@ import numpy as np
 from .ink import Ink, InkError, json_number, load_ink, picture_ink
 from .number_model import NumberModel, bundled_number_model_path
 from .personal import PersonalIndex, model_digest
-from .predictor import Predictor
+from .predictor import Model, Predictor
 from .preprocess import (
     ImageReadError,
     coverage_to_input,
@@ -83,7 +83,8 @@ class DigitPrediction:
     ``box`` is ``(x0, y0, x1, y1)``: the ink's bounds in ink coordinates, or
     pixel edges of an image (``x1``, ``y1`` exclusive); None only for a
     prediction made directly from probabilities. ``input`` is the 28x28
-    picture the model saw; ``ink`` the digit's own strokes, for ink.
+    picture the model saw (None when a prediction made from probabilities
+    was given none); ``ink`` the digit's own strokes, for ink.
     ``digit`` is the most likely digit, except in a reading of a number chosen
     as a whole (:attr:`Prediction.alternatives`), where it is the reading's.
     """
@@ -92,12 +93,17 @@ class DigitPrediction:
     confidence: float
     probabilities: np.ndarray
     box: Box | None
-    input: np.ndarray
+    input: np.ndarray | None
     ink: Ink | None = None
 
     @classmethod
     def from_probabilities(
-        cls, probabilities: np.ndarray, model_input: np.ndarray, box=None, ink=None, digit=None
+        cls,
+        probabilities: np.ndarray,
+        model_input: np.ndarray | None,
+        box=None,
+        ink=None,
+        digit=None,
     ):
         digit = int(np.argmax(probabilities)) if digit is None else int(digit)
         return cls(digit, float(probabilities[digit]), probabilities, box, model_input, ink)
@@ -209,7 +215,7 @@ class InkSearch:
 
 
 class Recognizer:
-    """Segmentation, preprocessing and a :class:`~digitpad.predictor.Predictor`.
+    """Segmentation, preprocessing and a model (:class:`~digitpad.predictor.Model`).
 
     Every method reads a number: the input is split into digits left to
     right (:mod:`digitpad.segment`); a single digit is recognized exactly as
@@ -217,8 +223,9 @@ class Recognizer:
 
     Parameters
     ----------
-    model : path, Predictor or object with its predict(), optional
-        The model to run; default: the bundled one.
+    model : path or Model, optional
+        The model file to run, or a model (a :class:`~digitpad.predictor.Predictor`,
+        another runtime, a test double); default: the bundled one.
     profile : Profile or path, optional
         A person's examples (:class:`~digitpad.profile.Profile`): digits
         close to one of them lean towards its digit
@@ -233,13 +240,13 @@ class Recognizer:
 
     def __init__(
         self,
-        model: str | os.PathLike | Predictor | None = None,
+        model: str | os.PathLike | Model | None = None,
         profile: Profile | str | os.PathLike | None = None,
         number_model: str | os.PathLike | NumberModel | None = None,
     ):
-        # Anything with Predictor's predict() will do (another runtime, a test double).
-        loaded = model is not None and not isinstance(model, (str, os.PathLike))
-        self.predictor = model if loaded else Predictor(model)
+        self.predictor: Model = (
+            Predictor(model) if model is None or isinstance(model, (str, os.PathLike)) else model
+        )
         if profile is not None and not isinstance(profile, Profile):
             profile = Profile(profile)
         self.profile = profile
@@ -254,11 +261,13 @@ class Recognizer:
         The bundled one goes with the bundled classifier's features; a model
         without features, or with other ones, reads numbers by the box rules.
         """
+        if not self.predictor.has_features:  # a number model reads the classifier's features
+            return None
         if isinstance(given, NumberModel):
             return given
         if given is None:
             path = bundled_number_model_path()
-            is_bundled = getattr(self.predictor, "path", None) == path.with_name("model.tflite")
+            is_bundled = self.predictor.path == path.with_name("model.tflite")
             if not (is_bundled and path.is_file()):
                 return None
             model = NumberModel(path)
@@ -272,7 +281,7 @@ class Recognizer:
                 )
                 return None
             return model
-        if not getattr(self.predictor, "has_features", False):
+        if not self.predictor.has_features:
             return None
         return NumberModel(given)
 
@@ -315,7 +324,7 @@ class Recognizer:
         a profile or with a model that has no features output.
         """
         index = self._personal_index()
-        if index is None:
+        if index is None or self.profile is None:
             return 0
         index.update(self.profile)
         return len(index)
@@ -324,10 +333,10 @@ class Recognizer:
         """The profile's features for this model; None without profile or features."""
         if self.profile is None:
             return None
-        if not getattr(self.predictor, "has_features", False):
+        if not self.predictor.has_features:
             if not self._warned_no_features:
                 self._warned_no_features = True
-                name = getattr(self.predictor, "path", type(self.predictor).__name__)
+                name = self.predictor.path or self.predictor.name
                 warnings.warn(
                     f"{name} gives no features output: the profile {self.profile.folder} "
                     "is kept but cannot be used (re-export the model with "
@@ -402,6 +411,9 @@ class Recognizer:
         for digits in inputs:
             stop = start + len(digits)
             if getattr(digits, "search", None) is not None:
+                # Searched ink asked for features; it is searched only with a number
+                # model, which only a model with features has (_searchable, _number_model).
+                assert features is not None
                 results.append(
                     self._read_by_search(digits, probabilities[start:stop], features[start:stop])
                 )
@@ -429,6 +441,7 @@ class Recognizer:
     def _read_by_search(self, digits: DigitInputs, probabilities, features) -> Prediction:
         found = digits.search
         model = self.number_model
+        assert found is not None and model is not None  # as _predict and _searchable see to
         single = np.array([c.stop - c.start == 1 for c in found.candidates], dtype=bool)
         digit_scores, candidate_marks = model.scores(
             features, probabilities, found.geometry, single
@@ -495,11 +508,10 @@ class Recognizer:
         self, batch: np.ndarray, sources: list[str], with_features: bool = False
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Probabilities (adapted to the profile) and, when asked or used, features."""
-        # A model without a picture layer (or a test double) reads every source alike.
-        picture_layer = getattr(self.predictor, "has_picture_output", False)
-        by_source = {"source": sources} if picture_layer else {}
+        # A model without a picture layer reads every source alike.
+        by_source = {"source": sources} if self.predictor.has_picture_output else {}
         index = self._personal_index()
-        if index is not None:
+        if index is not None and self.profile is not None:
             index.update(self.profile)
             if not len(index):
                 index = None
@@ -520,7 +532,7 @@ class _PictureCache:
 
     SIZE = 512  # 3 KB each
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._pictures: OrderedDict[bytes, np.ndarray | None] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -568,10 +580,10 @@ def ink_inputs(ink: Ink, by_recognition: bool = True) -> DigitInputs:
             found = InkSearch(len(pieces), kept, candidate_geometry(kept, pieces), ink)
             return DigitInputs(inputs, "ink", found)
         return DigitInputs(source="ink")
-    kept = [(ink_to_input(s.ink), s) for s in segment_ink(ink)]
+    segments = [(ink_to_input(s.ink), s) for s in segment_ink(ink)]
     # A segment too small to be a digit (a tap) gives no input.
-    kept = [(x, s) for x, s in kept if x is not None]
-    return DigitInputs([(x, s.box) for x, s in kept], "ink", inks=[s.ink for _, s in kept])
+    digits = [(x, s) for x, s in segments if x is not None]
+    return DigitInputs([(x, s.box) for x, s in digits], "ink", inks=[s.ink for _, s in digits])
 
 
 def image_inputs(image) -> DigitInputs:

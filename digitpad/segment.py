@@ -38,6 +38,7 @@ recognized exactly as before segmentation existed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -189,7 +190,10 @@ def group_pieces(boxes: np.ndarray, mass: np.ndarray | None = None) -> list[np.n
     return [np.sort(members) for members, _ in groups]
 
 
-def _sweep(pieces, belong_together):
+def _sweep(
+    pieces: list[tuple[list[int], np.ndarray]],
+    belong_together: Callable[[np.ndarray, np.ndarray], bool],
+) -> list[tuple[list[int], np.ndarray]]:
     """Merge pieces (sorted by left edge) left to right while ``belong_together`` says so.
 
     Each piece is merged with the group to its left for as long as the rule
@@ -238,6 +242,14 @@ def _hangs_from(left: np.ndarray, right: np.ndarray, gap: float) -> bool:
     )
 
 
+def _box(ink: Ink) -> Box:
+    """The bounding box of ink that has points (the segments and candidates have)."""
+    box = ink.bounds()
+    if box is None:
+        raise ValueError("ink without points has no box")
+    return box
+
+
 def segment_ink(ink: Ink) -> list[InkSegment]:
     """Split ink into digits, left to right (an empty list for empty ink).
 
@@ -248,17 +260,17 @@ def segment_ink(ink: Ink) -> list[InkSegment]:
     if not strokes:
         return []
     if len(strokes) == 1:
-        return [InkSegment(ink, ink.bounds())]
+        return [InkSegment(ink, _box(ink))]
     boxes = np.array(
         [(*s[:, :2].min(axis=0), *s[:, :2].max(axis=0)) for s in strokes], dtype=np.float64
     )
     groups = group_pieces(boxes)
     if len(groups) == 1:
-        return [InkSegment(ink, ink.bounds())]
+        return [InkSegment(ink, _box(ink))]
     segments = []
     for members in groups:
         part = Ink([strokes[i] for i in members], ink.width, ink.height)
-        segments.append(InkSegment(part, part.bounds()))
+        segments.append(InkSegment(part, _box(part)))
     return segments
 
 
@@ -314,7 +326,7 @@ def _pool_any(mask: np.ndarray, factor: int) -> np.ndarray:
     height, width = mask.shape
     padded = np.zeros((-(-height // factor) * factor, -(-width // factor) * factor), dtype=bool)
     padded[:height, :width] = mask
-    return padded.reshape(len(padded) // factor, factor, -1, factor).any(axis=(1, 3))
+    return np.asarray(padded.reshape(len(padded) // factor, factor, -1, factor).any(axis=(1, 3)))
 
 
 def _label(mask: np.ndarray) -> tuple[np.ndarray, int]:
@@ -354,8 +366,8 @@ def _label(mask: np.ndarray) -> tuple[np.ndarray, int]:
             if a != b:
                 parent[max(a, b)] = min(a, b)
     roots = np.array([root(i) for i in range(len(starts))])
-    _, run_labels = np.unique(roots, return_inverse=True)
-    run_labels = run_labels.astype(np.int32) + 1
+    _, root_ranks = np.unique(roots, return_inverse=True)
+    run_labels = root_ranks.astype(np.int32) + 1
     lengths = ends - starts
     flat = np.repeat(start_rows * width + starts - np.cumsum(lengths) + lengths, lengths)
     labels.ravel()[flat + np.arange(len(flat))] = np.repeat(run_labels, lengths)
@@ -474,7 +486,7 @@ def ink_candidates(pieces: list[np.ndarray], ink: Ink) -> list[Candidate]:
                 continue
             whole = start == 0 and stop == len(pieces)
             part = ink if whole else Ink(pieces[start:stop], ink.width, ink.height)
-            candidates.append(Candidate(start, stop, part, part.bounds()))
+            candidates.append(Candidate(start, stop, part, _box(part)))
     return candidates
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from digitpad.personal import (
     BANK_FILE,
+    WEIGHT,
     BankWarning,
     ClassBank,
     PersonalIndex,
@@ -31,7 +32,8 @@ class FakePredictor:
     """Features looked up by an index written in each input's first pixel, probabilities
     from the features' closeness to each digit's axis (so a 7-like feature reads 7)."""
 
-    has_features = True
+    name, path, card = "fake", None, None
+    has_features, has_picture_output = True, False
 
     def __init__(self, features, path=None):
         self.table = unit(np.asarray(features, np.float32))
@@ -135,7 +137,7 @@ def test_a_bank_built_for_another_model_is_refused_with_a_warning(tmp_path, seve
     predictor = FakePredictor(seven_like_one, path=model)
     with pytest.warns(BankWarning):
         index = PersonalIndex(predictor)
-    assert index.bank is None
+    assert index.bank is None and index.weight == WEIGHT  # the weight without a bank
     index.update(OneExampleProfile(0, 1))
     assert predictor.read(index, 6) == 1
 

@@ -257,13 +257,16 @@ def test_two_outputs_without_a_picture_layer_are_refused(tmp_path):
         Predictor(tmp_path / "two.keras")
 
 
-def test_a_tflite_of_three_unnamed_outputs_is_refused(tmp_path):
+@pytest.mark.parametrize("widths", [(10, 8), (10, 10, 8)])
+def test_a_tflite_of_unnamed_outputs_is_refused(tmp_path, widths):
+    # Keras names them output_0, output_1...: which is the features is not guessed.
     keras = pytest.importorskip("keras")
     image = keras.Input((28, 28, 1))
     flat = keras.layers.Flatten()(image)
-    outputs = [keras.layers.Dense(n, "softmax")(flat) for n in (10, 10, 8)]
-    path = tmp_path / "three.tflite"
+    outputs = [keras.layers.Dense(n, "softmax")(flat) for n in widths]
+    path = tmp_path / "unnamed.tflite"
     keras.Model(image, outputs).export(str(path), format="litert", verbose=False)
     with pytest.raises(ModelError, match="must name them probabilities") as error:
         Predictor(path)
-    assert str(path) in str(error.value)
+    assert str(path) in str(error.value) and "output_0" in str(error.value)
+    assert "\n" not in str(error.value)

@@ -249,6 +249,9 @@ def test_changes_by_another_program_are_seen(tmp_path, pen_digits):
 
 def test_model_without_features_keeps_working_and_says_so_once(tmp_path, pen_digits):
     class PlainModel:  # an old single-output model: probabilities only
+        name, path, card = "plain", None, None
+        has_features = has_picture_output = False
+
         def __init__(self, predictor):
             self.predict = predictor.predict
 

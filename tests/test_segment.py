@@ -360,7 +360,8 @@ def test_files_send_all_digits_of_a_batch_through_one_predict_call(readable, tmp
 def test_pictures_and_ink_are_read_by_their_own_layer_in_one_call(readable, tmp_path):
     # A model whose picture layer always says 3 and whose ink layer says 8.
     class TwoLayers:
-        has_picture_output = True
+        name, path, card = "two layers", None, None
+        has_features, has_picture_output = False, True
         calls = []
 
         def predict(self, images, source="ink"):

@@ -514,6 +514,9 @@ def test_pictures_are_read_off_the_gui_thread_and_ink_on_it(window, qtbot, tmp_p
     threads = []
 
     class Recording:
+        name, path, card = "recording", None, None
+        has_features = has_picture_output = False
+
         def __init__(self, predictor):
             self.predictor = predictor
 
@@ -740,6 +743,9 @@ def test_status_line(window, pen_digits):
     )
 
     class Unsure:
+        name, path, card = "unsure", None, None
+        has_features = has_picture_output = False
+
         def predict(self, batch):
             return np.array([[0.05] * 3 + [0.45] + [0.05] * 6 + [0.0]])[:, :10] / 0.95
 
@@ -1138,7 +1144,7 @@ def test_the_shared_predictor_runs_one_call_at_a_time():
         path = "slow.tflite"
         running = most = 0
 
-        def _call(self, batch):
+        def _call(self, batch, source="ink"):
             Slow.running += 1
             Slow.most = max(Slow.most, Slow.running)
             time.sleep(0.01)
@@ -1354,6 +1360,9 @@ def test_the_recognizer_is_used_under_one_lock_and_pictures_are_analysed_outside
         return not free[0]
 
     class Checking:
+        name, path, card = "checking", None, None
+        has_features = has_picture_output = False
+
         def __init__(self, predictor):
             self.predictor = predictor
 

@@ -25,12 +25,13 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..pendigits import PenDigit
 from ..personal import BANK_FILE, ClassBank, model_digest, unit
-from ..predictor import Predictor, _read_card
+from ..predictor import Model, Predictor, _read_card, predict_with_required_features
 from .data import NUM_CLASSES, DataError, load_mnist, load_pendigits
 from .pen import render_pen_digits
 
@@ -73,17 +74,17 @@ def typical_features(features: np.ndarray, count: int, rng: np.random.Generator)
     if len(points) <= count:
         return points
     # k-means++: each new centre far from those chosen so far.
-    centres = [points[rng.integers(len(points))]]
-    distance = 1.0 - points @ centres[0]
+    chosen = [points[rng.integers(len(points))]]
+    distance = 1.0 - points @ chosen[0]
     for _ in range(count - 1):
         weights = np.maximum(distance, 0.0) ** 2
         total = weights.sum()
         pick = (
             rng.choice(len(points), p=weights / total) if total > 0 else rng.integers(len(points))
         )
-        centres.append(points[pick])
+        chosen.append(points[pick])
         distance = np.minimum(distance, 1.0 - points @ points[pick])
-    centres = np.stack(centres)
+    centres = np.stack(chosen)
     for _ in range(ROUNDS):
         nearest = np.argmax(points @ centres.T, axis=1)
         sums = np.zeros_like(centres)
@@ -95,7 +96,7 @@ def typical_features(features: np.ndarray, count: int, rng: np.random.Generator)
 
 
 def build_class_bank(
-    predictor,
+    predictor: Model,
     sources: Sequence[tuple[np.ndarray, np.ndarray]],
     *,
     per_class: int = PER_CLASS,
@@ -117,7 +118,7 @@ def build_class_bank(
     ValueError
         When the model gives no features, or a class has no digit at all.
     """
-    if not getattr(predictor, "has_features", False):
+    if not predictor.has_features:
         raise ValueError(f"{predictor.path}: the model gives no features output")
     rng = np.random.default_rng(seed)
     share = max(1, sample_per_class // len(sources))
@@ -131,7 +132,7 @@ def build_class_bank(
         picked = np.concatenate(picks)
         x = np.asarray(images)[picked]
         x = x.astype(np.float32) / 255 if x.dtype == np.uint8 else x.astype(np.float32)
-        probabilities, features = predictor.predict_with_features(x)
+        probabilities, features = predict_with_required_features(predictor, x)
         clear = (probabilities.argmax(axis=1) == labels[picked]) & (
             probabilities.max(axis=1) >= confidence
         )
@@ -162,7 +163,8 @@ def write_class_bank(
     """
     path, model_path = Path(path), Path(model_path)
     card = _read_card(model_path) or {}
-    fields = {
+    # Any: mypy checks a **-unpacked dict against every keyword, savez's allow_pickle too.
+    fields: dict[str, Any] = {
         "features": np.asarray(features, np.float16),
         "labels": np.asarray(labels, np.uint8),
         "model_sha256": np.array(model_digest(model_path)),

@@ -31,7 +31,7 @@ from ..ink import Ink
 from ..number_model import NumberModel, save_number_model
 from ..pendigits import read_unipen, read_unipen_jsonl
 from ..personal import model_digest
-from ..predictor import Predictor, bundled_model_path
+from ..predictor import Predictor, bundled_model_path, predict_with_required_features
 from ..preprocess import ink_to_input
 from ..segment import candidate_geometry, ink_candidates, ink_pieces
 
@@ -133,7 +133,7 @@ def _owned(ink: Ink, owners: list[np.ndarray]) -> Ink:
 
 
 def candidate_table(
-    inks: list[tuple[Ink, list[int], list[int]]], predictor: Predictor
+    inks: list[tuple[Ink, list[np.ndarray], list[int]]], predictor: Predictor
 ) -> dict[str, np.ndarray]:
     """Every candidate of every ink, with what the model and the geometry say of it.
 
@@ -168,7 +168,7 @@ def candidate_table(
             columns["start"].append(c.start)
             columns["stop"].append(c.stop)
         columns["geometry"].append(candidate_geometry(kept, pieces))
-    probabilities, features = predictor.predict_with_features(np.stack(pictures))
+    probabilities, features = predict_with_required_features(predictor, np.stack(pictures))
     table = {k: np.asarray(v) for k, v in columns.items() if k != "geometry"}
     table["geometry"] = np.concatenate(columns["geometry"])
     table["probabilities"], table["features"] = probabilities, features

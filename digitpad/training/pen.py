@@ -115,9 +115,10 @@ def render_pen_digits(
             for _ in range(group.copies):
                 ink = digit.ink
                 for transform in group.transforms:
-                    ink = transform(ink, digit.label, rng)
-                    if ink is None:
+                    transformed = transform(ink, digit.label, rng)
+                    if transformed is None:
                         break
+                    ink = transformed
                 else:
                     variants.append((ink, rng.uniform(*group.pen_width_scale) * PEN_WIDTH))
         for ink, width in variants:

@@ -187,17 +187,20 @@ def _wobble(points: np.ndarray, rng: np.random.Generator, amplitude: float) -> n
 
 def _spacing(ink: Ink) -> float:
     """Median distance between consecutive points of the ink: how densely the pen sampled."""
-    steps = [np.linalg.norm(np.diff(s[:, :2], axis=0), axis=1) for s in ink.strokes if len(s) > 1]
-    steps = np.concatenate(steps) if steps else np.array([])
+    gaps = [np.linalg.norm(np.diff(s[:, :2], axis=0), axis=1) for s in ink.strokes if len(s) > 1]
+    steps = np.concatenate(gaps) if gaps else np.array([])
     steps = steps[steps > 0]
-    x0, y0, x1, y1 = ink.bounds()
+    x0, y0, x1, y1, _, _ = _size(ink)
     fallback = max(x1 - x0, y1 - y0) / 20 or 1.0
     return float(np.median(steps)) if len(steps) else fallback
 
 
 def _size(ink: Ink) -> tuple[float, float, float, float, float, float]:
     """``x0, y0, x1, y1`` of the ink, its width and its height (at least 1e-9)."""
-    x0, y0, x1, y1 = ink.bounds()
+    bounds = ink.bounds()
+    if bounds is None:
+        raise ValueError("ink without points has no size")
+    x0, y0, x1, y1 = bounds
     return x0, y0, x1, y1, max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMainWindow,
+    QMenu,
     QMenuBar,
     QSpinBox,
     QTableWidget,
@@ -113,7 +115,7 @@ def make_action(window: QMainWindow, spec: ActionSpec) -> QAction:
     action = QAction(spec.text, window)
     action.setObjectName(spec.name)
     action.setCheckable(spec.checkable)
-    handler = window
+    handler: Any = window  # then the attribute that spec.handler names
     for name in spec.handler.split("."):
         handler = getattr(handler, name)
     if spec.args:
@@ -150,7 +152,8 @@ def _call(handler, args, *_checked):
 def build(window: QMainWindow, menu_bar: QMenuBar, toolbar: QToolBar, specs=ACTIONS):
     """Make the actions of ``specs``, fill the menus and the toolbar; returns {name: QAction}."""
     actions = {spec.name: make_action(window, spec) for spec in specs}
-    menus, last_group = {}, {}
+    menus: dict[str, QMenu] = {}
+    last_group: dict[str, int] = {}
     for spec in specs:
         if spec.menu is None:
             continue
@@ -187,6 +190,11 @@ def add_brush_width_box(toolbar: QToolBar) -> QSpinBox:
     return box
 
 
+def _text(item: QTableWidgetItem | None) -> str:
+    """The text of a table cell; an empty cell has no item."""
+    return "" if item is None else item.text()
+
+
 def _plain(text: str | None) -> str:
     return (text or "").replace("&", "").rstrip("…")
 
@@ -197,7 +205,8 @@ def shortcut_rows(actions: dict[str, QAction], specs=ACTIONS) -> list[tuple[str,
 
     A run of actions with the same handler (It's a 0 … It's a 9) is one row.
     """
-    rows, runs = [], []
+    rows: list[tuple[str, str, str]] = []
+    runs: list[list[ActionSpec]] = []
     for spec in specs:
         keys = actions[spec.name].shortcuts()
         if not keys:
@@ -209,10 +218,10 @@ def shortcut_rows(actions: dict[str, QAction], specs=ACTIONS) -> list[tuple[str,
     native = QKeySequence.SequenceFormat.NativeText
     for run in runs:
         first, last = run[0], run[-1]
-        keys = [", ".join(k.toString(native) for k in actions[s.name].shortcuts()) for s in run]
-        text, shown = _plain(first.text), keys[0]
+        written = [", ".join(k.toString(native) for k in actions[s.name].shortcuts()) for s in run]
+        text, shown = _plain(first.text), written[0]
         if len(run) > 1:
-            text, shown = f"{text} … {_plain(last.text)}", f"{keys[0]} … {keys[-1]}"
+            text, shown = f"{text} … {_plain(last.text)}", f"{written[0]} … {written[-1]}"
         rows.append((text, shown, _plain(first.menu)))
     return rows
 
@@ -246,6 +255,6 @@ class ShortcutsDialog(QDialog):
     def rows(self) -> list[tuple[str, ...]]:
         """The table as shown, row by row."""
         return [
-            tuple(self.table.item(r, c).text() for c in range(self.table.columnCount()))
+            tuple(_text(self.table.item(r, c)) for c in range(self.table.columnCount()))
             for r in range(self.table.rowCount())
         ]

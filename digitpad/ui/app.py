@@ -103,7 +103,12 @@ def run(model: str | None = None, argv: list[str] | None = None) -> int:
     from ..desktop import ICON_PNG, ICON_SVG
     from .window import APPLICATION, ORGANIZATION, MainWindow
 
-    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    running = QApplication.instance()  # a test's, say
+    app = (
+        running
+        if isinstance(running, QApplication)
+        else QApplication(argv if argv is not None else sys.argv[:1])
+    )
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("digitpad")

@@ -19,7 +19,10 @@ def fit_strokes(ink: Ink, size: tuple[int, int], fill: float = 0.7) -> list[np.n
     Returns integer pixel positions (one (n, 2) int array per stroke) with
     consecutive repeats removed, since a mouse reports whole pixels.
     """
-    x0, y0, x1, y1 = ink.bounds()
+    bounds = ink.bounds()
+    if bounds is None:
+        return []
+    x0, y0, x1, y1 = bounds
     width, height = size
     scale = fill * min(width, height) / max(x1 - x0, y1 - y0, 1e-9)
     dx = width / 2 - (x0 + x1) / 2 * scale

@@ -112,7 +112,8 @@ class HandwritingDialog(QDialog):
         """Show the examples as they are now."""
         examples = self.access.examples()
         while self._rows.count():
-            widget = self._rows.takeAt(0).widget()
+            row = self._rows.takeAt(0)
+            widget = None if row is None else row.widget()
             if widget is not None:
                 widget.deleteLater()
         self.lists = {}

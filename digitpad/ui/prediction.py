@@ -7,6 +7,8 @@ wraps or elides to fit it, so a new reading never resizes the canvas beside it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPalette
@@ -157,9 +159,11 @@ class FittedLabel(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.setText(text)
 
-    def setFont(self, font: QFont) -> None:  # noqa: N802 (Qt API)
+    def setFont(self, font: QFont | str | Sequence[str]) -> None:  # noqa: N802 (Qt API)
         self._font = QFont(font)
-        self.setFixedHeight(max(self.minimumHeight(), round(QFontMetricsF(font).height()) + 2))
+        self.setFixedHeight(
+            max(self.minimumHeight(), round(QFontMetricsF(self._font).height()) + 2)
+        )
         self._fit()
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt API)
@@ -309,7 +313,7 @@ class PredictionPanel(QWidget):
         """
         self.prediction = prediction
         self.preview.set_input(None if prediction is None else prediction.input)
-        if prediction is None or prediction.digit is None:
+        if prediction is None or prediction.digit is None or prediction.confidence is None:
             self.digit_label.setText("–")
             self.digit_label.setFont(self._digit_font)
             _set_muted(self.digit_label)

@@ -29,10 +29,10 @@ class DrawingReader(QObject):
         ``show_message``, ``remember_folder`` and the status bar.
     """
 
-    def __init__(self, window):
+    def __init__(self, window) -> None:
         super().__init__(window)
         self.window = window
-        self._loading: object | None = None  # the ticket of the picture being read
+        self._loading: tuple | None = None  # (path,): the ticket of the picture being read
         self._reading: tuple | None = None  # (drawing,): the ticket of the picture recognized
         window.worker.finished.connect(self._job_finished, Qt.ConnectionType.QueuedConnection)
         # A picture still being read would replace the new drawing: drop it.
@@ -88,7 +88,7 @@ class DrawingReader(QObject):
                 return self.window.recognizer.read(inputs)
         return _preview(inputs)
 
-    def _job_finished(self, ticket, result) -> None:
+    def _job_finished(self, ticket: tuple, result) -> None:
         window = self.window
         if ticket is self._reading:  # a recognized picture: kept if it is still shown
             self._reading = None

@@ -54,7 +54,7 @@ class Teaching(QObject):
         self.examples = SharedProfile(self)
         self.handwriting_dialog: HandwritingDialog | None = None
         self.context_menu: QMenu | None = None
-        self._opening: object | None = None  # the ticket of the profile being opened
+        self._opening: tuple | None = None  # (recognizer,): the ticket of the profile opening
         window.worker.finished.connect(self._job_finished, Qt.ConnectionType.QueuedConnection)
         window.pad.examples_changed.connect(self.examples_changed)
         window.canvas.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -82,7 +82,7 @@ class Teaching(QObject):
         self._opening = (self.window.recognizer,)
         self.window.worker.submit(self._opening, open_profile)
 
-    def _job_finished(self, ticket, result) -> None:
+    def _job_finished(self, ticket: tuple, result) -> None:
         if ticket is not self._opening:
             return  # a picture's job
         self._opening = None

@@ -88,7 +88,7 @@ class FileTransfer:
     with the window's ``show_message``; the last folder used is remembered.
     """
 
-    def __init__(self, window):
+    def __init__(self, window) -> None:
         self.window = window
         self._copied: QMimeData | None = None
 
@@ -253,7 +253,7 @@ def mime_contents(data: QMimeData | None) -> Ink | Path | QImage | None:
         return None
     if data.hasFormat(INK_MIME_TYPE):
         try:
-            ink = ink_from_json(bytes(data.data(INK_MIME_TYPE)))
+            ink = ink_from_json(bytes(data.data(INK_MIME_TYPE).data()))
         except InkError:
             ink = None
         if ink is not None and not ink.is_empty:
@@ -281,9 +281,10 @@ def drawing_picture(drawing: Drawing, pen_width: float) -> Image.Image | None:
     stroke as wide as it is shown (``pen_width`` where the drawing gives none)."""
     if drawing.has_picture:
         return drawing.shown_picture
-    if not drawing.strokes:
+    if not drawing.strokes or drawing.space is None:
         return None
-    size = tuple(max(1, math.ceil(v)) for v in drawing.space)
+    columns, rows = (max(1, math.ceil(v)) for v in drawing.space)
+    size = (columns, rows)
     # Each stroke at the width it was drawn with (pen_width for those without one).
     coverage = np.zeros(size[::-1], np.float32)
     for width, strokes in drawing.strokes_by_width(pen_width):
@@ -300,13 +301,17 @@ def save_drawing(drawing: Drawing, path, pen_width: float) -> None:
         if drawing.has_picture:
             raise ValueError("a picture has no ink strokes; save it as PNG")
         drawing.ink().save(path)
-    elif drawing.has_picture:
-        drawing_picture(drawing, pen_width).save(path, format="PNG")
+        return
+    picture = drawing_picture(drawing, pen_width)
+    if picture is None:
+        raise ValueError("the drawing is empty: nothing to save")
+    if drawing.has_picture:
+        picture.save(path, format="PNG")
     else:
         # The PNG keeps the ink too, so that it is read (and opens) as what was drawn.
         info = PngImagePlugin.PngInfo()
         info.add_text(PNG_INK_KEY, json.dumps(drawing.ink().to_json(), separators=(",", ":")))
-        drawing_picture(drawing, pen_width).save(path, format="PNG", pnginfo=info)
+        picture.save(path, format="PNG", pnginfo=info)
 
 
 def drawing_mime(drawing: Drawing, pen_width: float, number: str | None = None) -> QMimeData | None:

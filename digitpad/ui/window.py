@@ -20,9 +20,10 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QAction, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMessageBox, QWidget
 
 from .. import __version__
@@ -104,6 +105,10 @@ class MainWindow(QMainWindow):
     """
 
     profileOpened = Signal()
+
+    #: The window's actions by name (:data:`.actions.ACTIONS`), in place of
+    #: QWidget.actions(), which nothing calls on the window.
+    actions: dict[str, QAction]  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -205,7 +210,7 @@ class MainWindow(QMainWindow):
     def _show_reading(self) -> None:
         shown = self.pad.shown_prediction()
         reading, index = self.pad.reading, self.pad.shown_index()
-        if index is None:
+        if index is None or reading is None:
             self.panel.show_prediction(shown)
         else:
             self.panel.show_prediction(shown, number=reading.number, position=index)
@@ -305,7 +310,9 @@ class MainWindow(QMainWindow):
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
             self.resize(960, 640)
         try:
-            width = float(self.settings.value("brush/width", DEFAULT_PEN_WIDTH))
+            # Any: QSettings gives back what was stored, or its text from a settings file.
+            stored: Any = self.settings.value("brush/width", DEFAULT_PEN_WIDTH)
+            width = float(stored)
         except (TypeError, ValueError):
             width = DEFAULT_PEN_WIDTH
         self.set_brush_width(width)

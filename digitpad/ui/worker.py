@@ -20,23 +20,34 @@ import functools
 import threading
 from collections.abc import Callable
 
+import numpy as np
+from numpy.typing import ArrayLike
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from ..predictor import Model, Source
 
 
 class SerializedPredictor:
-    """A predictor that several threads may call: one model call runs at a time.
+    """A model that several threads may call: one model call runs at a time.
 
-    Every method of the wrapped predictor (``predict``, ``predict_with_features``,
-    ...) is called under one lock; other attributes are passed through.
+    Every method of the wrapped :class:`~digitpad.predictor.Model` (``predict``,
+    ``predict_with_features``, ...) is called under one lock; other attributes
+    (``has_features``, ``path``...) are passed through.
     """
 
-    def __init__(self, predictor):
+    def __init__(self, predictor: Model):
         self.predictor = predictor
         self._lock = threading.Lock()
 
-    def predict(self, batch, **options):
+    def predict(self, images: ArrayLike, source: Source = "ink") -> np.ndarray:
         with self._lock:
-            return self.predictor.predict(batch, **options)
+            return self.predictor.predict(images, source)
+
+    def predict_with_features(
+        self, images: ArrayLike, source: Source = "ink"
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        with self._lock:
+            return self.predictor.predict_with_features(images, source)
 
     def __getattr__(self, name):
         value = getattr(self.predictor, name)
