@@ -205,6 +205,7 @@ class AddStroke(Command):
         pad._set_drawing(self._after)
 
     def revert(self, pad: Pad) -> None:
+        assert self._before is not None  # apply() came first
         pad._set_drawing(self._before)
 
 
@@ -231,6 +232,7 @@ class ReplaceDrawing(Command):
 
     def revert(self, pad: Pad) -> None:
         pad._file_name = self._file_name_before
+        assert self._before is not None  # apply() came first
         pad._set_drawing(self._before)
 
 
@@ -261,6 +263,7 @@ class EraseStrokes(Command):
         pad._set_drawing(self._after)
 
     def revert(self, pad: Pad) -> None:
+        assert self._before is not None  # apply() came first
         pad._set_drawing(self._before)
 
 
@@ -371,6 +374,7 @@ class GuidedExample(Command):
             pad._round = self.round
         self._ended = False
         pad._examples_changed = True
+        assert self._before is not None  # apply() came first
         pad._set_drawing(self._before)
 
 
@@ -501,7 +505,7 @@ class Pad:
             return []
         reading = self._reading
         if reading is not None and reading.digits and all(d.ink for d in reading.digits):
-            digits = [(d.box, d.ink) for d in reading.digits]
+            digits = [(d.box, d.ink) for d in reading.digits if d.ink is not None]
         else:
             digits = [(s.box, s.ink) for s in segment_ink(self._drawing.ink())]
         points = [
@@ -514,7 +518,7 @@ class Pad:
             if max(shared, default=0) > 0:
                 members[int(np.argmax(shared))].append(i)
         return [
-            (tuple(map(float, box)), kept)
+            (_float_box(box), kept)
             for (box, _), kept in zip(digits, members, strict=True)
             if box is not None
         ]
@@ -694,7 +698,7 @@ class Pad:
     def shown_prediction(self) -> Prediction | None:
         """What the bars show: the one digit, or the shown digit of a number."""
         index = self.shown_index()
-        if index is None:
+        if index is None or self._reading is None:
             return self._reading
         digit = self._reading.digits[index]
         return Prediction(digit.digit, digit.confidence, digit.probabilities, digit.input)
@@ -705,7 +709,7 @@ class Pad:
         reading = self._reading
         if reading is None or len(reading.digits) < 2:
             return []
-        return [tuple(map(float, d.box)) for d in reading.digits]
+        return [_float_box(d.box) for d in reading.digits if d.box is not None]
 
     def digit_at(self, x: float, y: float) -> int | None:
         """The index of the digit of a number at point (x, y) of the drawing (as
@@ -794,6 +798,7 @@ class Pad:
         round_, reading = self._round, self._reading
         if round_ is None or round_.digit is None or reading is None or not reading.digits:
             return None
+        assert reading.confidence is not None  # a reading of digits has one
         if reading.number == str(round_.digit) or reading.confidence < SURELY_ANOTHER:
             return None
         return reading.number
@@ -861,12 +866,14 @@ class Pad:
         if reading is None:
             return "Reading the picture…" if self._drawing.has_picture else "Reading…"
         if len(reading.digits) > 1:
+            assert reading.confidence is not None  # that of the whole number
             sure = f"{reading.number} ({percent(reading.confidence)} sure of every digit)"
             return f"Looks like {sure}. Point at a digit to see its bars."
         if reading.digit is None:
             if self._drawing.has_picture:
                 return "No digit found in the picture."
             return "Too small to recognize; draw the digit larger."
+        assert reading.confidence is not None  # that of its digit
         if reading.confidence < UNSURE_BELOW:
             return (
                 f"Not sure: maybe {a_digit(reading.digit)} ({percent(reading.confidence)}). "
@@ -892,7 +899,13 @@ def model_description(file_name: str, card: dict | None) -> str:
 
 
 def _input_picture(digit: DigitPrediction) -> np.ndarray:
+    assert digit.input is not None  # the digits of a reading have their inputs
     return np.round(np.clip(digit.input, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def _float_box(box) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = box
+    return float(x0), float(y0), float(x1), float(y1)
 
 
 def a_digit(digit: int) -> str:
@@ -902,7 +915,7 @@ def a_digit(digit: int) -> str:
 
 def _ink_space(ink: Ink) -> tuple[float, float]:
     """The coordinate space to show ``ink`` in: its own size, else room around its bounds."""
-    x0, y0, x1, y1 = ink.bounds()
+    x0, y0, x1, y1 = ink.bounds() or (0.0, 0.0, 0.0, 0.0)
     width = ink.width or max(x1, 1.0) + max(x0, 0.0)
     height = ink.height or max(y1, 1.0) + max(y0, 0.0)
     return float(width), float(height)

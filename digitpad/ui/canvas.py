@@ -200,13 +200,13 @@ class CanvasWidget(QWidget):
         width, height = self.width(), self.height()
         picture = self.pad.drawing.picture
         if picture is not None:
-            space_w, space_h = picture.size
+            picture_w, picture_h = picture.size
             width, height = width - 2 * PICTURE_MARGIN, height - 2 * PICTURE_MARGIN
-            scale = max(min(width / space_w, height / space_h), 1e-6)
+            scale = max(min(width / picture_w, height / picture_h), 1e-6)
             return (
                 scale,
-                PICTURE_MARGIN + (width - space_w * scale) / 2,
-                PICTURE_MARGIN + (height - space_h * scale) / 2,
+                PICTURE_MARGIN + (width - picture_w * scale) / 2,
+                PICTURE_MARGIN + (height - picture_h * scale) / 2,
             )
         space_w, space_h = self.ink_space()
         scale = min(width / space_w, height / space_h) if space_w > 0 and space_h > 0 else 1.0
@@ -331,6 +331,7 @@ class CanvasWidget(QWidget):
         scale, dx, dy = self.view_transform()
         x, y = (position.x() - dx) / scale, (position.y() - dy) / scale
         active = self._active
+        assert active is not None  # a stroke has begun
         if active and active[-1][0] == x and active[-1][1] == y:
             return
         t = float(self._clock.elapsed())
@@ -386,6 +387,7 @@ class CanvasWidget(QWidget):
                 each = {**args, "pen_width": pen_width * args["scale"]}
                 part = rasterize(strokes, **each, dtype=np.uint8)
                 alpha = part if alpha is None else np.maximum(alpha, part)
+            assert alpha is not None  # groups has a width at least
             rows, columns = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
             self._layer[..., 3] = alpha
             if rows.size:  # only the pixels with ink need a colour
@@ -467,8 +469,9 @@ class CanvasWidget(QWidget):
     def _picture_image(self) -> QImage:
         """The pad's shown picture as a QImage, converted once per picture."""
         shown = self.pad.drawing.shown_picture
+        assert shown is not None  # only a drawing with a picture is drawn as one
         reference, image = self._picture_images.get(id(shown), (None, None))
-        if reference is None or reference() is not shown:
+        if image is None or reference is None or reference() is not shown:
             image = qimage_from_pil(shown)
             self.add_picture_image(shown, image)
         return image
@@ -477,7 +480,9 @@ class CanvasWidget(QWidget):
         image = self._picture_image()
         # Where the picture as read lies on screen; its shown copy fills the same rectangle.
         scale, dx, dy = self.view_transform()
-        width, height = self.pad.drawing.picture.size
+        picture = self.pad.drawing.picture
+        assert picture is not None  # painted only while the pad shows a picture
+        width, height = picture.size
         target = QRectF(dx, dy, width * scale, height * scale)
         on_screen = target.width() / image.width()  # logical pixels per shown pixel
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, on_screen < 4)
