@@ -70,7 +70,7 @@ IMAGE_SUFFIXES = frozenset(
 INK_SUFFIXES = frozenset({".json"})
 
 #: The model's outputs for this many recent pictures are kept (see Recognizer._model_outputs).
-OUTPUTS_KEPT = 1024
+OUTPUTS_KEPT = 640
 
 #: What reading an input file may raise: a one-line reason, never a traceback.
 ReadError = (InkError, ImageReadError)
@@ -528,12 +528,14 @@ class _PictureCache:
 
     The pad reads the drawing again at every stroke; all candidates but those
     with the new stroke are the same inks as before, so they are not drawn again.
+    A model input holds multiples of 1/255 (see :func:`ink_to_input`), so it is
+    kept as its 8-bit levels, exactly.
     """
 
-    SIZE = 512  # 3 KB each
+    SIZE = 640  # a drawing of 160 pieces has about this many candidates; 0.8 KB each
 
-    def __init__(self) -> None:
-        self._pictures: OrderedDict[bytes, np.ndarray | None] = OrderedDict()
+    def __init__(self):
+        self._levels: OrderedDict[bytes, np.ndarray | None] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, ink: Ink) -> np.ndarray | None:
@@ -543,16 +545,18 @@ class _PictureCache:
             digest.update(np.ascontiguousarray(stroke).tobytes())
         key = digest.digest()
         with self._lock:
-            if key in self._pictures:
-                self._pictures.move_to_end(key)
-                return self._pictures[key]
+            found = key in self._levels
+            if found:
+                self._levels.move_to_end(key)
+                levels = self._levels[key]
+        if found:
+            return None if levels is None else np.asarray(levels, np.float32) * np.float32(1 / 255)
         picture = ink_to_input(ink)
-        if picture is not None:
-            picture.setflags(write=False)  # shared by every reading that has this candidate
+        levels = None if picture is None else np.rint(picture * 255).astype(np.uint8)
         with self._lock:
-            self._pictures[key] = picture
-            while len(self._pictures) > self.SIZE:
-                self._pictures.popitem(last=False)
+            self._levels[key] = levels
+            while len(self._levels) > self.SIZE:
+                self._levels.popitem(last=False)
         return picture
 
 

@@ -206,3 +206,12 @@ def test_a_long_number_reads_in_bounded_work(bundled, pen_digits):
     assert len(inputs) <= 4 * len(ink_pieces(ink))  # candidates: at most four per piece
     result = bundled.ink(ink)
     assert 55 <= len(result.digits) <= 65
+
+
+def test_reading_again_reads_the_same_from_kept_pictures_and_outputs(bundled, pen_digits):
+    ink = side_by_side([ink for _, ink in pen_digits[5:300:60]], gap=0.2)
+    first, again = bundled.ink(ink), bundled.ink(ink)
+    assert first.number == again.number
+    for a, b in zip(first.digits, again.digits, strict=True):
+        np.testing.assert_array_equal(a.input, b.input)
+        np.testing.assert_array_equal(a.probabilities, b.probabilities)
