@@ -325,14 +325,23 @@ def _litert_runner(path: Path) -> tuple[Callable[[np.ndarray], _Outputs], set[st
         return by_role["ink"], by_role.get("picture"), by_role.get("features")
 
     def run_one(batch: np.ndarray) -> list[np.ndarray]:
-        """The outputs of the roles ``present``, in that order."""
-        if len(batch) != state["batch"]:
+        """The outputs of the roles ``present``, in that order.
+
+        A batch is padded to a power of two (up to :data:`BATCH`), so that the
+        interpreter is resized for a few sizes only: reallocating its tensors for
+        every size a reading happens to have grows the process's memory.
+        """
+        count = len(batch)
+        size = count if count <= 1 or not dynamic_batch else 1 << (count - 1).bit_length()
+        if size != count:
+            batch = np.concatenate([batch, np.zeros((size - count, *batch.shape[1:]), batch.dtype)])
+        if size != state["batch"]:
             interpreter.resize_tensor_input(input_index, batch.shape)
             interpreter.allocate_tensors()
-            state["batch"] = len(batch)
+            state["batch"] = size
         interpreter.set_tensor(input_index, batch)
         interpreter.invoke()
-        return [interpreter.get_tensor(found[role]).copy() for role in present]
+        return [interpreter.get_tensor(found[role])[:count].copy() for role in present]
 
     return run, set(found)
 

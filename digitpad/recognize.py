@@ -22,7 +22,6 @@ import hashlib
 import os
 import threading
 import warnings
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from .number_model import NumberModel, bundled_number_model_path
 from .personal import PersonalIndex, model_digest
 from .predictor import Model, Predictor
 from .preprocess import (
+    FIELD,
     ImageReadError,
     coverage_to_input,
     ink_coverage,
@@ -68,9 +68,6 @@ IMAGE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
 )
 INK_SUFFIXES = frozenset({".json"})
-
-#: The model's outputs for this many recent pictures are kept (see Recognizer._model_outputs).
-OUTPUTS_KEPT = 640
 
 #: What reading an input file may raise: a one-line reason, never a traceback.
 ReadError = (InkError, ImageReadError)
@@ -253,7 +250,6 @@ class Recognizer:
         self.number_model = self._number_model(number_model)
         self._personal: PersonalIndex | None = None
         self._warned_no_features = False
-        self._outputs: OrderedDict[bytes, tuple] = OrderedDict()
 
     def _number_model(self, given) -> NumberModel | None:
         """The number model to read ink with; None: numbers are split by the box rules.
@@ -472,38 +468,6 @@ class Recognizer:
         best.alternatives = predictions[1:]
         return best
 
-    def _model_outputs(self, batch: np.ndarray, sources: list[str], by_source: dict):
-        """The model's probabilities and features, for pictures it has not just read.
-
-        The pad reads its drawing again at every stroke, and most candidate digits
-        of the new reading were candidates of the last: their outputs are kept
-        (:data:`OUTPUTS_KEPT`), for this model, by picture.
-        """
-        keys = [
-            hashlib.blake2b(np.ascontiguousarray(x).tobytes() + s.encode(), digest_size=16).digest()
-            for x, s in zip(batch, sources, strict=True)
-        ]
-        kept = self._outputs
-        missing = [i for i, key in enumerate(keys) if key not in kept]
-        if missing:
-            options = {"source": [sources[i] for i in missing]} if by_source else {}
-            new = self.predictor.predict_with_features(batch[missing], **options)
-            probabilities, features = new
-            for row, i in enumerate(missing):
-                # Copies, so that a kept row does not keep its whole batch alive.
-                kept[keys[i]] = (
-                    probabilities[row].copy(),
-                    None if features is None else features[row].copy(),
-                )
-        rows = [kept[key] for key in keys]
-        for key in keys:
-            kept.move_to_end(key)
-        while len(kept) > OUTPUTS_KEPT:
-            kept.popitem(last=False)
-        probabilities = np.stack([p for p, _ in rows])
-        features = None if rows[0][1] is None else np.stack([f for _, f in rows])
-        return probabilities, features
-
     def _probabilities(
         self, batch: np.ndarray, sources: list[str], with_features: bool = False
     ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -517,8 +481,8 @@ class Recognizer:
                 index = None
         if index is None and not with_features:
             return self.predictor.predict(batch, **by_source), None
-        probabilities, features = self._model_outputs(batch, sources, by_source)
-        if index is not None:
+        probabilities, features = self.predictor.predict_with_features(batch, **by_source)
+        if index is not None and features is not None:
             probabilities = index.adapt(probabilities, features)
         return probabilities, features
 
@@ -529,13 +493,18 @@ class _PictureCache:
     The pad reads the drawing again at every stroke; all candidates but those
     with the new stroke are the same inks as before, so they are not drawn again.
     A model input holds multiples of 1/255 (see :func:`ink_to_input`), so it is
-    kept as its 8-bit levels, exactly.
+    kept exactly as its 8-bit levels, in one array used as a ring: an object per
+    picture, coming and going at every stroke, would fragment the heap.
     """
 
-    SIZE = 640  # a drawing of 160 pieces has about this many candidates; 0.8 KB each
+    SIZE = 640  # a drawing of 160 pieces has about this many candidates
 
     def __init__(self):
-        self._levels: OrderedDict[bytes, np.ndarray | None] = OrderedDict()
+        self._slots: dict[bytes, int] = {}
+        self._keys: list[bytes | None] = [None] * self.SIZE
+        self._levels = np.zeros((self.SIZE, FIELD, FIELD), np.uint8)
+        self._empty = np.zeros(self.SIZE, bool)  # the ink gives no input
+        self._next = 0
         self._lock = threading.Lock()
 
     def get(self, ink: Ink) -> np.ndarray | None:
@@ -545,18 +514,22 @@ class _PictureCache:
             digest.update(np.ascontiguousarray(stroke).tobytes())
         key = digest.digest()
         with self._lock:
-            found = key in self._levels
-            if found:
-                self._levels.move_to_end(key)
-                levels = self._levels[key]
-        if found:
-            return None if levels is None else np.asarray(levels, np.float32) * np.float32(1 / 255)
+            slot = self._slots.get(key)
+            if slot is not None:
+                if self._empty[slot]:
+                    return None
+                return np.asarray(self._levels[slot], np.float32) * np.float32(1 / 255)
         picture = ink_to_input(ink)
-        levels = None if picture is None else np.rint(picture * 255).astype(np.uint8)
         with self._lock:
-            self._levels[key] = levels
-            while len(self._levels) > self.SIZE:
-                self._levels.popitem(last=False)
+            slot = self._next
+            self._next = (slot + 1) % self.SIZE
+            old = self._keys[slot]
+            if old is not None:
+                del self._slots[old]
+            self._keys[slot], self._slots[key] = key, slot
+            self._empty[slot] = picture is None
+            if picture is not None:
+                self._levels[slot] = np.rint(picture * 255)
         return picture
 
 
