@@ -226,4 +226,8 @@ def test_ten_thousand_strokes_grow_memory_by_a_few_mb():
     assert result.returncode == 0, result.stderr
     numbers = json.loads(result.stdout.strip().splitlines()[-1])
     assert numbers["strokes"] == 10000
-    assert numbers["end_mb"] - numbers["warm_mb"] < 4.0, numbers
+    # Reading numbers by recognition allocates many more small arrays per stroke than the
+    # box rules did: the process grows by 3.1-4.4 MB over 10,000 strokes and 5.7 MB over
+    # 20,000 (2026-12-04), while Python's own allocations (tracemalloc) stay flat; before
+    # the search it grew by 0.1 MB. The bound catches a leak of a reading per stroke.
+    assert numbers["end_mb"] - numbers["warm_mb"] < 8.0, numbers
