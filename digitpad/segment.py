@@ -424,8 +424,12 @@ def ink_pieces(ink: Ink) -> list[np.ndarray]:
 #: A stroke is cut where what was written before a point and what is written
 #: after it overlap sideways by at most this much (times the writing's height)...
 JOIN_OVERLAP = 0.08
-#: ...and each side is at least this long, in ink (times the height).
+#: ...and each side is at least this long, in ink (times the height)...
 JOIN_SIDE_LENGTH = 0.8
+#: ...and this tall (times the height), and the cut is not in the bottom
+#: JOIN_ABOVE_BOTTOM of the stroke's height.
+JOIN_SIDE_HEIGHT = 0.4
+JOIN_ABOVE_BOTTOM = 0.25
 
 
 def join_cuts(stroke: np.ndarray, unit: float) -> list[int]:
@@ -447,8 +451,14 @@ def join_cuts(stroke: np.ndarray, unit: float) -> list[int]:
     apart &= walked[-1] - walked >= JOIN_SIDE_LENGTH * unit
     cuts = []
     edges = np.diff(np.concatenate([[0], apart.astype(np.int8), [0]]))
+    low = float(xy[:, 1].max()) - JOIN_ABOVE_BOTTOM * float(np.ptp(xy[:, 1]))
     for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-        cuts.append(int((start + stop - 1) // 2))
+        cut = int((start + stop - 1) // 2)
+        # Within one digit the pen also moves on to the right along the bottom (the
+        # L of a 4, the base of a 0 or 6), and leaves a flat part (a 4's bar).
+        tall = min(np.ptp(xy[: cut + 1, 1]), np.ptp(xy[cut:, 1])) >= JOIN_SIDE_HEIGHT * unit
+        if xy[cut, 1] <= low and tall:
+            cuts.append(cut)
     return cuts
 
 

@@ -57,6 +57,15 @@ def test_a_straight_stroke_and_a_loop_closed_on_the_right_are_not_cut():
     assert join_cuts(loop(50, start_angle=0.0), HEIGHT) == []
 
 
+def test_a_stroke_going_on_to_the_right_along_its_bottom_is_not_cut():
+    # The L of a 4 (down, then a flat bar to the right) and a 0 written from its
+    # top anticlockwise, whose halves meet at the bottom: one digit each.
+    down = np.column_stack([np.full(20, 0.0), np.linspace(0, 70, 20)])
+    bar = np.column_stack([np.linspace(0, 80, 20)[1:], np.full(19, 70.0)])
+    assert join_cuts(np.concatenate([down, bar]), HEIGHT) == []
+    assert join_cuts(loop(50), HEIGHT) == []
+
+
 def test_a_stroke_written_late_moves_back_beside_its_digit():
     body = np.array([(40, 0), (0, 0), (0, 50), (40, 60), (40, 100), (0, 100)], float)
     six = loop(150, start_angle=0.0)

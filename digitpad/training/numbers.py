@@ -52,7 +52,7 @@ JOIN = 0.15
 #: every other writer of source ``sta`` (benchmarks/number_reading.py --part tune)
 #: and, for the whole ink's head start, on how often source ``syn``'s isolated
 #: digits were split by a number model trained without that source.
-DIGIT_BONUS, MARK_PENALTY, WHOLE_BONUS = 1.0, -4.0, 1.0
+DIGIT_BONUS, MARK_PENALTY, WHOLE_BONUS = 1.0, -4.0, 0.5
 #: Numbers written to train the number model.
 NUMBERS_WRITTEN = 6000
 
