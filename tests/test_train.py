@@ -789,6 +789,13 @@ def test_command_line_defaults_come_from_the_recipe(tmp_path):
         parse_args(["--limit", "0"], recipes, tmp_path)
 
 
+def test_the_seed_model_has_no_picture_layer_to_build():
+    from digitpad.training.seed import build_seed_model
+
+    with pytest.raises(ValueError, match="no picture layer"):
+        build_seed_model(picture_layer=True)
+
+
 def test_the_script_lists_its_recipes():
     result = run_script("--help")
     assert result.returncode == 0 and "--recipe {digitpad,seed}" in result.stdout

@@ -23,7 +23,7 @@ class Recipe:
 
     ``build(picture_layer=...) -> keras.Model``; ``optimizer(steps_per_epoch,
     epochs, learning_rate) -> keras optimizer``, ``learning_rate`` its initial
-    learning rate. ``augmentation`` is applied to every training image
+    learning rate (by default Adam's, 1e-3). ``augmentation`` is applied to every training image
     except in the last ``clean_epochs``, which see the images as they are,
     like the test digits (the pen renders keep their own distortions).
     ``pen_renders`` are the pen-digit renders added to the training set (none:

@@ -22,10 +22,9 @@ def adadelta_classic(steps_per_epoch, epochs, learning_rate=1.0):
 def build_seed_model(picture_layer=False):
     """The classic Keras MNIST convnet, layer for layer (about 99.1-99.2% on MNIST test);
     one output, so no ``picture_layer``."""
-    from keras import Input, Sequential, layers
-
     if picture_layer:
         raise ValueError("the seed model has one output: no picture layer")
+    from keras import Input, Sequential, layers
 
     return Sequential(
         [
