@@ -1,8 +1,8 @@
 """The retrain script and digitpad.training: a small real run, its outputs, its failure modes."""
 
+import argparse
 import gzip
 import hashlib
-import importlib.util
 import io
 import json
 import os
@@ -16,14 +16,9 @@ import pytest
 
 from digitpad import training
 from digitpad.ink import Ink
-from digitpad.training import data
+from digitpad.training import data, run
 
 from .conftest import FIXTURES, ROOT
-
-spec = importlib.util.spec_from_file_location("train_model", ROOT / "train_model.py")
-train_model = importlib.util.module_from_spec(spec)
-sys.modules["train_model"] = train_model
-spec.loader.exec_module(train_model)
 
 OUTPUTS = [
     "model.tflite",
@@ -64,6 +59,22 @@ def smoke_args(data, output, *extra):
     ]
 
 
+def run_script(*args, env=None, timeout=120):
+    """``train_model.py`` with ``args`` in a fresh interpreter: its completed process."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "train_model.py"), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=timeout,
+    )
+
+
+def bundled_card():
+    return json.loads((ROOT / "resources" / "model-card.json").read_text())
+
+
 def digest(folder):
     return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in OUTPUTS}
 
@@ -71,15 +82,8 @@ def digest(folder):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, small_mnist):
     output = tmp_path_factory.mktemp("model")
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "train_model.py"),
-            *smoke_args(small_mnist, output, "--unipen", str(FIXTURES / "mini-unipen.jsonl")),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+    result = run_script(
+        *smoke_args(small_mnist, output, "--unipen", str(FIXTURES / "mini-unipen.jsonl")),
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -101,7 +105,10 @@ def test_a_short_run_writes_every_output(trained):
     assert set(card["test"]["mnist"]["per_class_accuracy"]) == {str(d) for d in range(10)}
     # MNIST's digits are pictures: the card scores them by the picture layer, and by the ink one.
     assert card["hyperparameters"]["picture_layer"] is True
-    assert card["hyperparameters"]["picture_weight"] == train_model.PICTURE_WEIGHT
+    assert (
+        card["hyperparameters"]["picture_weight"]
+        == bundled_card()["hyperparameters"]["picture_weight"]
+    )
     assert "picture_probabilities" in card["outputs"]
     assert card["test"]["mnist_read_as_ink"]["count"] == card["test"]["mnist"]["count"]
     assert "read as ink" in result.stdout
@@ -116,11 +123,24 @@ def test_a_short_run_writes_every_output(trained):
     assert load_class_bank(output / "model.tflite") is not None  # the bank is this model's
 
 
+def test_the_run_keeps_nothing_out_so_keras_never_scores_mnist_test_per_epoch(trained):
+    # No --validation, no --hold-out-writers: nothing to monitor, and MNIST test is
+    # scored once, after training.
+    output, result = trained
+    assert "ink_loss: " in result.stdout and "val_" not in result.stdout
+    tests = json.loads((output / "model-card.json").read_text())["test"]
+    assert not [name for name in tests if "validation" in name]
+
+
 def test_the_card_has_the_fields_of_the_bundled_card(trained):
     card = json.loads((trained[0] / "model-card.json").read_text())
-    bundled = json.loads((ROOT / "resources" / "model-card.json").read_text())
+    bundled = bundled_card()
     assert card.keys() == bundled.keys()
-    assert card["styles"]["style_copies"] == train_model.STYLE_COPIES
+    # The recipe is the bundled model's: every setting but the smoke run's own three.
+    assert card["styles"] == bundled["styles"]
+    for name, value in bundled["hyperparameters"].items():
+        if name not in ("epochs", "batch_size", "clean_epochs"):
+            assert card["hyperparameters"][name] == value, name
     for part in ("hyperparameters", "machine", "versions", "input", "outputs", "files"):
         assert card[part].keys() == bundled[part].keys(), part
     assert card["data"]["pendigits"].keys() == bundled["data"]["pendigits"].keys()
@@ -201,28 +221,21 @@ def bad_data_cases(tmp_path, mnist_sample):
     }
 
 
-def test_bad_data_gives_one_clear_line_and_exit_2(tmp_path, mnist_sample, capsys):
+def test_bad_data_gives_one_clear_line_and_exit_2(tmp_path, mnist_sample):
     for name, message in bad_data_cases(tmp_path, mnist_sample).items():
-        code = train_model.main(["--data", str(tmp_path / name), "--output", str(tmp_path / "out")])
-        err = capsys.readouterr().err
-        assert code == 2, name
+        result = run_script("--data", tmp_path / name, "--output", tmp_path / "out")
+        err = result.stderr
+        assert result.returncode == 2, name
         assert len(err.strip().splitlines()) == 1, err
         assert err.startswith("train_model.py: error: ") and name in err and message in err, err
         assert not (tmp_path / "out").exists()
 
 
-def test_bad_pendigits_path(tmp_path, small_mnist, capsys):
-    code = train_model.main(
-        [
-            "--data",
-            str(small_mnist),
-            "--pendigits",
-            str(tmp_path / "x.tra"),
-            "--output",
-            str(tmp_path / "out"),
-        ]
+def test_bad_pendigits_path(tmp_path, small_mnist):
+    result = run_script(
+        "--data", small_mnist, "--pendigits", tmp_path / "x.tra", "--output", tmp_path / "out"
     )
-    assert code == 2 and "x.tra" in capsys.readouterr().err
+    assert result.returncode == 2 and "x.tra" in result.stderr
 
 
 def previous_model(tmp_path, trained):
@@ -233,16 +246,21 @@ def previous_model(tmp_path, trained):
     return output, digest(output)
 
 
-def test_interrupted_export_keeps_the_previous_model(tmp_path, trained, small_mnist, monkeypatch):
+def test_interrupted_export_keeps_the_previous_model(tmp_path, trained, monkeypatch):
+    import keras
+
     output, before = previous_model(tmp_path, trained)
+    model = keras.models.load_model(trained[0] / "model.keras")
+    card = json.loads((trained[0] / "model-card.json").read_text())
 
     def interrupted(model, path):
         path.write_bytes(b"half a model")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(train_model, "export_tflite", interrupted)
+    monkeypatch.setattr(run, "export_tflite", interrupted)
+    args = argparse.Namespace(unipen=None, pendigits=None, limit=None)
     with pytest.raises(KeyboardInterrupt):
-        train_model.main(smoke_args(small_mnist, output))
+        run.export_outputs(model, {"loss": [1.0]}, None, card, output, [], args)
     assert digest(output) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["resources"]  # no staging left
 
@@ -314,29 +332,48 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
 
 
-def test_failed_mnist_download_gives_one_line_and_exit_2(offline, tmp_path, capsys):
-    code = train_model.main(["--output", str(tmp_path / "out")])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert err == (
+def test_a_failed_download_is_one_line_naming_the_url_and_the_offline_flags(offline, capsys):
+    from digitpad.training.cli import report_error
+
+    args = argparse.Namespace(data=None, pendigits=None, limit=None, validation=None)
+    with pytest.raises(training.DownloadError) as error:
+        run.load_data(args, training.Recipe("test", None, None, 1, 1))
+    assert report_error(error.value) == 2
+    assert capsys.readouterr().err == (
         f"train_model.py: error: could not download {data.MNIST_URL} "
         "([Errno -2] Name or service not known); pass local files with --data and --pendigits\n"
     )
+
+
+@pytest.fixture
+def offline_env(tmp_path):
+    """For a subprocess: every download refused (a proxy on a closed port), an empty cache."""
+    proxy = "http://127.0.0.1:9"
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras"), "no_proxy": "", "NO_PROXY": ""}
+    env.update({name: proxy for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")})
+    return env
+
+
+def test_failed_mnist_download_gives_one_line_and_exit_2(offline_env, tmp_path):
+    result = run_script("--output", tmp_path / "out", env=offline_env)
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"train_model.py: error: could not download {data.MNIST_URL} (")
+    assert result.stderr.endswith("); pass local files with --data and --pendigits\n")
     assert not (tmp_path / "out").exists()
     assert not list((tmp_path / "keras" / "datasets").iterdir()), "partial download left behind"
 
 
-def test_failed_pendigits_download_names_its_url(offline, tmp_path, small_mnist, capsys):
-    code = train_model.main(["--data", str(small_mnist), "--output", str(tmp_path / "out")])
-    err = capsys.readouterr().err
-    assert code == 2 and len(err.splitlines()) == 1
+def test_failed_pendigits_download_names_its_url(offline_env, tmp_path, small_mnist):
+    result = run_script("--data", small_mnist, "--output", tmp_path / "out", env=offline_env)
+    err = result.stderr
+    assert result.returncode == 2 and len(err.splitlines()) == 1
     assert f"could not download {data.PENDIGITS_URL} (" in err and "--pendigits" in err
 
 
-def test_the_seed_recipe_needs_no_pen_digits(offline, tmp_path, capsys):
-    code = train_model.main(["--recipe", "seed", "--output", str(tmp_path / "out")])
-    err = capsys.readouterr().err
-    assert code == 2 and data.MNIST_URL in err and data.PENDIGITS_URL not in err
+def test_the_seed_recipe_needs_no_pen_digits(offline_env, tmp_path):
+    result = run_script("--recipe", "seed", "--output", tmp_path / "out", env=offline_env)
+    err = result.stderr
+    assert result.returncode == 2 and data.MNIST_URL in err and data.PENDIGITS_URL not in err
 
 
 class FakeResponse(io.BytesIO):
@@ -494,7 +531,6 @@ def test_low_grade_tablet_applies_with_its_share(mini_pen_digits):
 
 @pytest.mark.parametrize("hold_out", [False, True])
 def test_pen_writers_all_trained_unless_held_out(hold_out, mini_pen_digits, mnist_sample):
-    import argparse
     import dataclasses
 
     from digitpad.pendigits import read_unipen
@@ -509,7 +545,7 @@ def test_pen_writers_all_trained_unless_held_out(hold_out, mini_pen_digits, mnis
     args = argparse.Namespace(limit=None, hold_out_writers=hold_out)
     provenance = {"pendigits": {}}
     train = (mnist_sample[0][:10], mnist_sample[1][:10])
-    x, y, weights, held_out = train_model.training_set(
+    x, y, weights, held_out = run.training_set(
         train, digits, recipe, args, np.random.default_rng(0), provenance
     )
     assert weights is None
@@ -525,8 +561,6 @@ def test_pen_writers_all_trained_unless_held_out(hold_out, mini_pen_digits, mnis
 
 def weighted_training_set(mini_pen_digits, mnist_sample, **recipe_options):
     """10 MNIST digits, the pen digits as written and one copy, 3 extras: (x, weights)."""
-    import argparse
-
     recipe = training.Recipe(
         "test",
         None,
@@ -539,7 +573,7 @@ def weighted_training_set(mini_pen_digits, mnist_sample, **recipe_options):
     )
     args = argparse.Namespace(limit=None, hold_out_writers=False)
     train = (mnist_sample[0][:10], mnist_sample[1][:10])
-    x, _, weights, _ = train_model.training_set(
+    x, _, weights, _ = run.training_set(
         train, mini_pen_digits, recipe, args, np.random.default_rng(0), {"pendigits": {}}
     )
     assert len(x) == 10 + 2 * len(mini_pen_digits) + 3
@@ -602,11 +636,9 @@ def test_weighted_batches_keep_each_image_with_its_label_and_weight(augmented):
 
 
 def test_validation_digits_are_the_last_training_digits_and_never_trained_on(small_mnist):
-    import argparse
-
     args = argparse.Namespace(data=small_mnist, pendigits=None, limit=None, validation=100)
-    recipe = train_model.RECIPES["seed"]
-    (x, y), _, validation, _, _ = train_model.load_data(args, recipe)
+    recipe = training.Recipe("MNIST only", None, None, 1, 1)
+    (x, y), _, validation, _, _ = run.load_data(args, recipe)
     x_val, y_val = validation["mnist_validation"]
     x_unseen, y_unseen = validation["mnist_validation_unseen_writers"]
     with np.load(small_mnist) as mnist:
@@ -617,10 +649,40 @@ def test_validation_digits_are_the_last_training_digits_and_never_trained_on(sma
         np.testing.assert_array_equal(y_unseen, mnist["y_train"][701::2])
     assert len(y) + len(y_val) == 800
     args.limit = 750  # a limit never reaches into the validation digits
-    (x, _), _, validation, _, _ = train_model.load_data(args, recipe)
+    (x, _), _, validation, _, _ = run.load_data(args, recipe)
     assert len(x) == 700 and len(validation["mnist_validation"][0]) == 100
     args.validation = None
-    assert train_model.load_data(args, recipe)[2] == {}
+    assert run.load_data(args, recipe)[2] == {}
+
+
+def test_keras_monitors_the_digits_kept_out_never_mnist_test(mini_pen_digits, mnist_sample):
+    images, labels = mnist_sample
+    rng = np.random.default_rng(0)
+    validation = {"mnist_validation": (images[:30], labels[:30])}
+    name, (x, y) = run.monitored_set(validation, mini_pen_digits, rng)
+    assert name == "the last 30 MNIST training digits"
+    np.testing.assert_array_equal(x, images[:30])
+    name, (x, y) = run.monitored_set({}, mini_pen_digits, rng)
+    assert name == f"{len(mini_pen_digits)} pen digits of held-out writers"
+    np.testing.assert_array_equal(y, [d.label for d in mini_pen_digits])
+    assert run.monitored_set({}, [], rng) is None
+
+
+@pytest.mark.parametrize("monitored", [False, True])
+def test_the_curves_show_validation_only_when_the_run_has_it(tmp_path, mnist_sample, monitored):
+    pytest.importorskip("tensorflow")
+    from digitpad.training.seed import adadelta_classic, build_seed_model
+
+    images, labels = mnist_sample
+    recipe = training.Recipe("seed", build_seed_model, adadelta_classic, 1, 32, learning_rate=1.0)
+    model = run.compile_model(recipe, steps_per_epoch=2, epochs=1, gpus=0)
+    kept_out = ("20 MNIST digits", (images[64:84], labels[64:84])) if monitored else None
+    args = argparse.Namespace(epochs=1, batch_size=32, seed=0)
+    history, clean_epochs = run.fit(model, images[:64], labels[:64], None, kept_out, recipe, args)
+    assert clean_epochs == 0 and len(history["loss"]) == 1
+    assert sorted(history) == ["accuracy", "loss"] + ["val_accuracy", "val_loss"] * monitored
+    training.plot_curves(history, tmp_path / "curves.png", kept_out and kept_out[0])
+    assert (tmp_path / "curves.png").stat().st_size > 0
 
 
 def test_writer_ordered_marks_odd_indices_of_the_whole_file():
@@ -715,12 +777,28 @@ def test_scores():
 def test_command_line_defaults_come_from_the_recipe(tmp_path):
     from digitpad.training.cli import parse_args
 
-    args = parse_args(["--recipe", "seed"], train_model.RECIPES, tmp_path)
+    recipes = {
+        "seed": training.Recipe("seed", None, None, epochs=12, batch_size=128),
+        "digitpad": training.Recipe("digitpad", None, None, epochs=24, batch_size=96),
+    }
+    args = parse_args(["--recipe", "seed"], recipes, tmp_path)
     assert (args.epochs, args.batch_size, args.output) == (12, 128, tmp_path)
-    args = parse_args(["--epochs", "3"], train_model.RECIPES, tmp_path)
-    assert (args.recipe, args.epochs) == ("digitpad", 3)
+    args = parse_args(["--epochs", "3"], recipes, tmp_path)
+    assert (args.recipe, args.epochs, args.batch_size) == ("digitpad", 3, 96)
     with pytest.raises(SystemExit):
-        parse_args(["--limit", "0"], train_model.RECIPES, tmp_path)
+        parse_args(["--limit", "0"], recipes, tmp_path)
+
+
+def test_the_seed_model_has_no_picture_layer_to_build():
+    from digitpad.training.seed import build_seed_model
+
+    with pytest.raises(ValueError, match="no picture layer"):
+        build_seed_model(picture_layer=True)
+
+
+def test_the_script_lists_its_recipes():
+    result = run_script("--help")
+    assert result.returncode == 0 and "--recipe {digitpad,seed}" in result.stdout
 
 
 def test_install_holds_off_ctrl_c_until_every_file_is_in_place(tmp_path):

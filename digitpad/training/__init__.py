@@ -11,8 +11,10 @@ Modules: :mod:`.data` (MNIST and pen-digit files, downloads, checks),
 writing styles and low-grade tablets among them), :mod:`.styles` (the
 writing styles MNIST lacks), :mod:`.recipe`, :mod:`.seed` (the classic Keras
 convnet), :mod:`.images` (``tf.data`` batches and image augmentation),
-:mod:`.card` (scores and the model card), :mod:`.plots`, :mod:`.install`
-(staging folder and the all-or-nothing install), :mod:`.export` (LiteRT).
+:mod:`.card` (scores and the model card), :mod:`.plots`, :mod:`.run` (the
+steps ``train_model.py`` runs: data, model, training, evaluation, export),
+:mod:`.install` (staging folder and the all-or-nothing install), :mod:`.export`
+(LiteRT).
 """
 
 from .card import INPUT_CONVENTION, model_card, scores, write_card

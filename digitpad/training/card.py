@@ -101,6 +101,7 @@ def model_card(
             "epochs": args.epochs,
             "batch_size": args.batch_size,
             "optimizer": model.optimizer.__class__.__name__,
+            "learning_rate": recipe.learning_rate,
             "augmentation": recipe.augmentation is not None,
             "clean_epochs": clean_epochs,
             "pen_copies": recipe.pen_copies,

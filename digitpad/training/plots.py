@@ -21,28 +21,38 @@ def _pyplot():
     return plt
 
 
-def plot_curves(history: dict, path: Path) -> None:
-    """Loss and accuracy per epoch, training and MNIST test, from a Keras history dict.
+def plot_curves(history: dict, path: Path, validation: str | None = None) -> None:
+    """Loss and accuracy per epoch from a Keras history dict: the training's, and the
+    validation data's when ``validation`` describes it (the history's ``val_`` keys).
 
-    A network with a picture layer has its two outputs' accuracies (``ink_accuracy``,
-    ``picture_accuracy``) drawn each; its loss is their sum.
+    A run without validation data gets the training curves only, and says so: its
+    MNIST test score is taken once, at the end, never per epoch. A network with a
+    picture layer has its two outputs' accuracies (``ink_accuracy``,
+    ``picture_accuracy``) drawn each; its loss is their weighted sum.
     """
     plt = _pyplot()
     epochs = np.arange(1, len(history["loss"]) + 1)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
     ax_loss.plot(epochs, history["loss"], label="training")
-    ax_loss.plot(epochs, history["val_loss"], label="MNIST test")
+    if validation:
+        ax_loss.plot(epochs, history["val_loss"], label="validation")
     ax_loss.set(xlabel="epoch", ylabel="loss", title="Loss")
     for output in ("", "ink_", "picture_"):
         if f"{output}accuracy" in history:
             name = f"{output[:-1]} layer, " if output else ""
             ax_acc.plot(epochs, history[f"{output}accuracy"], label=f"{name}training")
-            ax_acc.plot(epochs, history[f"val_{output}accuracy"], label=f"{name}MNIST test")
+            if validation:
+                ax_acc.plot(epochs, history[f"val_{output}accuracy"], label=f"{name}validation")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle("MNIST test is monitored only; no model selection is made on it", fontsize=9)
+        ax.legend(fontsize=8)
+    note = (
+        f"validation: {validation}, kept out of training (no model selection is made on them)"
+        if validation
+        else "training curves only: this run kept no digits out for validation"
+    )
+    fig.suptitle(f"{note}; MNIST test is scored once, after training", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

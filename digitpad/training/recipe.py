@@ -18,10 +18,12 @@ ImageExtra = Callable[[np.ndarray, np.ndarray, np.random.Generator], tuple[np.nd
 
 @dataclass(frozen=True)
 class Recipe:
-    """What to build and how to train it (``train_model.RECIPES`` holds them).
+    """What to build and how to train it (``train_model.RECIPES`` holds them); every
+    field that shapes the model is recorded in its card (:func:`.card.model_card`).
 
-    ``build() -> keras.Model``; ``optimizer(steps_per_epoch, epochs) ->
-    keras optimizer``. ``augmentation`` is applied to every training image
+    ``build(picture_layer=...) -> keras.Model``; ``optimizer(steps_per_epoch,
+    epochs, learning_rate) -> keras optimizer``, ``learning_rate`` its initial
+    learning rate (by default Adam's, 1e-3). ``augmentation`` is applied to every training image
     except in the last ``clean_epochs``, which see the images as they are,
     like the test digits (the pen renders keep their own distortions).
     ``pen_renders`` are the pen-digit renders added to the training set (none:
@@ -42,6 +44,7 @@ class Recipe:
     optimizer: Callable
     epochs: int
     batch_size: int
+    learning_rate: float = 1e-3
     augmentation: ImageAugmentation | None = None
     clean_epochs: int = 0
     pen_renders: tuple[PenRenders, ...] = ()

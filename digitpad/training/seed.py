@@ -12,15 +12,18 @@ from .data import NUM_CLASSES
 __all__ = ["adadelta_classic", "build_seed_model"]
 
 
-def adadelta_classic(steps_per_epoch, epochs):
-    """Adadelta with the Keras example's learning rate of 1.0."""
+def adadelta_classic(steps_per_epoch, epochs, learning_rate=1.0):
+    """Adadelta, by default with the Keras example's learning rate of 1.0."""
     import keras
 
-    return keras.optimizers.Adadelta(learning_rate=1.0, rho=0.95, epsilon=1e-7)
+    return keras.optimizers.Adadelta(learning_rate=learning_rate, rho=0.95, epsilon=1e-7)
 
 
-def build_seed_model():
-    """The classic Keras MNIST convnet, layer for layer (about 99.1-99.2% on MNIST test)."""
+def build_seed_model(picture_layer=False):
+    """The classic Keras MNIST convnet, layer for layer (about 99.1-99.2% on MNIST test);
+    one output, so no ``picture_layer``."""
+    if picture_layer:
+        raise ValueError("the seed model has one output: no picture layer")
     from keras import Input, Sequential, layers
 
     return Sequential(

@@ -1,0 +1,224 @@
+"""The steps of a training run that ``train_model.py`` reads as its recipe.
+
+Data (:func:`load_data`, :func:`training_set`), model (:func:`compile_model`),
+training (:func:`fit`), evaluation (:func:`evaluate`) and export
+(:func:`export_outputs`). TensorFlow and Keras are imported when a step
+needs them, never on import.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..pendigits import split_by_writer
+from .card import pen_split, scores, write_card
+from .data import load_mnist, load_pendigits, writer_ordered
+from .export import export_class_bank, export_tflite
+from .images import make_dataset
+from .install import OUTPUT_FILES, install, staging_folder
+from .numbers import NUMBERS_WRITTEN, export_number_model
+from .pen import render_pen_digits
+from .plots import plot_confusion, plot_curves
+
+__all__ = [
+    "EVALUATION_BATCH_SIZE",
+    "compile_model",
+    "evaluate",
+    "export_outputs",
+    "fit",
+    "load_data",
+    "loss_weights",
+    "monitored_set",
+    "read",
+    "training_set",
+]
+
+#: Batch size for reading digits (the per-epoch validation and the final scores).
+EVALUATION_BATCH_SIZE = 512
+
+
+# --- Data ---------------------------------------------------------------------
+
+
+def load_data(args, recipe):
+    """MNIST train and test (uint8), the validation sets by name (none without --validation),
+    the pen digits if the recipe uses them, provenance."""
+    (x_train, y_train), test, mnist_info = load_mnist(args.data)
+    pen_digits, pen_info = load_pendigits(args.pendigits) if recipe.pen_renders else ([], None)
+    provenance = {"mnist": mnist_info, "pendigits": pen_info}
+    kept = len(x_train) - (args.validation or 0)
+    validation = {}
+    if args.validation:
+        x_held, y_held = x_train[kept:], y_train[kept:]
+        # Its writer-ordered half is by writers the model never saw (but one at the cut).
+        unseen = writer_ordered(kept, args.validation)
+        validation["mnist_validation"] = (x_held, y_held)
+        validation["mnist_validation_unseen_writers"] = (x_held[unseen], y_held[unseen])
+    first = slice(min(kept, args.limit or kept))
+    return (x_train[first], y_train[first]), test, validation, pen_digits, provenance
+
+
+def training_set(train, pen_digits, recipe, args, rng, provenance):
+    """MNIST, the training writers' pen digits rendered through the app's ink path and the
+    recipe's extra images; each image's weight in the loss of each output of the network
+    (None: all 1); and the held-out writers' pen digits (with --hold-out-writers), for
+    evaluation only."""
+    parts = {"MNIST": train}
+    pen_train, pen_held_out = (
+        split_by_writer(pen_digits) if args.hold_out_writers else (pen_digits, [])
+    )
+    if pen_train:
+        pen_train = pen_train[: max(1, args.limit // 10)] if args.limit else pen_train
+        parts["pen renders"] = render_pen_digits(pen_train, recipe.pen_renders, rng)
+        rendered = len(parts["pen renders"][0])
+        provenance["pendigits"].update(pen_split(pen_train, pen_held_out, rendered))
+    # Extra images come after the pen renders, so adding one leaves those as they were.
+    parts.update((getattr(f, "__name__", "extras"), f(*train, rng)) for f in recipe.mnist_extras)
+    print("training images: " + ", ".join(f"{len(x)} {name}" for name, (x, _) in parts.items()))
+    x, y = (np.concatenate(arrays) for arrays in zip(*parts.values(), strict=True))
+    return x, y, loss_weights(parts, recipe), pen_held_out
+
+
+def loss_weights(parts, recipe):
+    """``[n]`` weights for a network with one output, ``[n, 2]`` (ink, picture) for one
+    with a picture layer, which learns from the pictures alone (MNIST and its extras,
+    not the pen renders); None when every image weighs 1 in every output."""
+    sizes = {name: len(x) for name, (x, _) in parts.items()}
+    is_pen = np.concatenate([np.full(n, name == "pen renders") for name, n in sizes.items()])
+    is_mnist = np.zeros(len(is_pen), bool)
+    is_mnist[: sizes["MNIST"]] = True  # MNIST comes first
+    ink = np.where(is_mnist, 1.0, recipe.pen_weight).astype(np.float32)
+    if not recipe.picture_layer:
+        return None if recipe.pen_weight == 1 else ink
+    return np.stack([ink, (~is_pen).astype(np.float32)], axis=1)
+
+
+def monitored_set(validation, pen_held_out, rng):
+    """What Keras scores after each epoch: ``(description, (x, y))``, or None for a run that keeps
+    nothing out of training. The MNIST validation digits when the run has them, else the
+    held-out writers' pen digits as written; never MNIST test, which is scored once, at
+    the end (:func:`evaluate`)."""
+    if "mnist_validation" in validation:
+        x, y = validation["mnist_validation"]
+        return f"the last {len(x)} MNIST training digits", (x, y)
+    if pen_held_out:
+        x, y = render_pen_digits(pen_held_out, (), rng)
+        return f"{len(x)} pen digits of held-out writers", (x, y)
+    return None
+
+
+# --- Model --------------------------------------------------------------------
+
+
+def compile_model(recipe, steps_per_epoch, epochs, gpus):
+    """The recipe's network, compiled with its optimizer and its outputs' loss weights."""
+    import tensorflow as tf
+
+    # With several GPUs each takes a share of every batch.
+    with (tf.distribute.MirroredStrategy() if gpus > 1 else tf.distribute.get_strategy()).scope():
+        model = recipe.build(picture_layer=recipe.picture_layer)
+        optimizer = recipe.optimizer(steps_per_epoch, epochs, recipe.learning_rate)
+        outputs = len(model.outputs)
+        model.compile(
+            loss=["categorical_crossentropy"] * outputs,
+            loss_weights=[1.0, recipe.picture_weight][:outputs],
+            optimizer=optimizer,
+            metrics=[["accuracy"]] * outputs,
+        )
+    model.summary()
+    return model
+
+
+# --- Training -----------------------------------------------------------------
+
+
+def fit(model, x, y, weights, monitored, recipe, args):
+    """Fit with augmentation, then the clean epochs; the Keras history of all epochs and
+    the number of clean epochs. ``monitored`` (:func:`monitored_set`) is scored after
+    each epoch; with None, the history has the training's loss and accuracy only."""
+    validation_data = None
+    if monitored is not None:
+        x_val, y_val = monitored[1]
+        validation_data = make_dataset(
+            x_val, y_val, EVALUATION_BATCH_SIZE, None, args.seed, outputs=len(model.outputs)
+        )
+    clean_epochs = min(recipe.clean_epochs, args.epochs - 1) if recipe.augmentation else 0
+    clean_from = args.epochs - clean_epochs
+    history: dict[str, list] = {}
+    for augmentation, first, last in [
+        (recipe.augmentation, 0, clean_from),
+        (None, clean_from, args.epochs),
+    ]:
+        if first < last:
+            batches = make_dataset(
+                x, y, args.batch_size, augmentation, args.seed, weights, len(model.outputs)
+            )
+            fitted = model.fit(
+                batches,
+                initial_epoch=first,
+                epochs=last,
+                validation_data=validation_data,
+                shuffle=False,
+            )
+            for key, values in fitted.history.items():
+                history.setdefault(key, []).extend(values)
+    return history, clean_epochs
+
+
+# --- Evaluation ---------------------------------------------------------------
+
+
+def read(model, x_uint8):
+    """Probabilities by output name: ``ink`` and ``picture`` (the same for a one-output model)."""
+    x = x_uint8.astype(np.float32)[..., None] / 255
+    outputs = model.predict(x, batch_size=EVALUATION_BATCH_SIZE, verbose=0)
+    if not isinstance(outputs, list | tuple):
+        outputs = [outputs]
+    return {"ink": outputs[0], "picture": outputs[-1]}
+
+
+def evaluate(model, pen_held_out, test, validation, rng):
+    """Scores of each test set as the app reads it: pen digits as ink, MNIST's as pictures;
+    with a picture layer also MNIST's read as ink (``..._read_as_ink``)."""
+    tests = {"mnist": test, **validation}
+    read_as_ink = {}
+    for name, (x, y) in tests.items():
+        probabilities = read(model, x)
+        tests[name] = scores(probabilities["picture"], y)
+        if len(model.outputs) > 1:
+            read_as_ink[f"{name}_read_as_ink"] = scores(probabilities["ink"], y)
+    pen = None
+    if pen_held_out:
+        x, y = render_pen_digits(pen_held_out, (), rng)
+        pen = scores(read(model, x)["ink"], y)
+    return {"mnist": tests.pop("mnist"), "pen_held_out_writers": pen, **tests, **read_as_ink}
+
+
+# --- Export -------------------------------------------------------------------
+
+
+def export_outputs(model, history, monitored_name, card, output, bank_digits, args):
+    """Write every output to a staging folder, then move them all into ``output``;
+    the class bank from ``bank_digits`` (:func:`.bank.bank_sources`), the number
+    model from ``args.unipen`` and ``args.pendigits`` when given. ``monitored_name``
+    describes the curves' validation data (None: the run had none)."""
+    test = card["test"]["mnist"]
+    with staging_folder(output) as staging:
+        model.save(staging / "model.keras", include_optimizer=False)
+        export_tflite(model, staging / "model.tflite")
+        plot_curves(history, staging / "training-curves.png", monitored_name)
+        title = f"MNIST test, accuracy {test['accuracy']:.2%}"
+        plot_confusion(test["confusion_matrix"], staging / "confusion-matrix.png", title)
+        write_card(card, staging / "model-card.json")
+        export_class_bank(staging / "model.tflite", bank_digits)
+        if args.unipen is not None:
+            number_model = staging / "number-model.npz"
+            export_number_model(
+                staging / "model.tflite",
+                number_model,
+                unipen=args.unipen,
+                pendigits=args.pendigits,
+                card=staging / "model-card.json",
+                numbers=min(args.limit or NUMBERS_WRITTEN, NUMBERS_WRITTEN),
+            )
+        install(staging, output, [name for name in OUTPUT_FILES if (staging / name).exists()])
