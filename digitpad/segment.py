@@ -607,31 +607,19 @@ def search(
             gain = float(mark_scores[stop - 1])
             extended += [(s + gain, d, (*m, stop - 1)) for s, d, m in beams[stop - 1]]
         extended.sort(key=lambda reading: -reading[0])
-        beams.append(_distinct(extended, BEAM))
+        # One partial reading for each way of reading the pieces so far.
+        beams.append(_first_distinct(extended, BEAM, lambda reading: reading[1:]))
     readings = [Reading(score, digits, marks) for score, digits, marks in beams[-1]]
-    return _distinct_numbers(readings, keep)
+    # The best reading of each number.
+    return _first_distinct(readings, keep, lambda r: tuple(digit for _, digit in r.digits))
 
 
-def _distinct(readings, count: int):
-    """The first ``count`` readings, one for each (digits, marks) pair."""
+def _first_distinct(readings, count: int, key):
+    """The first ``count`` readings (sorted already) that differ in ``key(reading)``."""
     seen, kept = set(), []
     for reading in readings:
-        key = (reading[1], reading[2])
-        if key not in seen:
-            seen.add(key)
-            kept.append(reading)
-            if len(kept) == count:
-                break
-    return kept
-
-
-def _distinct_numbers(readings: list[Reading], count: int) -> list[Reading]:
-    """The best reading of each number, the first ``count`` of them (sorted already)."""
-    seen, kept = set(), []
-    for reading in readings:
-        number = tuple(digit for _, digit in reading.digits)
-        if number not in seen:
-            seen.add(number)
+        if key(reading) not in seen:
+            seen.add(key(reading))
             kept.append(reading)
             if len(kept) == count:
                 break
