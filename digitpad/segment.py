@@ -473,8 +473,16 @@ def _cut(stroke: np.ndarray, cuts: list[int]) -> list[np.ndarray]:
 def _writing_height(strokes: list[np.ndarray]) -> float:
     """The height of the writing: the 90th percentile of the strokes' heights, as most
     digits have a stroke of nearly their full height."""
-    heights = [float(np.ptp(s[:, 1])) for s in strokes]
-    return float(np.percentile(heights, 90))
+    return _ninetieth([float(np.ptp(s[:, 1])) for s in strokes])
+
+
+def _ninetieth(values) -> float:
+    """The 90th percentile, interpolated as numpy's (a few values: faster by hand)."""
+    ordered = sorted(values)
+    position = 0.9 * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _x_overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -533,7 +541,7 @@ def candidate_geometry(candidates: list[Candidate], pieces: list[np.ndarray]) ->
     lengths = np.array([np.hypot(*np.diff(p[:, :2], axis=0).T).sum() for p in pieces])
     heights = boxes[:, 3] - boxes[:, 1]
     widths = boxes[:, 2] - boxes[:, 0]
-    unit = max(float(np.percentile(heights, 90)), float(widths.max(initial=0)) / 4, 1e-6)
+    unit = max(_ninetieth(heights.tolist()), float(widths.max(initial=0)) / 4, 1e-6)
     centre = float(np.median((boxes[:, 1] + boxes[:, 3]) / 2))
     rows = []
     for c in candidates:
