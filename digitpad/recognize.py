@@ -214,9 +214,11 @@ class InkSearch:
 class Recognizer:
     """Segmentation, preprocessing and a model (:class:`~digitpad.predictor.Model`).
 
-    Every method reads a number: the input is split into digits left to
-    right (:mod:`digitpad.segment`); a single digit is recognized exactly as
-    it was before numbers were read.
+    Every method reads a number. Ink is read by recognition: candidate digits
+    are scored by the model and the number model and the best reading is
+    searched for (:mod:`digitpad.segment`, :mod:`digitpad.number_model`);
+    pictures are split into blobs of ink by the box rules. A single digit is
+    read from exactly its input.
 
     Parameters
     ----------
@@ -229,10 +231,15 @@ class Recognizer:
         (:mod:`digitpad.personal`). Default: none, the model alone. A model
         without a features output cannot use one; it then warns once and
         reads as without.
+    number_model : path or NumberModel, optional
+        Default: the bundled one, with the bundled model (and only when it was
+        trained for that model file). Without one, or with a model that gives
+        no features, ink is split into digits by the box rules.
 
     Attributes
     ----------
     profile : Profile or None
+    number_model : NumberModel or None
     """
 
     def __init__(
