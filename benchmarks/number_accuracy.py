@@ -11,7 +11,7 @@ number's median digit height, their strokes in writing order.
 Prints the share of numbers read entirely right, per length too, how often
 the segmentation found the right number of digits, the accuracy of the same
 digits recognized one at a time, and the share of all the file's (or the
-held-out writers') single digits that segmentation keeps as one digit. With
+held-out writers') single digits the recognizer reads as one digit. With
 ``--held-out``, only writers 3, 6, ..., 30 (``split_by_writer``) are used: give
 ``--model`` a model trained without them (``train_model.py --hold-out-writers``);
 the bundled model is trained on all 30.
@@ -34,7 +34,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from digitpad.ink import Ink  # noqa: E402
 from digitpad.pendigits import PenDigit, read_unipen, split_by_writer  # noqa: E402
 from digitpad.recognize import Recognizer  # noqa: E402
-from digitpad.segment import segment_ink  # noqa: E402
 
 LENGTHS = range(2, 7)
 GAP = (0.15, 0.6)  # times the median digit height
@@ -109,9 +108,9 @@ def main(argv=None) -> int:
         f"the same digits one at a time: {np.mean(list(single.values())):.2%} right "
         f"({len(single)} digits)"
     )
-    whole = sum(len(segment_ink(d.ink)) == 1 for d in digits)
+    whole = sum(len(recognizer.ink(d.ink).digits) == 1 for d in digits)
     print(
-        f"single digits kept as one digit by segmentation: {whole / len(digits):.3%} "
+        f"single digits read as one digit: {whole / len(digits):.3%} "
         f"({whole}/{len(digits)})"
     )
     print(f"time: {elapsed / len(right) * 1000:.2f} ms per number (Recognizer.ink)")

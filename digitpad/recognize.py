@@ -284,8 +284,6 @@ class Recognizer:
                 )
                 return None
             return model
-        if not self.predictor.has_features:
-            return None
         return NumberModel(given)
 
     def learn(self, source, digit: int) -> Example:
@@ -453,6 +451,7 @@ class Recognizer:
         mark_scores = np.full(found.piece_count, model.mark_penalty)
         for index in np.flatnonzero(single):
             mark_scores[found.candidates[index].start] = candidate_marks[index]
+        # Every piece may be a mark, so there is always a reading.
         readings = search(found.piece_count, found.candidates, digit_scores, mark_scores)
         scores = np.array([r.score for r in readings])
         shares = np.exp(scores - scores.max())
@@ -469,8 +468,6 @@ class Recognizer:
             )
             prediction.share = float(share)
             predictions.append(prediction)
-        if not predictions:
-            return Prediction.from_digits([])
         best = predictions[0]
         best.alternatives = predictions[1:]
         return best

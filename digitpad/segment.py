@@ -496,13 +496,14 @@ def ink_candidates(pieces: list[np.ndarray], ink: Ink) -> list[Candidate]:
     Each candidate's :class:`Ink` keeps the canvas size of ``ink``; that of all
     the pieces is ``ink`` itself, so a single digit is read from exactly its ink.
     """
+    count = len(pieces)
     candidates = []
-    for start in range(len(pieces)):
-        longest = len(pieces) if start == 0 else min(start + MAX_PIECES_PER_DIGIT, len(pieces))
-        for stop in range(start + 1, longest + 1):
-            if stop - start > MAX_PIECES_PER_DIGIT and stop < len(pieces):
-                continue
-            whole = start == 0 and stop == len(pieces)
+    for start in range(count):
+        stops = list(range(start + 1, min(start + MAX_PIECES_PER_DIGIT, count) + 1))
+        if start == 0 and stops[-1] < count:
+            stops.append(count)  # all the pieces: one digit of many strokes
+        for stop in stops:
+            whole = start == 0 and stop == count
             part = ink if whole else Ink(pieces[start:stop], ink.width, ink.height)
             candidates.append(Candidate(start, stop, part, _box(part)))
     return candidates
