@@ -109,10 +109,7 @@ def main(argv=None) -> int:
         f"({len(single)} digits)"
     )
     whole = sum(len(recognizer.ink(d.ink).digits) == 1 for d in digits)
-    print(
-        f"single digits read as one digit: {whole / len(digits):.3%} "
-        f"({whole}/{len(digits)})"
-    )
+    print(f"single digits read as one digit: {whole / len(digits):.3%} ({whole}/{len(digits)})")
     print(f"time: {elapsed / len(right) * 1000:.2f} ms per number (Recognizer.ink)")
     print(f"numbers entirely right: {np.mean(right):.2%} ({sum(right)}/{len(right)})")
     return 0
