@@ -24,9 +24,15 @@ TABLET_HEIGHT = 500
 
 @dataclass
 class PenDigit:
+    """One isolated pen digit: its label, its writer and the data set (source) it comes from.
+
+    Writers of the UCI pendigits file are numbers; UNIPEN writers are ``"source/id"``.
+    """
+
     label: int
-    writer: int
+    writer: int | str
     ink: Ink
+    source: str = "pendigits"
 
 
 def read_unipen(path: str | os.PathLike) -> list[PenDigit]:

@@ -123,6 +123,29 @@ def test_a_short_run_writes_every_output(trained):
     assert load_class_bank(output / "model.tflite") is not None  # the bank is this model's
 
 
+def test_the_run_trains_on_the_unipen_digits_too(trained):
+    unipen = json.loads((trained[0] / "model-card.json").read_text())["data"]["unipen"]
+    assert unipen["training_sources"] == ["fixture"] and unipen["held_out_sources"] == []
+    # --limit 256 keeps the first 26 digits of each pen data set.
+    assert unipen["training_digits"] == 26 and unipen["rendered_training_images"] > 26
+
+
+def test_a_run_holding_out_a_source_scores_it_alone(tmp_path, small_mnist):
+    output = tmp_path / "model"
+    unipen = ["--unipen", FIXTURES / "mini-unipen.jsonl", "--hold-out-sources", "fixture"]
+    result = run_script(*smoke_args(small_mnist, output, *unipen), timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    card = json.loads((output / "model-card.json").read_text())
+    assert card["data"]["unipen"]["held_out_sources"] == ["fixture"]
+    assert card["data"]["unipen"]["training_digits"] == 0
+    for name in ("unipen_held_out_sources", "unipen_fixture"):
+        assert card["test"][name]["count"] == 100
+    assert card["number_model"]["trained_on"]["excluded_sources"] == ["fixture"]
+    assert "UNIPEN digits, fixture: " in result.stdout
+    result = run_script(*smoke_args(small_mnist, output, *unipen[:3], "nowhere"))
+    assert result.returncode == 2 and "no digits of source nowhere" in result.stderr
+
+
 def test_the_run_keeps_nothing_out_so_keras_never_scores_mnist_test_per_epoch(trained):
     # No --validation, no --hold-out-writers: nothing to monitor, and MNIST test is
     # scored once, after training.
@@ -542,7 +565,7 @@ def test_pen_writers_all_trained_unless_held_out(hold_out, mini_pen_digits, mnis
     ]
     writers = [1, 2, 3, 4, 5, 6]
     recipe = training.Recipe("test", None, None, 1, 1, pen_renders=())
-    args = argparse.Namespace(limit=None, hold_out_writers=hold_out)
+    args = argparse.Namespace(limit=None, hold_out_writers=hold_out, hold_out_sources=())
     provenance = {"pendigits": {}}
     train = (mnist_sample[0][:10], mnist_sample[1][:10])
     x, y, weights, held_out = run.training_set(
@@ -559,6 +582,57 @@ def test_pen_writers_all_trained_unless_held_out(hold_out, mini_pen_digits, mnis
     assert len(x) == len(y) == 10 + split["training_digits"]
 
 
+@pytest.fixture(scope="module")
+def unipen_digits():
+    # 100 digits of one source, "fixture", by writers "fixture/N".
+    return data.load_unipen_digits(FIXTURES / "mini-unipen.jsonl")[0]
+
+
+def test_unipen_digits_are_read_with_their_writers_and_source(unipen_digits):
+    assert len(unipen_digits) == 100
+    assert {d.source for d in unipen_digits} == {"fixture"}
+    assert all(isinstance(d.label, int) and d.writer.startswith("fixture/") for d in unipen_digits)
+    with pytest.raises(data.DataError, match="no digits of source sta"):
+        data.load_unipen_digits(FIXTURES / "mini-unipen.jsonl", held_out_sources=("sta",))
+    with pytest.raises(data.DataError, match="no such file"):
+        data.load_unipen_digits(FIXTURES / "missing.jsonl")
+
+
+@pytest.mark.parametrize("held_out_sources", [(), ("fixture",)])
+def test_unipen_sources_are_trained_on_unless_held_out(
+    held_out_sources, unipen_digits, mini_pen_digits, mnist_sample
+):
+    recipe = training.Recipe("test", None, None, 1, 1, pen_renders=())
+    args = argparse.Namespace(limit=None, hold_out_writers=False, hold_out_sources=held_out_sources)
+    provenance = {"pendigits": {}, "unipen": {}}
+    train = (mnist_sample[0][:10], mnist_sample[1][:10])
+    x, y, _, held_out = run.training_set(
+        train, mini_pen_digits + unipen_digits, recipe, args, np.random.default_rng(0), provenance
+    )
+    unipen = provenance["unipen"]
+    assert provenance["pendigits"]["training_digits"] == len(mini_pen_digits)
+    if held_out_sources:
+        assert held_out == unipen_digits
+        assert unipen["held_out_sources"] == ["fixture"] and unipen["training_digits"] == 0
+        assert len(x) == 10 + len(mini_pen_digits)
+    else:
+        assert held_out == [] and unipen["training_sources"] == ["fixture"]
+        assert unipen["training_digits"] == unipen["rendered_training_images"] == 100
+        # The UCI digits' renders first, then UNIPEN's.
+        np.testing.assert_array_equal(
+            y[10:], [d.label for d in mini_pen_digits] + [d.label for d in unipen_digits]
+        )
+
+
+def test_held_out_sources_need_unipen_digits(tmp_path, capsys):
+    from digitpad.training.cli import parse_args
+
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--hold-out-sources", "sta"], {"digitpad": None}, tmp_path)
+    assert exit_info.value.code == 2
+    assert "--hold-out-sources needs --unipen" in capsys.readouterr().err
+
+
 def weighted_training_set(mini_pen_digits, mnist_sample, **recipe_options):
     """10 MNIST digits, the pen digits as written and one copy, 3 extras: (x, weights)."""
     recipe = training.Recipe(
@@ -571,7 +645,7 @@ def weighted_training_set(mini_pen_digits, mnist_sample, **recipe_options):
         mnist_extras=(lambda x, y, rng: (x[:3], y[:3]),),
         **recipe_options,
     )
-    args = argparse.Namespace(limit=None, hold_out_writers=False)
+    args = argparse.Namespace(limit=None, hold_out_writers=False, hold_out_sources=())
     train = (mnist_sample[0][:10], mnist_sample[1][:10])
     x, _, weights, _ = run.training_set(
         train, mini_pen_digits, recipe, args, np.random.default_rng(0), {"pendigits": {}}
@@ -663,7 +737,7 @@ def test_keras_monitors_the_digits_kept_out_never_mnist_test(mini_pen_digits, mn
     assert name == "the last 30 MNIST training digits"
     np.testing.assert_array_equal(x, images[:30])
     name, (x, y) = run.monitored_set({}, mini_pen_digits, rng)
-    assert name == f"{len(mini_pen_digits)} pen digits of held-out writers"
+    assert name == f"{len(mini_pen_digits)} held-out pen digits"
     np.testing.assert_array_equal(y, [d.label for d in mini_pen_digits])
     assert run.monitored_set({}, [], rng) is None
 

@@ -33,9 +33,19 @@ TEST_SETS = {
     "mnist_validation_read_as_ink": "MNIST validation digits, read by the ink layer",
     "mnist_validation_unseen_writers": "those by writers never trained on, as pictures",
     "mnist_validation_unseen_writers_read_as_ink": "the same, read by the ink layer",
+    "unipen_held_out_sources": "UNIPEN digits of the held-out sources (tablets), as ink",
 }
 #: The columns of the per-digit table: MNIST test as each layer reads it.
 PER_DIGIT = {"mnist": "as pictures", "mnist_read_as_ink": "by the ink layer"}
+
+
+def label(test_set: str) -> str:
+    """The table's words for a test set of the card."""
+    if test_set in TEST_SETS:
+        return TEST_SETS[test_set]
+    if test_set.startswith("unipen_"):
+        return f"UNIPEN digits of source `{test_set.removeprefix('unipen_')}` (held out), as ink"
+    return test_set
 
 
 def percent(fraction: float) -> str:
@@ -57,7 +67,7 @@ def tables(card: dict) -> str:
     for name in names:
         scores = tests[name]
         lines.append(
-            f"| {TEST_SETS.get(name, name)} | **{percent(scores['accuracy'])}** of "
+            f"| {label(name)} | **{percent(scores['accuracy'])}** of "
             f"{scores['count']:,} digits (loss {scores['loss']:.4f}) |"
         )
     shown = [name for name in PER_DIGIT if name in tests]
@@ -81,6 +91,15 @@ def tables(card: dict) -> str:
             f"{len(pen['training_writers'])} writers, rendered into "
             f"{pen['rendered_training_images']:,} images; held out: "
             f"{', '.join(map(str, pen['held_out_writers'])) or 'none'} |"
+        )
+    unipen = card["data"].get("unipen")
+    if unipen and "training_digits" in unipen:
+        lines.append(
+            f"| UNIPEN training data | {unipen['training_digits']:,} digits of "
+            f"{unipen['training_writers']} writers on {len(unipen['training_sources'])} tablets "
+            f"({', '.join(unipen['training_sources'])}), rendered into "
+            f"{unipen['rendered_training_images']:,} images; held out: "
+            f"{', '.join(unipen['held_out_sources']) or 'none'} |"
         )
     versions = ", ".join(f"{name} {version}" for name, version in card["versions"].items())
     lines.append(f"| trained with | {versions}; {card['created']} |")

@@ -20,6 +20,7 @@ __all__ = [
     "model_card",
     "pen_split",
     "scores",
+    "source_split",
     "summary",
     "write_card",
 ]
@@ -62,6 +63,18 @@ def pen_split(training: list, held_out: list, rendered_images: int) -> dict:
         "training_writers": sorted({d.writer for d in training}),
         "held_out_writers": sorted({d.writer for d in held_out}),
         "training_digits": len(training),
+        "rendered_training_images": int(rendered_images),
+    }
+
+
+def source_split(training: list, held_out: list, rendered_images: int) -> dict:
+    """What the card says about the UNIPEN digits: the sources on each side, the counts."""
+    return {
+        "training_sources": sorted({d.source for d in training}),
+        "held_out_sources": sorted({d.source for d in held_out}),
+        "training_writers": len({d.writer for d in training}),
+        "training_digits": len(training),
+        "held_out_digits": len(held_out),
         "rendered_training_images": int(rendered_images),
     }
 
@@ -144,6 +157,13 @@ def summary(card: dict) -> str:
         lines[-1] += f"; read as ink: {as_ink['accuracy']:.2%}"
     if pen:
         lines.append(f"pen digits, held-out writers: {pen['accuracy']:.2%} ({pen['count']} digits)")
+    for name, source_scores in card["test"].items():
+        if name.startswith("unipen_") and source_scores:
+            what = name.removeprefix("unipen_").replace("_", " ")
+            lines.append(
+                f"UNIPEN digits, {what}: {source_scores['accuracy']:.2%} "
+                f"({source_scores['count']} digits)"
+            )
     validation = card["test"].get("mnist_validation")
     if validation:
         lines.append(

@@ -39,8 +39,17 @@ def parse_args(argv, recipes, default_output: Path) -> argparse.Namespace:
     parser.add_argument(
         "--unipen",
         type=Path,
-        help="UNIPEN JSON lines of pen digits (unipen-dev.jsonl): also train the number "
-        "model (number-model.npz) for the new network",
+        help="UNIPEN JSON lines of pen digits (unipen-dev.jsonl): train on its isolated "
+        "digits too, and train the number model (number-model.npz) for the new network",
+    )
+    parser.add_argument(
+        "--hold-out-sources",
+        type=lambda text: tuple(s.strip() for s in text.split(",") if s.strip()),
+        default=(),
+        metavar="SRC,...",
+        help="keep the --unipen digits of these sources (tablets) out of training, the "
+        "classifier's and the number model's, and report the model's accuracy on each: for "
+        "choosing settings (the bundled model trains on all)",
     )
     parser.add_argument(
         "--hold-out-writers",
@@ -65,6 +74,8 @@ def parse_args(argv, recipes, default_output: Path) -> argparse.Namespace:
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.hold_out_sources and args.unipen is None:
+        parser.error("--hold-out-sources needs --unipen")
     recipe = recipes[args.recipe]
     args.epochs = args.epochs or recipe.epochs
     args.batch_size = args.batch_size or recipe.batch_size

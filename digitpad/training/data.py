@@ -1,4 +1,5 @@
-"""Training data: MNIST (Keras ``.npz`` or IDX files) and the UCI pen digits, checked.
+"""Training data: MNIST (Keras ``.npz`` or IDX files), the UCI pen digits and UNIPEN's
+isolated digits (``unipen-dev.jsonl``), checked.
 
 Everything here raises :class:`DataError` for data that is missing, truncated
 or of the wrong shape, and :class:`DownloadError` for a download that fails,
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..pendigits import PenDigit, read_unipen
+from ..pendigits import PenDigit, read_unipen, read_unipen_jsonl
 from ..preprocess import FIELD
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "extract_pendigits",
     "load_mnist",
     "load_pendigits",
+    "load_unipen_digits",
     "sha256",
     "style_likeness",
     "writer_ordered",
@@ -225,6 +227,31 @@ def load_pendigits(path: Path | None) -> tuple[list[PenDigit], dict]:
         raise DataError(f"{path}: cannot read as UNIPEN ({error})") from None
     if not digits:
         raise DataError(f"{path}: no digits in this UNIPEN file")
+    return digits, {"source": str(path), "sha256": sha256(path)}
+
+
+def load_unipen_digits(path: Path, held_out_sources=()) -> tuple[list[PenDigit], dict]:
+    """The isolated digits of a UNIPEN JSON-lines file (``kind`` ``digit``) and their provenance.
+
+    ``held_out_sources`` must name sources the file has (a typo would silently
+    hold out nothing).
+    """
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        items = read_unipen_jsonl(path, kinds=("digit",))
+    except (OSError, ValueError, KeyError, TypeError, UnicodeError) as error:
+        raise DataError(f"{path}: cannot read as UNIPEN JSON lines ({error})") from None
+    digits = [
+        PenDigit(int(item.label), item.writer, item.ink, item.source)
+        for item in items
+        if item.label.isdigit() and len(item.label) == 1
+    ]
+    if not digits:
+        raise DataError(f"{path}: no isolated digits in this file")
+    unknown = set(held_out_sources) - {d.source for d in digits}
+    if unknown:
+        raise DataError(f"{path}: no digits of source {', '.join(sorted(unknown))}")
     return digits, {"source": str(path), "sha256": sha256(path)}
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..pendigits import split_by_writer
-from .card import pen_split, scores, write_card
-from .data import load_mnist, load_pendigits, writer_ordered
+from .card import pen_split, scores, source_split, write_card
+from .data import load_mnist, load_pendigits, load_unipen_digits, writer_ordered
 from .export import export_class_bank, export_tflite
 from .images import make_dataset
 from .install import OUTPUT_FILES, install, staging_folder
@@ -35,6 +35,8 @@ __all__ = [
 
 #: Batch size for reading digits (the per-epoch validation and the final scores).
 EVALUATION_BATCH_SIZE = 512
+#: The part of the training images rendered from pen digits (the ink layer's alone).
+PEN_RENDERS = "pen renders"
 
 
 # --- Data ---------------------------------------------------------------------
@@ -42,10 +44,14 @@ EVALUATION_BATCH_SIZE = 512
 
 def load_data(args, recipe):
     """MNIST train and test (uint8), the validation sets by name (none without --validation),
-    the pen digits if the recipe uses them, provenance."""
+    the pen digits if the recipe uses them (the UCI writers', then UNIPEN's with --unipen),
+    provenance."""
     (x_train, y_train), test, mnist_info = load_mnist(args.data)
     pen_digits, pen_info = load_pendigits(args.pendigits) if recipe.pen_renders else ([], None)
     provenance = {"mnist": mnist_info, "pendigits": pen_info}
+    if recipe.pen_renders and args.unipen is not None:
+        unipen_digits, provenance["unipen"] = load_unipen_digits(args.unipen, args.hold_out_sources)
+        pen_digits = pen_digits + unipen_digits
     kept = len(x_train) - (args.validation or 0)
     validation = {}
     if args.validation:
@@ -61,17 +67,22 @@ def load_data(args, recipe):
 def training_set(train, pen_digits, recipe, args, rng, provenance):
     """MNIST, the training writers' pen digits rendered through the app's ink path and the
     recipe's extra images; each image's weight in the loss of each output of the network
-    (None: all 1); and the held-out writers' pen digits (with --hold-out-writers), for
-    evaluation only."""
+    (None: all 1); and the held-out pen digits (writers of the UCI file with
+    --hold-out-writers, UNIPEN sources with --hold-out-sources), for evaluation only."""
     parts = {"MNIST": train}
-    pen_train, pen_held_out = (
-        split_by_writer(pen_digits) if args.hold_out_writers else (pen_digits, [])
-    )
+    pen_train, pen_held_out = hold_out(pen_digits, args)
     if pen_train:
-        pen_train = pen_train[: max(1, args.limit // 10)] if args.limit else pen_train
-        parts["pen renders"] = render_pen_digits(pen_train, recipe.pen_renders, rng)
-        rendered = len(parts["pen renders"][0])
-        provenance["pendigits"].update(pen_split(pen_train, pen_held_out, rendered))
+        renders = []
+        # The UCI writers' digits first, then UNIPEN's: each data set's counts in the card.
+        for name, record in (("pendigits", pen_split), ("unipen", source_split)):
+            digits = [d for d in pen_train if data_set(d) == name]
+            digits = digits[: args.limit // 10 + 1] if args.limit else digits
+            rendered = render_pen_digits(digits, recipe.pen_renders, rng)
+            renders.append(rendered)
+            if provenance.get(name) is not None:
+                held_out = [d for d in pen_held_out if data_set(d) == name]
+                provenance[name].update(record(digits, held_out, len(rendered[0])))
+        parts[PEN_RENDERS] = tuple(np.concatenate(arrays) for arrays in zip(*renders, strict=True))
     # Extra images come after the pen renders, so adding one leaves those as they were.
     parts.update((getattr(f, "__name__", "extras"), f(*train, rng)) for f in recipe.mnist_extras)
     print("training images: " + ", ".join(f"{len(x)} {name}" for name, (x, _) in parts.items()))
@@ -79,12 +90,31 @@ def training_set(train, pen_digits, recipe, args, rng, provenance):
     return x, y, loss_weights(parts, recipe), pen_held_out
 
 
+def data_set(digit) -> str:
+    """``"pendigits"`` for a digit of the UCI pendigits file, ``"unipen"`` for UNIPEN's."""
+    return "pendigits" if digit.source == "pendigits" else "unipen"
+
+
+def hold_out(pen_digits, args):
+    """``(training, held_out)`` pen digits: every third writer of the UCI file with
+    --hold-out-writers (:func:`~digitpad.pendigits.split_by_writer`), and every digit of
+    the UNIPEN sources named by --hold-out-sources."""
+    uci = [d for d in pen_digits if data_set(d) == "pendigits"]
+    uci_train, uci_held_out = split_by_writer(uci) if args.hold_out_writers else (uci, [])
+    sources = set(args.hold_out_sources)
+    unipen = [d for d in pen_digits if data_set(d) == "unipen"]
+    return (
+        uci_train + [d for d in unipen if d.source not in sources],
+        uci_held_out + [d for d in unipen if d.source in sources],
+    )
+
+
 def loss_weights(parts, recipe):
     """``[n]`` weights for a network with one output, ``[n, 2]`` (ink, picture) for one
     with a picture layer, which learns from the pictures alone (MNIST and its extras,
     not the pen renders); None when every image weighs 1 in every output."""
     sizes = {name: len(x) for name, (x, _) in parts.items()}
-    is_pen = np.concatenate([np.full(n, name == "pen renders") for name, n in sizes.items()])
+    is_pen = np.concatenate([np.full(n, name == PEN_RENDERS) for name, n in sizes.items()])
     is_mnist = np.zeros(len(is_pen), bool)
     is_mnist[: sizes["MNIST"]] = True  # MNIST comes first
     ink = np.where(is_mnist, 1.0, recipe.pen_weight).astype(np.float32)
@@ -103,7 +133,7 @@ def monitored_set(validation, pen_held_out, rng):
         return f"the last {len(x)} MNIST training digits", (x, y)
     if pen_held_out:
         x, y = render_pen_digits(pen_held_out, (), rng)
-        return f"{len(x)} pen digits of held-out writers", (x, y)
+        return f"{len(x)} held-out pen digits", (x, y)
     return None
 
 
@@ -179,7 +209,8 @@ def read(model, x_uint8):
 
 def evaluate(model, pen_held_out, test, validation, rng):
     """Scores of each test set as the app reads it: pen digits as ink, MNIST's as pictures;
-    with a picture layer also MNIST's read as ink (``..._read_as_ink``)."""
+    with a picture layer also MNIST's read as ink (``..._read_as_ink``); held-out UNIPEN
+    sources all together (``unipen_held_out_sources``) and one by one (``unipen_SOURCE``)."""
     tests = {"mnist": test, **validation}
     read_as_ink = {}
     for name, (x, y) in tests.items():
@@ -187,11 +218,24 @@ def evaluate(model, pen_held_out, test, validation, rng):
         tests[name] = scores(probabilities["picture"], y)
         if len(model.outputs) > 1:
             read_as_ink[f"{name}_read_as_ink"] = scores(probabilities["ink"], y)
-    pen = None
-    if pen_held_out:
-        x, y = render_pen_digits(pen_held_out, (), rng)
-        pen = scores(read(model, x)["ink"], y)
-    return {"mnist": tests.pop("mnist"), "pen_held_out_writers": pen, **tests, **read_as_ink}
+    pen = {}
+    groups = {
+        "pen_held_out_writers": [d for d in pen_held_out if data_set(d) == "pendigits"],
+        "unipen_held_out_sources": [d for d in pen_held_out if data_set(d) == "unipen"],
+    }
+    for source in sorted({d.source for d in groups["unipen_held_out_sources"]}):
+        groups[f"unipen_{source}"] = [d for d in pen_held_out if d.source == source]
+    for name, digits in groups.items():
+        if digits:
+            x, y = render_pen_digits(digits, (), rng)
+            pen[name] = scores(read(model, x)["ink"], y)
+    return {
+        "mnist": tests.pop("mnist"),
+        "pen_held_out_writers": pen.pop("pen_held_out_writers", None),
+        **tests,
+        **read_as_ink,
+        **pen,
+    }
 
 
 # --- Export -------------------------------------------------------------------
@@ -219,6 +263,7 @@ def export_outputs(model, history, monitored_name, card, output, bank_digits, ar
                 unipen=args.unipen,
                 pendigits=args.pendigits,
                 card=staging / "model-card.json",
+                exclude_sources=args.hold_out_sources,
                 numbers=min(args.limit or NUMBERS_WRITTEN, NUMBERS_WRITTEN),
             )
         install(staging, output, [name for name in OUTPUT_FILES if (staging / name).exists()])
