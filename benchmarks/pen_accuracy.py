@@ -1,14 +1,18 @@
 """Accuracy on real pen-drawn digits, replayed through digitpad's ink path.
 
-Reads a UNIPEN file of the UCI pendigits set, turns every digit into
+Reads a UNIPEN file of the UCI pendigits set, or the isolated digits of a
+UNIPEN JSON-lines file (``unipen-dev.jsonl``), turns every digit into
 :class:`digitpad.Ink` and classifies it exactly as the pad does
-(``ink_to_input`` then the predictor). Prints the accuracy and the confusion
-matrix. With ``--held-out``, only writers 3, 6, ..., 30
+(``ink_to_input`` then the predictor). Prints the accuracy, the confusion
+matrix and, for JSON lines, the accuracy of each source (tablet). With
+``--held-out``, only writers 3, 6, ..., 30 of the UCI file
 (``digitpad.pendigits.split_by_writer``) are counted: give ``--model`` a model
 trained without them (``train_model.py --hold-out-writers``); the bundled
-model is trained on all 30.
+model is trained on all 30. ``--sources`` counts only those sources: give
+``--model`` a model trained without them (``train_model.py --hold-out-sources``).
 
     python benchmarks/pen_accuracy.py ../shared/data/pendigits-train.unipen --held-out --model M
+    python benchmarks/pen_accuracy.py ../shared/data/unipen-dev.jsonl --sources sta,hpp --model M
     python benchmarks/pen_accuracy.py pendigits-orig.tes          # other writers entirely
 """
 
@@ -23,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digitpad.pendigits import read_unipen, split_by_writer  # noqa: E402
+from digitpad.pendigits import read_unipen, read_unipen_digits, split_by_writer  # noqa: E402
 from digitpad.predictor import Predictor  # noqa: E402
 from digitpad.preprocess import ink_to_input  # noqa: E402
 
@@ -42,10 +46,18 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--held-out", action="store_true", help="count only the writers held out from training"
     )
+    parser.add_argument(
+        "--sources",
+        type=lambda text: set(text.split(",")),
+        help="JSON lines only: count only these sources, comma-separated",
+    )
     parser.add_argument("--errors", type=Path, help="save a PNG sheet of the misread digits here")
     args = parser.parse_args(argv)
 
-    digits = read_unipen(args.unipen)
+    jsonl = args.unipen.suffix == ".jsonl"
+    digits = read_unipen_digits(args.unipen) if jsonl else read_unipen(args.unipen)
+    if args.sources:
+        digits = [d for d in digits if d.source in args.sources]
     if args.held_out:
         digits = split_by_writer(digits)[1]
     predictor = Predictor(args.model)
@@ -72,6 +84,11 @@ def main(argv=None) -> int:
     per_writer = {w: float(right[writer_of == w].mean()) for w in writers}
     worst = sorted(per_writer.items(), key=lambda kv: kv[1])[:3]
     print("worst writers: " + ", ".join(f"{w}: {a:.1%}" for w, a in worst))
+    if jsonl:
+        source_of = np.array([digits[i].source for i in kept])
+        for source in sorted(set(source_of)):
+            total = sum(d.source == source for d in digits)
+            print(f"source {source}: {right[source_of == source].sum() / total:.2%} of {total}")
     print(f"time: {elapsed / len(digits) * 1000:.2f} ms per digit (preprocess + batched predict)")
     print(
         f"accuracy: {correct / len(digits):.2%} ({correct}/{len(digits)}; "

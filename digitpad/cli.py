@@ -1,5 +1,6 @@
 """The ``digitpad`` command: the drawing pad, ``digitpad predict`` for files,
-``digitpad learn`` to teach a profile a person's digit."""
+``digitpad learn`` to teach a profile a person's digit, ``digitpad convention`` to
+say how they write 1s and 7s."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
+from .conventions import CONVENTIONS
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -56,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="read with this handwriting profile (default: none, the model alone)",
     )
+    predict.add_argument(
+        "--convention",
+        choices=list(CONVENTIONS),
+        help="how the writer writes 1s and 7s: "
+        + "; ".join(f"{name}: {text}" for name, text in CONVENTIONS.items())
+        + " (default: the profile's, else none)",
+    )
     learn = commands.add_parser(
         "learn",
         help="teach a handwriting profile the digits written in a file",
@@ -70,6 +79,19 @@ def build_parser() -> argparse.ArgumentParser:
         "number", metavar="NUMBER", type=_number, help="the digits written in FILE: 7, 2026"
     )
     learn.add_argument(
+        "--profile", metavar="DIR", help="the profile folder (default: the pad's, per user)"
+    )
+    convention = commands.add_parser(
+        "convention",
+        help="say how you write 1s and 7s, so that the pad reads them your way",
+        description="Show or set how the person of a handwriting profile writes 1s and 7s. "
+        + "; ".join(f"{name}: {text}" for name, text in CONVENTIONS.items())
+        + "; none: not said (the model alone decides).",
+    )
+    convention.add_argument(
+        "convention", nargs="?", choices=[*CONVENTIONS, "none"], help="default: show it"
+    )
+    convention.add_argument(
         "--profile", metavar="DIR", help="the profile folder (default: the pad's, per user)"
     )
     desktop = commands.add_parser(
@@ -87,9 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "predict":
-        return predict(args.paths, model=args.model, as_json=args.json, profile=args.profile)
+        return predict(
+            args.paths,
+            model=args.model,
+            as_json=args.json,
+            profile=args.profile,
+            convention=args.convention,
+        )
     if args.command == "learn":
         return learn(args.file, args.number, profile=args.profile)
+    if args.command == "convention":
+        return convention(args.convention, profile=args.profile)
     if args.command == "install-desktop":
         return install_desktop(uninstall=args.uninstall)
     from .ui.app import run
@@ -97,7 +127,9 @@ def main(argv=None) -> int:
     return run(model=args.model)
 
 
-def predict(paths, *, model=None, as_json=False, profile=None, out=None, err=None) -> int:
+def predict(
+    paths, *, model=None, as_json=False, profile=None, convention=None, out=None, err=None
+) -> int:
     """``digitpad predict``: one line per input; exit code 2 if any input was bad.
 
     A handwriting profile is used only when one is given, so batch runs stay
@@ -109,7 +141,7 @@ def predict(paths, *, model=None, as_json=False, profile=None, out=None, err=Non
     from .recognize import Recognizer, expand_paths
 
     try:
-        recognizer = Recognizer(model, profile=profile)
+        recognizer = Recognizer(model, profile=profile, convention=convention)
     except ModelError as error:
         print(f"digitpad: error: {error}", file=err)
         return EXIT_BAD_INPUT
@@ -135,6 +167,20 @@ def predict(paths, *, model=None, as_json=False, profile=None, out=None, err=Non
             digit = "-" if result.digit is None else result.digit
             print(f"{name:<40} {digit:>5} {result.confidence:>10.1%} {result.number:>8}", file=out)
     return EXIT_BAD_INPUT if failures else EXIT_OK
+
+
+def convention(name: str | None, *, profile=None, out=None) -> int:
+    """``digitpad convention``: show the profile's writing convention, or set it."""
+    from .profile import Profile
+
+    out = out or sys.stdout
+    person = Profile(profile)
+    if name is not None:
+        person.convention = None if name == "none" else name
+    current = person.convention
+    text = f"{current}: {CONVENTIONS[current]}" if current else "none (the model alone decides)"
+    print(f"{person.folder}: {text}", file=out)
+    return EXIT_OK
 
 
 def learn(file, number: str, *, profile=None, out=None, err=None) -> int:

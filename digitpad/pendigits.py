@@ -16,7 +16,14 @@ import numpy as np
 
 from .ink import Ink
 
-__all__ = ["PenDigit", "PenItem", "read_unipen", "read_unipen_jsonl", "split_by_writer"]
+__all__ = [
+    "PenDigit",
+    "PenItem",
+    "read_unipen",
+    "read_unipen_digits",
+    "read_unipen_jsonl",
+    "split_by_writer",
+]
 
 #: Height of the tablet's writing box, used to flip y.
 TABLET_HEIGHT = 500
@@ -106,6 +113,15 @@ def read_unipen_jsonl(path: str | os.PathLike, kinds=("digit", "number", "mixed"
                 PenItem(str(data["label"]), data["kind"], data["writer"], data["source"], ink)
             )
     return items
+
+
+def read_unipen_digits(path: str | os.PathLike) -> list[PenDigit]:
+    """The isolated digits (``kind`` ``digit``) of a UNIPEN JSON-lines file, in file order."""
+    return [
+        PenDigit(int(item.label), item.writer, item.ink, item.source)
+        for item in read_unipen_jsonl(path, kinds=("digit",))
+        if len(item.label) == 1 and item.label.isdigit()
+    ]
 
 
 def split_by_writer(

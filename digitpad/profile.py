@@ -7,7 +7,9 @@ Each example is one self-contained file a person can open, copy or delete::
         7/20261125T221731.004518Z-b02d7e.png    a picture: the 28x28 model input, digit in
                                                 its PNG text ("digitpad-digit": "7")
 
-The folder names the digit and the file repeats it; the name gives the time
+``writing.json`` beside the digit folders holds the person's settings (how
+they write their 1s and 7s: :mod:`digitpad.conventions`). The folder names the
+digit and the file repeats it; the name gives the time
 it was learned (UTC). Ink files are ordinary digitpad ink files (extra keys
 are ignored), so ``digitpad predict`` reads them too; they are read by
 :func:`digitpad.ink.read_ink_json`, within the limits of every ink file. Files
@@ -39,6 +41,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from .conventions import check_convention
 from .ink import Ink, InkError, load_ink, parse_ink, picture_ink, read_ink_json
 from .preprocess import ImageReadError, image_to_input, ink_to_input, load_image
 
@@ -56,6 +59,8 @@ MAX_PER_DIGIT = 100
 _NAME = re.compile(r"^(\d{8}T\d{6}\.\d{6})Z-[0-9a-f]{6}\.(json|png)$")
 _TIME_FORMAT = "%Y%m%dT%H%M%S.%f"
 _PNG_DIGIT, _PNG_LEARNED = "digitpad-digit", "digitpad-learned"
+#: The person's settings, beside the digit folders.
+_SETTINGS = "writing.json"
 #: Model inputs of the examples, so that opening a large profile need not
 #: read and render every file again (hidden; each entry checked against its
 #: file's modification time and size; safe to delete).
@@ -120,6 +125,7 @@ class Profile:
         self._uncached = 0  # examples in memory that the cache file lacks
         #: Bumped whenever the set of examples changes; caches compare it.
         self.version = 0
+        self._settings: tuple[tuple | None, str | None] = (None, None)  # (stat key, convention)
 
     def __repr__(self) -> str:
         return f"Profile({str(self.folder)!r})"
@@ -195,6 +201,38 @@ class Profile:
             return self._add_ink(source, digit)
         return self._add_picture(source, digit)
 
+    @property
+    def convention(self) -> str | None:
+        """How the person writes their 1s and 7s (:data:`digitpad.conventions.CONVENTIONS`),
+        or None when they have not said; kept in ``writing.json`` (read again only when
+        that file changes). An unreadable file or an unknown value reads as None, with
+        a :class:`ProfileWarning`."""
+        file = self.folder / _SETTINGS
+        try:
+            key: tuple | None = _stat_key(file)
+        except OSError:
+            key = None
+        if key == self._settings[0]:
+            return self._settings[1]
+        convention = None
+        if key is not None:
+            try:
+                convention = check_convention(json.loads(file.read_text("utf-8"))["convention"])
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                warnings.warn(
+                    f"digitpad profile {self.folder}: {_SETTINGS} ignored ({error})",
+                    ProfileWarning,
+                    stacklevel=2,
+                )
+        self._settings = (key, convention)
+        return convention
+
+    @convention.setter
+    def convention(self, convention: str | None) -> None:
+        payload = json.dumps({"convention": check_convention(convention)}).encode()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _write_atomically(self.folder, _SETTINGS, payload)
+
     def forget(self, example: Example | str | os.PathLike) -> None:
         """Delete one example (an :class:`Example` or its file); gone already is fine."""
         file = Path(example.file if isinstance(example, Example) else example)
@@ -242,15 +280,7 @@ class Profile:
         folder = self.folder / str(digit)
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{when.strftime(_TIME_FORMAT)}Z-{secrets.token_hex(3)}.{suffix}"
-        handle, staging = tempfile.mkstemp(prefix=".learning-", suffix=f".{suffix}", dir=folder)
-        try:
-            with os.fdopen(handle, "wb") as f:
-                f.write(payload)
-            os.replace(staging, folder / name)
-        except BaseException:
-            Path(staging).unlink(missing_ok=True)
-            raise
-        file = folder / name
+        file = _write_atomically(folder, name, payload)
         example = Example(digit, file, when)
         self._loaded[file] = (_stat_key(file), example, model_input)
         self._uncached += 1
@@ -376,6 +406,20 @@ class Profile:
             except OSError:
                 state.append(None)
         return tuple(state)
+
+
+def _write_atomically(folder: Path, name: str, payload: bytes) -> Path:
+    """``folder / name`` holding ``payload``, written to a hidden file first, then renamed."""
+    suffix = Path(name).suffix
+    handle, staging = tempfile.mkstemp(prefix=".learning-", suffix=suffix, dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(payload)
+        os.replace(staging, folder / name)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
+    return folder / name
 
 
 class _NotAnExample(Exception):

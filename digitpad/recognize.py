@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .conventions import apply_convention, check_convention
 from .ink import Ink, InkError, json_number, load_ink, picture_ink
 from .number_model import NumberModel, bundled_number_model_path
 from .personal import PersonalIndex, model_digest
@@ -235,6 +236,9 @@ class Recognizer:
         Default: the bundled one, with the bundled model (and only when it was
         trained for that model file). Without one, or with a model that gives
         no features, ink is split into digits by the box rules.
+    convention : str, optional
+        How the writer writes 1s and 7s (:data:`digitpad.conventions.CONVENTIONS`):
+        ambiguous 1s and 7s read their way. Default: the profile's, if any.
 
     Attributes
     ----------
@@ -247,6 +251,7 @@ class Recognizer:
         model: str | os.PathLike | Model | None = None,
         profile: Profile | str | os.PathLike | None = None,
         number_model: str | os.PathLike | NumberModel | None = None,
+        convention: str | None = None,
     ):
         self.predictor: Model = (
             Predictor(model) if model is None or isinstance(model, (str, os.PathLike)) else model
@@ -257,6 +262,18 @@ class Recognizer:
         self.number_model = self._number_model(number_model)
         self._personal: PersonalIndex | None = None
         self._warned_no_features = False
+        self._convention = check_convention(convention)
+
+    @property
+    def convention(self) -> str | None:
+        """The writing convention digits are read by: the one given, else the profile's."""
+        if self._convention is not None or self.profile is None:
+            return self._convention
+        return self.profile.convention
+
+    @convention.setter
+    def convention(self, convention: str | None) -> None:
+        self._convention = check_convention(convention)
 
     def _number_model(self, given) -> NumberModel | None:
         """The number model to read ink with; None: numbers are split by the box rules.
@@ -483,12 +500,14 @@ class Recognizer:
             index.update(self.profile)
             if not len(index):
                 index = None
+        convention = self.convention
         if index is None and not with_features:
-            return self.predictor.predict(batch, **by_source), None
+            probabilities = self.predictor.predict(batch, **by_source)
+            return apply_convention(probabilities, convention), None
         probabilities, features = self.predictor.predict_with_features(batch, **by_source)
         if index is not None and features is not None:
             probabilities = index.adapt(probabilities, features)
-        return probabilities, features
+        return apply_convention(probabilities, convention), features
 
 
 class _PictureCache:

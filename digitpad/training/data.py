@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..pendigits import PenDigit, read_unipen, read_unipen_jsonl
+from ..pendigits import PenDigit, read_unipen, read_unipen_digits
 from ..preprocess import FIELD
 
 __all__ = [
@@ -239,14 +239,9 @@ def load_unipen_digits(path: Path, held_out_sources=()) -> tuple[list[PenDigit],
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     try:
-        items = read_unipen_jsonl(path, kinds=("digit",))
+        digits = read_unipen_digits(path)
     except (OSError, ValueError, KeyError, TypeError, UnicodeError) as error:
         raise DataError(f"{path}: cannot read as UNIPEN JSON lines ({error})") from None
-    digits = [
-        PenDigit(int(item.label), item.writer, item.ink, item.source)
-        for item in items
-        if item.label.isdigit() and len(item.label) == 1
-    ]
     if not digits:
         raise DataError(f"{path}: no isolated digits in this file")
     unknown = set(held_out_sources) - {d.source for d in digits}

@@ -49,6 +49,7 @@ __all__ = [
     "StyleSettings",
     "StyleSpec",
     "apply_style",
+    "is_crossbar",
     "random_pen_width",
     "random_style",
     "settings_record",
@@ -222,7 +223,7 @@ def _crossings(strokes, y: float) -> list[float]:
     return found
 
 
-def _is_crossbar(stroke: np.ndarray, box) -> bool:
+def is_crossbar(stroke: np.ndarray, box) -> bool:
     """A flat stroke in the middle band of the digit: a 7's crossbar."""
     _, y0, _, y1 = box
     height = y1 - y0
@@ -323,7 +324,7 @@ def _slashed_zero(mode: str):
 def _crossed_seven(ink: Ink, rng, settings: StyleSettings) -> Ink:
     x0, y0, x1, y1, _, height = _size(ink)
     box = (x0, y0, x1, y1)
-    strokes = [s for s in _xy(ink) if not _is_crossbar(s, box)] or _xy(ink)
+    strokes = [s for s in _xy(ink) if not is_crossbar(s, box)] or _xy(ink)
     bar_y = y0 + _uniform(rng, settings.crossbar_height) * height
     crossings = _crossings(strokes, bar_y)
     # The stem is what a line across the middle of a 7 meets; the leftmost
@@ -337,7 +338,7 @@ def _crossed_seven(ink: Ink, rng, settings: StyleSettings) -> Ink:
 def _curved_seven(ink: Ink, rng, settings: StyleSettings) -> Ink:
     x0, y0, x1, y1, width, height = _size(ink)
     box = (x0, y0, x1, y1)
-    strokes = [s for s in _xy(ink) if not _is_crossbar(s, box)] or _xy(ink)
+    strokes = [s for s in _xy(ink) if not is_crossbar(s, box)] or _xy(ink)
     main = int(np.argmax([np.ptp(s[:, 1]) for s in strokes]))
     stroke = strokes[main]
     # The corner is the top right of the 7: the most "right and up" point.
