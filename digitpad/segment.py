@@ -9,9 +9,15 @@ and marks that are not digits. A stroke written late, such as the bar of a 5
 added after the next digit, is moved back beside the strokes it belongs with
 (:func:`ink_pieces`).
 
-Images are split by connected blobs of ink, and inks too large to search
-(:data:`MAX_SEARCH_PIECES`) by their strokes; those pieces are grouped by the
-rule of :func:`group_pieces`, which looks only at the pieces' bounding boxes:
+Pictures are read by recognition the same way (:func:`picture_pieces`,
+:func:`picture_candidates`): their pieces are the connected blobs of ink, a
+blob much wider than the writing's height cut at its thinnest columns,
+ordered left to right.
+
+Pictures and inks too large to search (:data:`MAX_SEARCH_PIECES`), or read
+without a number model, are split by connected blobs of ink or by their
+strokes; those pieces are grouped by the rule of :func:`group_pieces`, which
+looks only at the pieces' bounding boxes:
 
 * pieces whose horizontal extents overlap by at least :data:`OVERLAP` of the
   narrower one's width are one digit (the bar of a 5 or 7, the cross stroke of
@@ -49,14 +55,20 @@ __all__ = [
     "Candidate",
     "ImageSegment",
     "InkSegment",
+    "PictureCandidate",
+    "PicturePieces",
     "Reading",
     "candidate_geometry",
     "group_pieces",
     "ink_candidates",
     "ink_pieces",
+    "picture_candidates",
+    "picture_geometry",
+    "picture_pieces",
     "search",
     "segment_coverage",
     "segment_ink",
+    "thin_columns",
 ]
 
 #: Horizontal overlap, as a fraction of the narrower piece's width, that makes
@@ -678,8 +690,9 @@ def _first_distinct(readings, count: int, key):
 # -- pictures by recognition ---------------------------------------------------------
 
 #: A blob of a picture wider than this (times the writing's height) may be digits
-#: touching: it is cut at its thinnest columns (:func:`thin_columns`).
-WIDE_BLOB = 1.35
+#: touching: it is cut at its thinnest columns (:func:`thin_columns`). A flat
+#: MNIST digit is 20 x 14 pixels (1.43), and must stay one digit; chosen with benchmarks/picture_numbers.py --part choose (docs/benchmarks.md).
+WIDE_BLOB = 1.5
 #: A column is a cut where its ink is the least within this reach (times the
 #: writing's height) on either side, and at least this far from the blob's sides.
 CUT_REACH = 0.25
