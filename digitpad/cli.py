@@ -237,7 +237,7 @@ def _digits_to_learn(file):
 
     from .ink import load_ink, picture_ink
     from .preprocess import load_image
-    from .recognize import INK_SUFFIXES, image_inputs
+    from .recognize import INK_SUFFIXES
 
     path = Path(file)
     if path.suffix.lower() in INK_SUFFIXES:
@@ -246,13 +246,28 @@ def _digits_to_learn(file):
         with load_image(path) as image:
             ink = picture_ink(image)
             if ink is None:
-                pictures = [x for x, _ in image_inputs(image)]
+                pictures = [x for x, _ in _picture_digits(image)]
                 if len(pictures) == 1:
                     yield [image]
                 else:
                     yield [np.round(np.clip(x, 0, 1) * 255).astype(np.uint8) for x in pictures]
                 return
     yield _ink_digits(ink)
+
+
+def _picture_digits(image):
+    """The (model input, box) of each digit of a picture as ``predict`` reads it (by the
+    box rules when no model can be loaded)."""
+    from .predictor import ModelError
+    from .recognize import Recognizer, image_inputs
+
+    inputs = image_inputs(image)
+    if inputs.search is None:
+        return inputs
+    try:
+        return [(d.input, d.box) for d in Recognizer().read(inputs).digits]
+    except (ModelError, ImportError, OSError, ValueError):
+        return image_inputs(image, by_recognition=False)
 
 
 def _ink_digits(ink):

@@ -46,9 +46,13 @@ from .segment import (
     MAX_SEARCH_PIECES,
     Box,
     Candidate,
+    PictureCandidate,
     candidate_geometry,
     ink_candidates,
     ink_pieces,
+    picture_candidates,
+    picture_geometry,
+    picture_pieces,
     search,
     segment_coverage,
     segment_ink,
@@ -183,16 +187,16 @@ class DigitInputs(list):
 
     ``source`` says where they come from, ``"ink"`` or ``"picture"``, which
     decides the model's layer that reads them (see :mod:`digitpad.predictor`).
-    For ink read by recognition, ``search`` holds its candidate digits and the
-    list their inputs and boxes; which of them are the digits is decided with
-    the model (:meth:`Recognizer.read`).
+    For ink and pictures read by recognition, ``search`` holds their candidate
+    digits and the list their inputs and boxes; which of them are the digits
+    is decided with the model (:meth:`Recognizer.read`).
     """
 
     def __init__(
         self,
         digits=(),
         source: str = "ink",
-        search: InkSearch | None = None,
+        search: InkSearch | PictureSearch | None = None,
         inks: list[Ink] | None = None,
     ):
         super().__init__(digits)
@@ -210,6 +214,26 @@ class InkSearch:
     candidates: list[Candidate]
     geometry: np.ndarray
     ink: Ink
+
+    def by_box_rules(self) -> DigitInputs:
+        """The digits of the ink as the box rules split it, for a recognizer that
+        cannot search."""
+        return ink_inputs(self.ink, by_recognition=False)
+
+
+@dataclass
+class PictureSearch:
+    """The candidate digits of a picture (the inputs' list holds their pictures, in order)."""
+
+    piece_count: int
+    candidates: list[PictureCandidate]
+    geometry: np.ndarray
+    coverage: np.ndarray
+    size: tuple[int, int]
+
+    def by_box_rules(self) -> DigitInputs:
+        """The digits of the picture as the box rules split it."""
+        return _picture_by_box_rules(self.coverage, *self.size)
 
 
 class Recognizer:
@@ -454,7 +478,7 @@ class Recognizer:
         search_ = getattr(digits, "search", None)
         if search_ is None or self.number_model is not None:
             return digits
-        return ink_inputs(search_.ink, by_recognition=False)
+        return search_.by_box_rules()
 
     def _read_by_search(self, digits: DigitInputs, probabilities, features) -> Prediction:
         found = digits.search
@@ -473,12 +497,13 @@ class Recognizer:
         scores = np.array([r.score for r in readings])
         shares = np.exp(scores - scores.max())
         shares /= shares.sum()
+        inks = [getattr(c, "ink", None) for c in found.candidates]  # pictures have none
         predictions = []
         for reading, share in zip(readings, shares, strict=True):
             prediction = Prediction.from_digits(
                 [
                     DigitPrediction.from_probabilities(
-                        probabilities[i], digits[i][0], digits[i][1], found.candidates[i].ink, d
+                        probabilities[i], digits[i][0], digits[i][1], inks[i], d
                     )
                     for i, d in reading.digits
                 ]
@@ -586,14 +611,42 @@ def ink_inputs(ink: Ink, by_recognition: bool = True) -> DigitInputs:
     return DigitInputs([(x, s.box) for x, s in digits], "ink", inks=[s.ink for _, s in digits])
 
 
-def image_inputs(image) -> DigitInputs:
-    """The model inputs of the digits in a picture, left to right."""
+def image_inputs(image, by_recognition: bool = True) -> DigitInputs:
+    """The model inputs of the digits in a picture, left to right.
+
+    A picture of several pieces of ink (blobs, and blobs much wider than the
+    writing cut at their thinnest columns; up to
+    :data:`~digitpad.segment.MAX_SEARCH_PIECES`) is read by recognition: the
+    inputs are those of its candidate digits (``search``), and the recognizer
+    chooses among them. Otherwise, or with ``by_recognition=False``, its
+    blobs are grouped by the box rules of :func:`~digitpad.segment.segment_coverage`.
+    """
     coverage = ink_coverage(image)
     if coverage is None:
         return DigitInputs(source="picture")
+    height, width = np.shape(image)[:2] if isinstance(image, np.ndarray) else image.size[::-1]
+    if by_recognition:
+        pieces = picture_pieces(coverage)
+        if pieces is not None and pieces.count >= 2:
+            factor = round(width / coverage.shape[1])
+            inputs, kept = [], []
+            for candidate in picture_candidates(pieces, coverage):
+                picture = coverage_to_input(candidate.segment.coverage)
+                if picture is not None:
+                    inputs.append((picture, _scale_box(candidate.box, factor, width, height)))
+                    kept.append(candidate)
+            if kept:
+                geometry = picture_geometry(kept, pieces)
+                found = PictureSearch(pieces.count, kept, geometry, coverage, (width, height))
+                return DigitInputs(inputs, "picture", found)
+    return _picture_by_box_rules(coverage, width, height)
+
+
+def _picture_by_box_rules(coverage: np.ndarray, width: int, height: int) -> DigitInputs:
+    """The inputs of the digits of a picture (``width`` x ``height`` pixels, whose ink
+    is ``coverage``) split by the box rules."""
     # Large pictures are analysed box-filtered down by a whole factor; boxes
     # are given in the picture's own pixels.
-    height, width = np.shape(image)[:2] if isinstance(image, np.ndarray) else image.size[::-1]
     factor = round(width / coverage.shape[1])
     inputs = [
         (coverage_to_input(s.coverage), _scale_box(s.box, factor, width, height))

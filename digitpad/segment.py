@@ -9,9 +9,15 @@ and marks that are not digits. A stroke written late, such as the bar of a 5
 added after the next digit, is moved back beside the strokes it belongs with
 (:func:`ink_pieces`).
 
-Images are split by connected blobs of ink, and inks too large to search
-(:data:`MAX_SEARCH_PIECES`) by their strokes; those pieces are grouped by the
-rule of :func:`group_pieces`, which looks only at the pieces' bounding boxes:
+Pictures are read by recognition the same way (:func:`picture_pieces`,
+:func:`picture_candidates`): their pieces are the connected blobs of ink, a
+blob much wider than the writing's height cut at its thinnest columns,
+ordered left to right.
+
+Pictures and inks too large to search (:data:`MAX_SEARCH_PIECES`), or read
+without a number model, are split by connected blobs of ink or by their
+strokes; those pieces are grouped by the rule of :func:`group_pieces`, which
+looks only at the pieces' bounding boxes:
 
 * pieces whose horizontal extents overlap by at least :data:`OVERLAP` of the
   narrower one's width are one digit (the bar of a 5 or 7, the cross stroke of
@@ -38,7 +44,7 @@ recognized exactly as before segmentation existed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,14 +55,20 @@ __all__ = [
     "Candidate",
     "ImageSegment",
     "InkSegment",
+    "PictureCandidate",
+    "PicturePieces",
     "Reading",
     "candidate_geometry",
     "group_pieces",
     "ink_candidates",
     "ink_pieces",
+    "picture_candidates",
+    "picture_geometry",
+    "picture_pieces",
     "search",
     "segment_coverage",
     "segment_ink",
+    "thin_columns",
 ]
 
 #: Horizontal overlap, as a fraction of the narrower piece's width, that makes
@@ -167,11 +179,7 @@ def group_pieces(boxes: np.ndarray, mass: np.ndarray | None = None) -> list[np.n
         or are left out.
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    widths, heights = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
-    speck = np.maximum(widths, heights) < SPECK * heights.max(initial=0.0)
-    if mass is not None:
-        mass = np.asarray(mass, dtype=np.float64)
-        speck |= mass < FAINT * mass.max(initial=0.0)
+    speck = _specks(boxes, mass)
     kept = np.flatnonzero(~speck)
     pieces = [([int(i)], boxes[i]) for i in kept[np.argsort(boxes[kept, 0], kind="stable")]]
     # Overlap is strong evidence and closeness weak: joining what overlaps
@@ -188,6 +196,17 @@ def group_pieces(boxes: np.ndarray, mass: np.ndarray | None = None) -> list[np.n
         if len(inside):
             groups[inside[0]][0].append(int(i))
     return [np.sort(members) for members, _ in groups]
+
+
+def _specks(boxes: np.ndarray, mass=None) -> np.ndarray:
+    """Which pieces are specks: tiny next to the tallest one (:data:`SPECK`), or with
+    little ink next to the heaviest one (:data:`FAINT`)."""
+    widths, heights = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    speck = np.maximum(widths, heights) < SPECK * heights.max(initial=0.0)
+    if mass is not None:
+        mass = np.asarray(mass, dtype=np.float64)
+        speck |= mass < FAINT * mass.max(initial=0.0)
+    return speck
 
 
 def _sweep(
@@ -282,32 +301,50 @@ def segment_coverage(coverage: np.ndarray) -> list[ImageSegment]:
     one labelling cell count as touching.
     """
     height, width = coverage.shape
-    factor = max(1, -(-max(height, width) // LABEL_SIDE))
-    mask = _pool_any(coverage > 0, factor)
-    labels, count = _label(mask)
-    if count == 0:
+    labels, factor, boxes, mass = _blobs(coverage)
+    if len(boxes) == 0:
         return []
-    boxes = _label_boxes(labels, count) * factor
-    boxes[:, 2:] = np.minimum(boxes[:, 2:], (width, height))
-    if factor == 1:
-        mass = np.bincount(labels.ravel(), weights=coverage.ravel(), minlength=count + 1)
-    else:  # labelled coarser than the map: the cells covered stand for the ink
-        mass = np.bincount(labels.ravel(), minlength=count + 1).astype(np.float64)
-    groups = group_pieces(boxes, mass[1:])
+    groups = group_pieces(boxes, mass)
     if len(groups) == 1:
         return [_crop(coverage, (0, 0, width, height))]
     segments = []
     for members in groups:
         x0, y0 = boxes[members, :2].min(axis=0)
         x1, y1 = boxes[members, 2:].max(axis=0)
-        inside = np.isin(
-            labels[y0 // factor : -(-y1 // factor), x0 // factor : -(-x1 // factor)], members + 1
-        )
-        inside = np.repeat(np.repeat(inside, factor, axis=0), factor, axis=1)
-        oy, ox = y0 - y0 // factor * factor, x0 - x0 // factor * factor
-        region = coverage[y0:y1, x0:x1] * inside[oy : oy + y1 - y0, ox : ox + x1 - x0]
-        segments.append(_crop(region, (x0, y0, x1, y1)))
+        segments.append(_region(coverage, labels, factor, (x0, y0, x1, y1), members + 1))
     return segments
+
+
+def _blobs(coverage: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """The 8-connected blobs of a coverage map: their labels (at a labelling cell of
+    ``factor`` pixels), boxes in the map's pixel edges and amounts of ink."""
+    height, width = coverage.shape
+    factor = max(1, -(-max(height, width) // LABEL_SIDE))
+    mask = _pool_any(coverage > 0, factor)
+    labels, count = _label(mask)
+    if count == 0:
+        return labels, factor, np.zeros((0, 4), np.int64), np.zeros(0)
+    boxes = _label_boxes(labels, count) * factor
+    boxes[:, 2:] = np.minimum(boxes[:, 2:], (width, height))
+    if factor == 1:
+        mass = np.bincount(labels.ravel(), weights=coverage.ravel(), minlength=count + 1)
+    else:  # labelled coarser than the map: the cells covered stand for the ink
+        mass = np.bincount(labels.ravel(), minlength=count + 1).astype(np.float64)
+    return labels, factor, boxes, mass[1:]
+
+
+def _region(coverage: np.ndarray, labels: np.ndarray, factor: int, box, members) -> ImageSegment:
+    """The segment of the ink of ``coverage`` whose cells' labels are among ``members``
+    (labels at a cell of ``factor`` pixels), within ``box`` (pixel edges)."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    inside = np.isin(
+        labels[y0 // factor : -(-y1 // factor), x0 // factor : -(-x1 // factor)], members
+    )
+    if factor > 1:
+        inside = np.repeat(np.repeat(inside, factor, axis=0), factor, axis=1)
+    oy, ox = y0 - y0 // factor * factor, x0 - x0 // factor * factor
+    region = coverage[y0:y1, x0:x1] * inside[oy : oy + y1 - y0, ox : ox + x1 - x0]
+    return _crop(region, (x0, y0, x1, y1))
 
 
 def _crop(coverage: np.ndarray, box) -> ImageSegment:
@@ -498,15 +535,23 @@ def ink_candidates(pieces: list[np.ndarray], ink: Ink) -> list[Candidate]:
     """
     count = len(pieces)
     candidates = []
+    for start, stop in _spans(count):
+        whole = start == 0 and stop == count
+        part = ink if whole else Ink(pieces[start:stop], ink.width, ink.height)
+        candidates.append(Candidate(start, stop, part, _box(part)))
+    return candidates
+
+
+def _spans(count: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of every run of up to :data:`MAX_PIECES_PER_DIGIT` consecutive
+    pieces of ``count``, and of all of them, ordered by start, then stop."""
+    spans = []
     for start in range(count):
         stops = list(range(start + 1, min(start + MAX_PIECES_PER_DIGIT, count) + 1))
         if start == 0 and stops[-1] < count:
             stops.append(count)  # all the pieces: one digit of many strokes
-        for stop in stops:
-            whole = start == 0 and stop == count
-            part = ink if whole else Ink(pieces[start:stop], ink.width, ink.height)
-            candidates.append(Candidate(start, stop, part, _box(part)))
-    return candidates
+        spans += [(start, stop) for stop in stops]
+    return spans
 
 
 #: The names of :func:`candidate_geometry`'s columns.
@@ -540,6 +585,12 @@ def candidate_geometry(candidates: list[Candidate], pieces: list[np.ndarray]) ->
         [(*p[:, :2].min(axis=0), *p[:, :2].max(axis=0)) for p in pieces], dtype=np.float64
     ).reshape(-1, 4)
     lengths = np.array([np.hypot(*np.diff(p[:, :2], axis=0).T).sum() for p in pieces])
+    return _geometry(candidates, boxes, lengths)
+
+
+def _geometry(candidates, boxes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """:func:`candidate_geometry` from the pieces' boxes and ink lengths."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     heights = boxes[:, 3] - boxes[:, 1]
     widths = boxes[:, 2] - boxes[:, 0]
     unit = max(_ninetieth(heights.tolist()), float(widths.max(initial=0)) / 4, 1e-6)
@@ -560,9 +611,9 @@ def candidate_geometry(candidates: list[Candidate], pieces: list[np.ndarray]) ->
                 np.clip(before, -2, 2),
                 np.clip(after, -2, 2),
                 c.start == 0,
-                c.stop == len(pieces),
+                c.stop == len(boxes),
                 np.log(lengths[c.start : c.stop].sum() / unit + 0.02),
-                n == len(pieces),
+                n == len(boxes),
             )
         )
     return np.array(rows, dtype=np.float32).reshape(-1, len(GEOMETRY))
@@ -577,7 +628,7 @@ def _overlap(box: Box, boxes: np.ndarray, i: int) -> float:
 
 def search(
     piece_count: int,
-    candidates: list[Candidate],
+    candidates: Sequence[Candidate | PictureCandidate],
     digit_scores: np.ndarray,
     mark_scores: np.ndarray,
     keep: int = 5,
@@ -591,7 +642,8 @@ def search(
     Parameters
     ----------
     piece_count : int
-    candidates : list of Candidate
+    candidates : list of Candidate or PictureCandidate
+        Only their ``start`` and ``stop`` are read.
     digit_scores : ndarray, shape (len(candidates), 10)
         Log-likelihood of each candidate being one digit, for each digit.
     mark_scores : ndarray, shape (piece_count,)
@@ -633,3 +685,196 @@ def _first_distinct(readings, count: int, key):
             if len(kept) == count:
                 break
     return kept
+
+
+# -- pictures by recognition ---------------------------------------------------------
+
+#: A blob of a picture wider than this (times the writing's height) may be digits
+#: touching: it is cut at its thinnest columns (:func:`thin_columns`). A flat
+#: MNIST digit is 20 x 14 pixels (1.43), and must stay one digit; chosen with benchmarks/picture_numbers.py --part choose (docs/benchmarks.md).
+WIDE_BLOB = 1.5
+#: A column is a cut where its ink is the least within this reach (times the
+#: writing's height) on either side, and at least this far from the blob's sides.
+CUT_REACH = 0.25
+#: ...and where it holds at most this many times the pen's width of ink: where one
+#: stroke, not two, crosses it (the middle of a wide 0 is not cut).
+THIN_COLUMN = 1.5
+#: ...leaving ink at least this tall (times the writing's height) on either side.
+CUT_SIDE_HEIGHT = 0.6
+
+
+@dataclass(frozen=True)
+class PicturePieces:
+    """The pieces of a picture's ink, left to right (:func:`picture_pieces`).
+
+    ``labels`` gives each labelling cell (``factor`` pixels square) of the
+    coverage map its piece, 1..count (0: paper, or a speck between digits);
+    ``boxes`` are the pieces' boxes ``(x0, y0, x1, y1)`` in the map's pixel
+    edges without the specks that joined them; ``lengths`` their ink's
+    length in pixels (its area over the pen's width).
+    """
+
+    labels: np.ndarray
+    factor: int
+    boxes: np.ndarray
+    lengths: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return len(self.boxes)
+
+
+@dataclass(frozen=True)
+class PictureCandidate:
+    """Pieces ``start`` to ``stop`` (exclusive) of a picture taken as one digit."""
+
+    start: int
+    stop: int
+    segment: ImageSegment
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return self.segment.box
+
+
+def picture_pieces(coverage: np.ndarray) -> PicturePieces | None:
+    """The pieces of a coverage map in the order digits are searched, or None when
+    there are more than :data:`MAX_SEARCH_PIECES` (they are not searched).
+
+    The pieces are the connected blobs (labelled as :func:`segment_coverage`
+    does), a blob much wider than the writing's height (:data:`WIDE_BLOB`)
+    cut at its thinnest columns (:func:`thin_columns`), ordered by their
+    horizontal centres. Specks (as :func:`group_pieces` finds them) are no
+    pieces: one joins the piece whose width it lies in, or is left out.
+    """
+    labels, factor, blob_boxes, mass = _blobs(coverage)
+    if len(blob_boxes) == 0:
+        return PicturePieces(labels, factor, blob_boxes, np.zeros(0))
+    speck = _specks(blob_boxes.astype(np.float64), mass)
+    kept = np.flatnonzero(~speck)
+    if len(kept) > MAX_SEARCH_PIECES:
+        return None
+    unit = _ninetieth((blob_boxes[kept, 3] - blob_boxes[kept, 1]).tolist())
+    cells = _label_boxes(labels, len(blob_boxes))
+    pen = _pen_width(labels > 0)  # in cells
+    # Each piece: (blob, first column, end column), in labelling cells.
+    slabs = []
+    for b in kept.tolist():
+        x0, y0, x1, y1 = cells[b].tolist()
+        cuts: list[int] = []
+        if blob_boxes[b, 2] - blob_boxes[b, 0] > WIDE_BLOB * unit:
+            own = labels[y0:y1, x0:x1] == b + 1
+            thin = thin_columns(own.sum(axis=0), CUT_REACH * unit / factor, THIN_COLUMN * pen)
+            cuts = [x0 + c for c in _tall_sides(own, thin, CUT_SIDE_HEIGHT * unit / factor)]
+        edges = [x0, *cuts, x1]
+        slabs += [(b, a, z) for a, z in zip(edges, edges[1:], strict=False)]
+    if len(slabs) > MAX_SEARCH_PIECES:
+        return None
+    piece_labels = np.zeros_like(labels)
+    boxes = np.zeros((len(slabs), 4), np.int64)
+    for k, (b, a, z) in enumerate(slabs):
+        y0, y1 = cells[b, 1], cells[b, 3]
+        own = labels[y0:y1, a:z] == b + 1
+        piece_labels[y0:y1, a:z][own] = k + 1
+        rows = np.flatnonzero(own.any(axis=1))
+        cols = np.flatnonzero(own.any(axis=0))
+        boxes[k] = (a + cols[0], y0 + rows[0], a + cols[-1] + 1, y0 + rows[-1] + 1)
+    boxes *= factor
+    boxes[:, 2:] = np.minimum(boxes[:, 2:], coverage.shape[::-1])
+    weights = coverage.ravel() if factor == 1 else None  # else: the cells covered
+    area = np.bincount(piece_labels.ravel(), weights=weights, minlength=len(slabs) + 1)
+    lengths = area[1:] * float(factor**2) / max(pen * factor, 1.0)
+    order = np.argsort(boxes[:, 0] + boxes[:, 2], kind="stable")
+    rank = np.zeros(len(slabs) + 1, np.int32)
+    rank[order + 1] = np.arange(1, len(slabs) + 1)
+    piece_labels = rank[piece_labels]
+    boxes, lengths = boxes[order], lengths[order]
+    # A speck within a piece's width (the dot some write at the end of a 9) joins it.
+    lefts, rights = boxes[:, 0], boxes[:, 2]
+    for b in np.flatnonzero(speck).tolist():
+        centre = (blob_boxes[b, 0] + blob_boxes[b, 2]) / 2
+        inside = np.flatnonzero((lefts <= centre) & (centre <= rights))
+        if len(inside):
+            x0, y0, x1, y1 = cells[b].tolist()
+            region = piece_labels[y0:y1, x0:x1]
+            region[labels[y0:y1, x0:x1] == b + 1] = inside[0] + 1
+    return PicturePieces(piece_labels, factor, boxes, lengths)
+
+
+def thin_columns(ink: np.ndarray, reach: float, thickest: float = np.inf) -> list[int]:
+    """Where to cut a blob whose columns hold ``ink`` cells each: the columns (as the
+    first column right of the cut) of at most ``thickest`` cells where it is the least
+    within ``reach`` columns on either side, at least ``reach`` from its sides and from
+    each other, thinnest first chosen; returned left to right."""
+    reach = max(1, round(reach))
+    count = len(ink)
+    if count <= 2 * reach:
+        return []
+    padded = np.pad(ink.astype(np.float64), reach, constant_values=np.inf)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1)
+    least = windows.min(axis=1)
+    columns = np.arange(count)
+    minima = columns[
+        (ink <= least) & (ink <= thickest) & (columns >= reach) & (columns <= count - reach)
+    ]
+    cuts: list[int] = []
+    for column in minima[np.argsort(ink[minima], kind="stable")].tolist():
+        if all(abs(column - c) >= reach for c in cuts):
+            cuts.append(column)
+    return sorted(cuts)
+
+
+def _tall_sides(blob: np.ndarray, cuts: list[int], height: float) -> list[int]:
+    """The ``cuts`` (columns of ``blob``, a mask) that leave at least ``height`` rows of
+    ink on either side: not the flat tail of a 2 or the foot of a 1."""
+    rows = np.arange(len(blob))[:, None]
+    tops = np.where(blob, rows, len(blob)).min(axis=0)
+    bottoms = np.where(blob, rows, -1).max(axis=0)
+    tall = []
+    for c in cuts:
+        left = bottoms[:c].max() - tops[:c].min() + 1
+        right = bottoms[c:].max() - tops[c:].min() + 1
+        if min(left, right) >= height:
+            tall.append(c)
+    return tall
+
+
+def _pen_width(mask: np.ndarray) -> float:
+    """The width of the pen that drew ``mask``: the median length of its runs of ink
+    across (horizontal or vertical, whichever are shorter)."""
+    widths = []
+    for runs in (mask, mask.T):
+        edges = np.diff(np.pad(runs, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+        lengths = np.flatnonzero(edges.ravel() == -1) - np.flatnonzero(edges.ravel() == 1)
+        if len(lengths):
+            widths.append(float(np.median(lengths)))
+    return min(widths, default=1.0)
+
+
+def picture_candidates(pieces: PicturePieces, coverage: np.ndarray) -> list[PictureCandidate]:
+    """Every run of up to :data:`MAX_PIECES_PER_DIGIT` consecutive pieces, as one digit,
+    and all the pieces together, cut out of ``coverage``.
+
+    All the pieces are the whole map, specks and all, cropped as
+    :func:`segment_coverage` crops a picture of one digit, so a single digit is
+    read from exactly the input it was read from before.
+    """
+    height, width = coverage.shape
+    count = pieces.count
+    candidates = []
+    extents = _label_boxes(pieces.labels, count) * pieces.factor
+    extents[:, 2:] = np.minimum(extents[:, 2:], (width, height))
+    for start, stop in _spans(count):
+        if start == 0 and stop == count:
+            segment = _crop(coverage, (0, 0, width, height))
+        else:
+            box = (*extents[start:stop, :2].min(axis=0), *extents[start:stop, 2:].max(axis=0))
+            members = np.arange(start + 1, stop + 1)
+            segment = _region(coverage, pieces.labels, pieces.factor, box, members)
+        candidates.append(PictureCandidate(start, stop, segment))
+    return candidates
+
+
+def picture_geometry(candidates: list[PictureCandidate], pieces: PicturePieces) -> np.ndarray:
+    """:func:`candidate_geometry` of a picture's candidates, from its pieces' boxes."""
+    return _geometry(candidates, pieces.boxes, pieces.lengths)

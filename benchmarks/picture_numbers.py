@@ -1,0 +1,153 @@
+"""Pictures of numbers read entirely right: by recognition and by the blob rules.
+
+Renders numbers as pictures, dark ink on white, with digitpad's one
+rasterizer (:func:`digitpad.ink.rasterize`) at a scan's scale (150 to 300
+dpi, a pen 0.35 to 0.7 mm wide; the UNIPEN inks are in 0.1 mm), and reads
+them through :meth:`digitpad.Recognizer.image` (``digitpad predict``'s path
+for a PNG): by recognition (the search over blob candidates) and by the old
+rules (blobs grouped by their boxes, ``image_inputs(..., by_recognition=False)``).
+Counts a number read entirely right, or with too few digits (merge), too many
+(split), or the right count but a wrong digit (misread), and the median time
+a number takes.
+
+The numbers: those written by real people in ``unipen-dev.jsonl`` (``kind``
+"number"), and numbers made of one writer's isolated digits the way people
+write them (:func:`digitpad.training.numbers.write_number`: touching,
+overlapping, slanted, drifting, joined). Also the isolated digits themselves,
+one a picture: how often one is split into several.
+
+The parts (``--part``): ``report``, sources ``sta``, ``hpp`` and ``hpb``;
+``choose``, the other sources (isolated digits only, so synthesized numbers),
+on which the picture search's settings were chosen.
+
+    python benchmarks/picture_numbers.py ../shared/data/unipen-dev.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from digitpad.ink import Ink, rasterize  # noqa: E402
+from digitpad.number_model import NumberModel  # noqa: E402
+from digitpad.pendigits import read_unipen_jsonl  # noqa: E402
+from digitpad.recognize import Recognizer, image_inputs  # noqa: E402
+from digitpad.training.numbers import WrittenDigit, write_number  # noqa: E402
+
+#: The sources of the report part; the others are for choosing.
+SOURCES = ("sta", "hpp", "hpb")
+#: The scan's resolution (dots per inch) and the pen's width (mm), drawn per picture.
+DPI = (150.0, 300.0)
+PEN_MM = (0.35, 0.7)
+#: Ink units per mm (unipen-dev.jsonl is in 0.1 mm).
+UNITS_PER_MM = 10.0
+
+
+def picture(ink: Ink, rng: np.random.Generator) -> np.ndarray:
+    """``ink`` on its canvas as a scanned picture: dark ink on white, uint8."""
+    scale = rng.uniform(*DPI) / 25.4 / UNITS_PER_MM  # pixels per ink unit
+    pen = rng.uniform(*PEN_MM) * UNITS_PER_MM * scale
+    x0, y0, x1, y1 = ink.bounds()
+    width = max(ink.width or 0.0, x1) * scale + pen
+    height = max(ink.height or 0.0, y1) * scale + pen
+    size = (int(np.ceil(width)) + 2, int(np.ceil(height)) + 2)
+    coverage = rasterize(ink, size, pen_width=pen, scale=scale, offset=(1.0, 1.0))
+    return np.round(255 - coverage * 255).astype(np.uint8)
+
+
+def outcome(read: str | None, truth: str) -> str:
+    read = read or ""
+    if read == truth:
+        return "right"
+    if len(read) < len(truth):
+        return "merge"
+    return "split" if len(read) > len(truth) else "misread"
+
+
+def read_all(recognizer: Recognizer, pictures, truths, by_recognition: bool):
+    outcomes, times, numbers = Counter(), [], []
+    for image, truth in zip(pictures, truths, strict=True):
+        started = time.perf_counter()
+        number = recognizer.read(image_inputs(image, by_recognition=by_recognition)).number
+        times.append(time.perf_counter() - started)
+        outcomes[outcome(number, truth)] += 1
+        numbers.append(number)
+    return outcomes, times, numbers
+
+
+def report(name: str, outcomes: Counter, times: list[float]) -> None:
+    total = sum(outcomes.values())
+    misses = ", ".join(f"{k} {outcomes[k]}" for k in ("merge", "split", "misread"))
+    print(
+        f"  {name:<12} {outcomes['right'] / total:7.2%} right of {total}  ({misses}); "
+        f"median {np.median(times) * 1000:.1f} ms"
+    )
+
+
+def compare(recognizer: Recognizer, pictures, truths) -> None:
+    for name, by_recognition in (("recognition", True), ("blob rules", False)):
+        outcomes, times, _ = read_all(recognizer, pictures, truths, by_recognition)
+        report(name, outcomes, times)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("unipen", type=Path, help="unipen-dev.jsonl")
+    parser.add_argument("--model", type=Path, help="the classifier (default: the bundled one)")
+    parser.add_argument("--number-model", type=Path, help="default: the bundled one")
+    parser.add_argument("--part", choices=("report", "choose"), default="report")
+    parser.add_argument("--synthesized", type=int, default=1000, help="numbers to make")
+    parser.add_argument("--digits", type=int, default=0, help="isolated digits (0: all)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    reporting = args.part == "report"
+    items = [i for i in read_unipen_jsonl(args.unipen) if (i.source in SOURCES) == reporting]
+    recognizer = Recognizer(args.model, number_model=NumberModel(args.number_model))
+    print(f"part: {args.part}; number model: {recognizer.number_model.path}")
+    rng = np.random.default_rng(args.seed)
+
+    numbers = [i for i in items if i.kind == "number"]
+    if numbers:
+        print(f"numbers written by real people ({len({i.writer for i in numbers})} writers):")
+        compare(recognizer, [picture(i.ink, rng) for i in numbers], [i.label for i in numbers])
+
+    digits = [i for i in items if i.kind == "digit"]
+    by_writer: dict[str, list[WrittenDigit]] = {}
+    for item in digits:
+        by_writer.setdefault(item.writer, []).append(WrittenDigit(int(item.label), item.ink))
+    writers = sorted(w for w, d in by_writer.items() if len(d) >= 6)
+    made, truths = [], []
+    for _ in range(args.synthesized):
+        pool = by_writer[writers[rng.integers(len(writers))]]
+        picked = [pool[i] for i in rng.integers(len(pool), size=int(rng.integers(2, 7)))]
+        made.append(picture(write_number(picked, rng)[0], rng))
+        truths.append("".join(str(d.label) for d in picked))
+    print(f"synthesized numbers of 2-6 digits ({len(writers)} writers):")
+    compare(recognizer, made, truths)
+
+    if args.digits:
+        digits = [digits[k] for k in rng.permutation(len(digits))[: args.digits]]
+    print(f"isolated digits ({len(digits)}, {len(by_writer)} writers):")
+    pictures = [picture(i.ink, rng) for i in digits]
+    labels = [i.label for i in digits]
+    for name, by_recognition in (("recognition", True), ("blob rules", False)):
+        _, times, read = read_all(recognizer, pictures, labels, by_recognition)
+        right = np.mean([r == label for r, label in zip(read, labels, strict=True)])
+        split = np.mean([len(r or "") > 1 for r in read])
+        print(
+            f"  {name:<12} read right {right:7.2%}; split into several {split:.2%}; "
+            f"median {np.median(times) * 1000:.1f} ms"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

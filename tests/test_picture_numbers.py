@@ -1,0 +1,148 @@
+"""Pictures of numbers read by recognition: blob pieces, cuts, candidates, the search."""
+
+import json
+
+import numpy as np
+import pytest
+
+from digitpad.cli import predict
+from digitpad.ink import Ink
+from digitpad.preprocess import image_to_input, ink_coverage
+from digitpad.recognize import Recognizer, image_inputs
+from digitpad.segment import (
+    MAX_SEARCH_PIECES,
+    _blobs,
+    picture_candidates,
+    picture_pieces,
+    thin_columns,
+)
+
+from .test_segment import normalized, render, write_number
+
+
+@pytest.fixture(scope="module")
+def readable(pen_digits, recognizer):
+    """One pen digit per label that the bundled model reads right as ink and as a picture."""
+    chosen = {}
+    for label, ink in pen_digits:
+        ink = normalized(ink)
+        if label not in chosen and recognizer.image(render(ink)).digit == label:
+            chosen[label] = ink
+    assert len(chosen) == 10
+    return chosen
+
+
+def test_a_blob_is_cut_at_its_thinnest_columns_only_where_one_stroke_crosses():
+    # Ink cells per column of a blob: two digits joined by one thin stroke at column 10.
+    ink = np.array([9, 9, 3, 3, 9, 9, 3, 3, 8, 8, 2, 3, 8, 9, 9, 3, 3, 9, 9, 9], float)
+    assert thin_columns(ink, reach=4, thickest=2.5) == [10]
+    # Nowhere thin enough (two strokes cross every column): no cut.
+    assert thin_columns(ink + 3, reach=4, thickest=2.5) == []
+    # Cuts keep their reach from the sides and from each other.
+    assert thin_columns(np.ones(8), reach=4) == []
+
+
+@pytest.mark.parametrize(("left", "right"), [(0, 8), (3, 1), (1, 7)])
+def test_touching_digits_in_a_picture_read_as_two_digits(readable, recognizer, left, right):
+    ink, _ = write_number([readable[left], readable[right]], gaps=[0.0])
+    picture = render(ink)
+    assert len(_blobs(ink_coverage(picture))[2]) == 1  # one blob: they touch
+    assert recognizer.read(image_inputs(picture, by_recognition=False)).number != f"{left}{right}"
+    result = recognizer.image(picture)
+    assert result.number == f"{left}{right}"
+    first, second = (d.box for d in result.digits)
+    assert first[0] < second[0] and first[2] <= second[2]
+
+
+def test_a_broken_digit_stays_one_digit(readable, recognizer):
+    picture = render(readable[7])
+    coverage = ink_coverage(picture)
+    rows = np.flatnonzero(coverage.any(axis=1))
+    broken = picture.copy()
+    middle = (rows[0] + rows[-1]) // 2
+    broken[middle - 2 : middle + 2] = 255  # a gap across the stroke
+    assert len(_blobs(ink_coverage(broken))[2]) >= 2
+    inputs = image_inputs(broken)
+    assert inputs.search is not None and inputs.search.piece_count >= 2
+    assert recognizer.read(inputs).number == "7"
+
+
+def test_pictures_of_one_digit_read_exactly_as_before(mnist_sample, recognizer):
+    images, labels = mnist_sample
+    right = 0
+    for image, label in zip(images, labels, strict=True):
+        result = recognizer.image(image)
+        old = recognizer.read(image_inputs(image, by_recognition=False))
+        assert result.number == old.number
+        right += result.number == str(label)
+    # The one input of a one-digit picture is the whole picture's, as it always was.
+    for image in images[:100]:
+        result = recognizer.image(image)
+        np.testing.assert_array_equal(result.input, image_to_input(image))
+    assert right >= 0.99 * len(images)
+
+
+def test_a_picture_of_too_many_pieces_falls_back_to_the_blob_rules(recognizer):
+    picture = np.full((12 * 14, 12 * 14), 255, np.uint8)
+    for y in range(14):
+        for x in range(14):
+            picture[y * 12 + 2 : y * 12 + 10, x * 12 + 4 : x * 12 + 7] = 0  # 196 short bars
+    coverage = ink_coverage(picture)
+    assert len(_blobs(coverage)[2]) > MAX_SEARCH_PIECES
+    assert picture_pieces(coverage) is None
+    inputs = image_inputs(picture)
+    assert inputs.search is None
+    assert [box for _, box in inputs] == [
+        box for _, box in image_inputs(picture, by_recognition=False)
+    ]
+
+
+def test_candidates_are_runs_of_pieces_and_the_whole_picture(readable):
+    ink, _ = write_number([readable[2], readable[0], readable[5]], gaps=[0.3, 0.3])
+    coverage = ink_coverage(render(ink))
+    pieces = picture_pieces(coverage)
+    assert pieces is not None and pieces.count >= 3
+    lefts = pieces.boxes[:, 0] + pieces.boxes[:, 2]
+    assert list(lefts) == sorted(lefts)  # left to right
+    candidates = picture_candidates(pieces, coverage)
+    whole = next(c for c in candidates if (c.start, c.stop) == (0, pieces.count))
+    rows, cols = np.nonzero(coverage)
+    assert whole.box == (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
+    assert all(c.stop - c.start <= 4 for c in candidates if c is not whole)
+
+
+def test_a_model_without_a_number_model_reads_pictures_by_the_blob_rules(readable):
+    recognizer = Recognizer()
+    recognizer.number_model = None
+    ink, _ = write_number([readable[4], readable[1]], gaps=[0.0])
+    picture = render(ink)
+    expected = Recognizer().read(image_inputs(picture, by_recognition=False)).number
+    assert recognizer.image(picture).number == expected
+
+
+def test_predict_json_gives_a_picture_number_its_digit_boxes_and_alternatives(
+    readable, tmp_path, capsys
+):
+    from PIL import Image
+
+    ink, boxes = write_number([readable[0], readable[8], readable[2]], gaps=[0.0, 0.3])
+    Image.fromarray(render(ink)).save(tmp_path / "number.png")
+    assert predict([str(tmp_path / "number.png")], as_json=True) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["number"] == "082" and line["digit"] is None
+    assert line["alternatives"] and "082" not in [a["number"] for a in line["alternatives"]]
+    assert all(0 < a["share"] < 1 for a in line["alternatives"])
+    # Boxes in the picture's pixels (ink (x, y) lands on (x + 20, y + 20)), left to right.
+    found = [d["box"] for d in line["digits"]]
+    assert all(isinstance(v, int) for box in found for v in box)
+    assert np.abs(np.subtract(found[2], np.add(boxes[2], 20))).max() <= 5  # a blob of its own
+    # The 0 and the 8 touch: cut at a column between their middles.
+    assert found[0][2] == found[1][0]
+    assert (boxes[0][0] + boxes[0][2]) / 2 + 20 < found[0][2] < (boxes[1][0] + boxes[1][2]) / 2 + 20
+
+
+def test_empty_and_one_piece_pictures_are_not_searched():
+    blank = np.full((30, 30), 255, np.uint8)
+    assert image_inputs(blank) == [] and image_inputs(blank).search is None
+    one = render(Ink([np.array([(0.0, 0.0), (0.0, 100.0)])]))
+    assert image_inputs(one).search is None and len(image_inputs(one)) == 1
