@@ -691,7 +691,8 @@ def _first_distinct(readings, count: int, key):
 
 #: A blob of a picture wider than this (times the writing's height) may be digits
 #: touching: it is cut at its thinnest columns (:func:`thin_columns`). A flat
-#: MNIST digit is 20 x 14 pixels (1.43), and must stay one digit; chosen with benchmarks/picture_numbers.py --part choose (docs/benchmarks.md).
+#: MNIST digit is 20 x 14 pixels (1.43), and must stay one digit; chosen with
+#: benchmarks/picture_numbers.py --part choose (docs/benchmarks.md).
 WIDE_BLOB = 1.5
 #: A column is a cut where its ink is the least within this reach (times the
 #: writing's height) on either side, and at least this far from the blob's sides.
