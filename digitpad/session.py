@@ -286,7 +286,7 @@ class Session:
 
     @property
     def busy(self) -> bool:
-        """A picture is being opened or read in the background, for the drawing read last."""
+        """A picture is being opened or read in the background: a result is still to come."""
         return self._opening is not None or self._reading is not None
 
     def read(
