@@ -191,7 +191,7 @@ def main() -> None:
         for how, source in (("paste", qimage), ("open", jpeg)):
             began = time.perf_counter()
             loaded = read_picture(source)[0]
-            window.recognizer.image(loaded)
+            window.session.recognizer.image(loaded)
             one_go[how] = time.perf_counter() - began
     QGuiApplication.clipboard().clear()
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from PIL import Image
@@ -274,7 +274,8 @@ class Teacher(Protocol):
         """Learn that ``source`` (Ink, or a picture of one digit) is ``digit``; returns the
         example, as :meth:`forget` takes it."""
 
-    def forget(self, example: object) -> None:
+    # Any: each teacher takes back the kind of example its learn() returns.
+    def forget(self, example: Any) -> None:
         """Delete an example :meth:`learn` returned (one already gone is fine)."""
 
 

@@ -553,6 +553,9 @@ class _PictureCache:
         self._levels = np.zeros((self.SIZE, FIELD, FIELD), np.uint8)
         self._empty = np.zeros(self.SIZE, bool)  # the ink gives no input
         self._next = 0
+        # One cache for the whole process, used by ink_inputs() on any thread and
+        # outside whatever guards a Recognizer (the pad's session finds ink's digits
+        # before it takes its lock), so it guards itself.
         self._lock = threading.Lock()
 
     def get(self, ink: Ink) -> np.ndarray | None:

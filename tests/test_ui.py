@@ -147,9 +147,9 @@ def window(qtbot, tmp_path):
     win.resize(900, 620)
     win.show()
     qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.teaching.profile_open, timeout=20_000)
+    qtbot.waitUntil(lambda: win.session.profile_open, timeout=20_000)
     yield win
-    win.worker.wait()
+    win.session.wait()
     win.release_clipboard()  # as digitpad.ui.app.run does when the pad closes
 
 
@@ -524,7 +524,7 @@ def test_pictures_are_read_off_the_gui_thread_and_ink_on_it(window, qtbot, tmp_p
             threads.append(threading.get_ident())
             return self.predictor.predict(batch)
 
-    window.recognizer = Recognizer(Recording(window.recognizer.predictor))
+    window.session.replace_recognizer(Recognizer(Recording(window.session.recognizer.predictor)))
     window.files.open_path(picture_of(pen_digits, 123, tmp_path))
     assert window.busy and not window.canvas.has_image  # nothing read on the GUI thread yet
     settle(qtbot, window)
@@ -749,7 +749,7 @@ def test_status_line(window, pen_digits):
         def predict(self, batch):
             return np.array([[0.05] * 3 + [0.45] + [0.05] * 6 + [0.0]])[:, :10] / 0.95
 
-    window.recognizer = Recognizer(Unsure())
+    window.session.replace_recognizer(Recognizer(Unsure()))
     window.update_prediction()
     assert window.panel.prediction.digit == 3
     assert window.status_label.text().startswith("Not sure: maybe a 3")
@@ -774,7 +774,7 @@ def test_missing_or_broken_model_still_opens(qtbot, tmp_path, content, pen_digit
     window = MainWindow(model=str(path))
     qtbot.addWidget(window)
     window.show()
-    assert window.recognizer is None
+    assert window.session.recognizer is None
     assert not window.panel.message_label.isHidden()
     assert window.panel.bars.isHidden()
     assert str(path) in window.panel.message_label.text()
@@ -1133,36 +1133,6 @@ def test_every_file_of_bad_files_shows_a_message_or_its_answer(window, qtbot, pe
                 assert window.panel.prediction.digit == outcome["digit"], name
 
 
-def test_the_shared_predictor_runs_one_call_at_a_time():
-    """The GUI thread (live ink) and the worker (pictures) share the model."""
-    import threading
-    import time
-
-    from digitpad.ui.worker import SerializedPredictor
-
-    class Slow:
-        path = "slow.tflite"
-        running = most = 0
-
-        def _call(self, batch, source="ink"):
-            Slow.running += 1
-            Slow.most = max(Slow.most, Slow.running)
-            time.sleep(0.01)
-            Slow.running -= 1
-            return batch
-
-        predict = predict_with_features = _call
-
-    shared = SerializedPredictor(Slow())
-    calls = [shared.predict, shared.predict_with_features] * 4
-    threads = [threading.Thread(target=call, args=(1,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert Slow.most == 1 and shared.path == "slow.tflite"
-
-
 # -- learning the person's handwriting ----------------------------------------------------
 
 
@@ -1179,12 +1149,12 @@ def focus_canvas(qtbot, window):
 def test_the_window_uses_the_default_profile_in_its_folder(qtbot, profile_dir):
     window = MainWindow()
     qtbot.addWidget(window)
-    assert window.teaching.profile.folder == profile_dir  # the temporary one: see profile_dir
+    assert window.session.profile.folder == profile_dir  # the temporary one: see profile_dir
     # Its result comes through the event loop, so the signal cannot come before the wait.
     with qtbot.waitSignal(window.profileOpened, timeout=20_000):
         pass
-    assert window.teaching.profile_open
-    assert window.recognizer.profile is window.teaching.profile
+    assert window.session.profile_open
+    assert window.session.recognizer.profile is window.session.profile
 
 
 def test_a_digit_key_corrects_the_reading_and_undo_takes_it_back(
@@ -1300,8 +1270,8 @@ def test_a_large_profile_is_opened_off_the_gui_thread(qtbot, tmp_path, pen_digit
         learner.learn(sample_ink(pen_digits, index), 6)
     window = MainWindow(profile=Recording(folder))
     qtbot.addWidget(window)
-    assert window.recognizer.profile is None  # reads without it until it is open
-    qtbot.waitUntil(lambda: window.teaching.profile_open, timeout=20_000)
+    assert window.session.recognizer.profile is None  # reads without it until it is open
+    qtbot.waitUntil(lambda: window.session.profile_open, timeout=20_000)
     assert threads and threading.get_ident() not in threads
     assert window.pad.examples_in_use == 3
 
@@ -1341,7 +1311,7 @@ def test_the_recognizer_is_used_under_one_lock_and_pictures_are_analysed_outside
 ):
     import threading
 
-    import digitpad.ui.reading
+    import digitpad.session
 
     held = []
 
@@ -1350,9 +1320,9 @@ def test_the_recognizer_is_used_under_one_lock_and_pictures_are_analysed_outside
         free = []
 
         def probe():
-            free.append(window.recognizer_lock.acquire(blocking=False))
+            free.append(window.session.lock.acquire(blocking=False))
             if free[0]:
-                window.recognizer_lock.release()
+                window.session.lock.release()
 
         thread = threading.Thread(target=probe)
         thread.start()
@@ -1374,8 +1344,8 @@ def test_the_recognizer_is_used_under_one_lock_and_pictures_are_analysed_outside
         held.append(("picture", lock_is_held()))
         return image_inputs(picture)
 
-    monkeypatch.setattr(digitpad.ui.reading, "image_inputs", analysed)
-    window.recognizer = Recognizer(Checking(window.recognizer.predictor))
+    monkeypatch.setattr(digitpad.session, "image_inputs", analysed)
+    window.session.replace_recognizer(Recognizer(Checking(window.session.recognizer.predictor)))
     window.files.open_path(picture_of(pen_digits, 123, tmp_path))
     settle(qtbot, window)
     draw_sample(window, pen_digits, 8)
@@ -1387,13 +1357,13 @@ def test_a_model_loaded_again_opens_the_profile_again(window, qtbot, tmp_path, p
     focus_canvas(qtbot, window)
     draw_sample(window, pen_digits, 8)  # a 0
     QTest.keyClick(window.canvas, Qt.Key.Key_6)
-    first = window.teaching.profile
+    first = window.session.profile
     window.load_model()
-    assert not window.teaching.profile_open and window.recognizer.profile is None
+    assert not window.session.profile_open and window.session.recognizer.profile is None
     assert window.panel.prediction.digit == 0  # without the profile until it is open
-    qtbot.waitUntil(lambda: window.teaching.profile_open, timeout=20_000)
-    assert window.teaching.profile is not first and window.teaching.profile.folder == first.folder
-    assert window.recognizer.profile is window.teaching.profile
+    qtbot.waitUntil(lambda: window.session.profile_open, timeout=20_000)
+    assert window.session.profile is not first and window.session.profile.folder == first.folder
+    assert window.session.recognizer.profile is window.session.profile
     assert window.panel.prediction.digit == 6 and window.pad.examples_in_use == 1
     window.pad.undo()  # a correction made before still comes undone
     assert window.panel.prediction.digit == 0 and digits_in(tmp_path / "profile") == []
@@ -1604,7 +1574,7 @@ def test_other_readings_are_offered_and_a_click_makes_one_the_reading(window, pe
     assert window.pad.reading.number == chosen
     assert "17" in [a.number for a in window.pad.reading.alternatives]
     assert window.panel.digit_label.full_text == chosen
-    folder = window.teaching.profile.folder
+    folder = window.session.profile.folder
     assert not folder.exists() or not [p for p in folder.rglob("*") if p.is_file()]
 
 

@@ -144,7 +144,7 @@ def test_window_opens_fast_and_without_tensorflow():
         window = MainWindow(settings=settings)
         window.show()
         app.processEvents()
-        assert window.recognizer is not None
+        assert window.session.recognizer is not None
         print(round(time.perf_counter() - started, 3))
         print(sorted(m for m in ("tensorflow", "keras", "digitpad.training") if m in sys.modules))
         """,

@@ -128,7 +128,7 @@ def run(model: str | None = None, argv: list[str] | None = None) -> int:
         window.load_model()
         if exit_when_shown:
             print(f"digitpad: model loaded after {time.perf_counter() - started:.3f} s", flush=True)
-            if window.recognizer is None:
+            if window.session.recognizer is None:
                 app.quit()
 
     def profile_opened():

@@ -1,8 +1,8 @@
 """The "Your handwriting" dialog: a person's examples as thumbnails, by digit, to delete.
 
 The dialog reads and changes the profile only through a :class:`ProfileAccess`
-(:class:`~digitpad.ui.teaching.SharedProfile`, which holds the window's
-recognizer lock), so it never races the picture worker.
+(the :class:`~digitpad.session.Session`, which holds its lock around each
+call), so it never races the session's worker.
 """
 
 from __future__ import annotations

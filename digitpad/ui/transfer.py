@@ -1,6 +1,7 @@
 """Drawings in and out of the pad: files, the clipboard, drag and drop, Pillow <-> QImage.
 
-Reading goes through the library's readers (:func:`digitpad.ink.load_ink`,
+Files are opened by the session (:meth:`digitpad.session.Session.open_file`),
+through the library's readers (:func:`digitpad.ink.load_ink`,
 :func:`digitpad.preprocess.load_image`), so a file opens in the pad exactly
 when ``digitpad predict`` can read it, with the same one-line error.
 """
@@ -11,23 +12,27 @@ import json
 import math
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, PngImagePlugin
-from PySide6.QtCore import QByteArray, QMimeData
+from PySide6.QtCore import QByteArray, QMimeData, QSettings
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from ..ink import PNG_INK_KEY, Ink, InkError, ink_from_json, load_ink, picture_ink, rasterize
-from ..pad import Drawing
+from ..ink import PNG_INK_KEY, Ink, InkError, ink_from_json, rasterize
+from ..pad import Drawing, Pad
 from ..preprocess import load_image
 from ..recognize import IMAGE_SUFFIXES, INK_SUFFIXES
+from ..session import OpenedPicture, Session, shown_picture
+
+if TYPE_CHECKING:  # the canvas imports this module
+    from .canvas import CanvasWidget
 
 #: Ink copied by digitpad carries its strokes under this MIME type too.
 INK_MIME_TYPE = "application/x-digitpad-ink+json"
-#: Pictures larger than this (either side) are shown downscaled; the model sees the original.
-MAX_SHOWN_SIDE = 2048
 #: How Pillow unpacks a QImage's bytes: (mode, raw mode) for each QImage format.
 _QIMAGE_UNPACK = {
     QImage.Format.Format_RGBA8888: ("RGBA", "RGBA"),
@@ -38,8 +43,6 @@ _QIMAGE_UNPACK = {
     QImage.Format.Format_ARGB32: ("RGBA", "BGRA" if sys.byteorder == "little" else "ARGB"),
     QImage.Format.Format_RGB32: ("RGB", "BGRX" if sys.byteorder == "little" else "XRGB"),
 }
-#: Modes Pillow's reduce() refuses.
-_NO_REDUCE = frozenset({"1", "P", "I;16", "I;16L", "I;16B", "I;16N"})
 
 
 # -- dialogs (replaced in tests, which must never block on a modal) ------------------------
@@ -81,51 +84,88 @@ def ask_save_changes(parent: QWidget, title: str, text: str) -> str:
 
 
 class FileTransfer:
-    """Open, Save, Copy and Paste for a :class:`~digitpad.ui.window.MainWindow`.
+    """Open, Save, Copy and Paste for the pad.
 
-    Ink and saving happen at once; pictures go to the window's reader
-    (``reader.load_picture``), which reads them in the background. Problems are shown
-    with the window's ``show_message``; the last folder used is remembered.
+    Ink and saving happen at once; pictures are opened by the session in the
+    background (:meth:`~digitpad.session.Session.open_picture`) and shown when
+    they come, unless the drawing changed meanwhile. The last folder used is
+    kept in ``settings``; Open and Save dialogs start there.
+
+    Parameters
+    ----------
+    session : Session
+    pad : Pad
+    canvas : CanvasWidget
+        Gives the brush width for ink, and gets each opened picture's QImage.
+    settings : QSettings
+    notify : callable(text, milliseconds)
+        Shows a passing message (the status line).
+    report_error : callable(title, text)
+        Shows a problem (a message box).
+    ask_open_path : callable(directory) -> str or None
+    ask_save_path : callable(suggested path) -> str or None
     """
 
-    def __init__(self, window) -> None:
-        self.window = window
+    def __init__(
+        self,
+        session: Session,
+        pad: Pad,
+        canvas: CanvasWidget,
+        *,
+        settings: QSettings,
+        notify: Callable[[str, int], object],
+        report_error: Callable[[str, str], object],
+        ask_open_path: Callable[[str], str | None],
+        ask_save_path: Callable[[str], str | None],
+    ) -> None:
+        self.session, self.pad, self.canvas, self.settings = session, pad, canvas, settings
+        self.notify, self.report_error = notify, report_error
+        self.ask_open_path, self.ask_save_path = ask_open_path, ask_save_path
         self._copied: QMimeData | None = None
+        session.picture_opened.connect(self._picture_opened)
+        session.open_failed.connect(self._open_failed)
 
     def _folder(self) -> str:
-        return str(self.window.settings.value("files/directory", "") or "")
+        return str(self.settings.value("files/directory", "") or "")
 
-    def _status(self, text: str, msecs: int = 4000) -> None:
-        self.window.statusBar().showMessage(text, msecs)
+    def remember_folder(self, path: Path) -> None:
+        """Open and Save dialogs start in the folder of the last file opened or saved."""
+        self.settings.setValue("files/directory", str(path.resolve().parent))
 
     def open_file(self) -> None:
-        path = self.window.ask_open_path(self.window, self._folder())
+        path = self.ask_open_path(self._folder())
         if path:
             self.open_path(path)
 
     def open_path(self, path) -> None:
         """Show and recognize an image or ink file; a bad file leaves the drawing as it was.
 
-        Ink opens at once; a picture is read in the background (see ``window.busy``).
+        Ink opens at once; a picture is read in the background (see ``session.busy``).
         """
         path = Path(path)
-        ink = saved_ink(path)
-        if not is_ink_path(path) and ink is None:
-            self.window.reader.load_picture(path, path)
-            return
-        try:
-            width = self.window.canvas.pen_width
-            self.window.pad.set_ink(ink or read_ink(path), file_name=path.name, width=width)
-        except InkError as error:
-            self.window.show_message(self.window, "Cannot open file", f"{path.name}: {error}")
-            return
-        self.window.remember_folder(path)
-        self._status(f"Opened {path.name}")
+        ink = self.session.open_file(path)
+        if ink is not None:
+            self.pad.set_ink(ink, file_name=path.name, width=self.canvas.pen_width)
+            self.remember_folder(path)
+            self.notify(f"Opened {path.name}", 4000)
+
+    def _picture_opened(self, opened: OpenedPicture) -> None:
+        assert isinstance(opened.view, QImage)  # the window's session makes one (picture_view)
+        self.canvas.add_picture_image(opened.shown, opened.view)
+        path = opened.path
+        self.pad.set_picture(opened.picture, opened.shown, None if path is None else path.name)
+        if path is not None:
+            self.remember_folder(path)
+            self.notify(f"Opened {path.name}", 4000)
+
+    def _open_failed(self, path: Path | None, message: str) -> None:
+        name = "the picture" if path is None else path.name
+        self.report_error("Cannot open file", f"{name}: {message}")
 
     def suggested_name(self) -> str:
         """The name Save proposes: the drawing's file (as PNG unless it is ink JSON), else the
         number read ("2026.png"), else ``drawing.png``."""
-        pad = self.window.pad
+        pad = self.pad
         if pad.file_name:
             name = Path(pad.file_name)
             return name.name if name.suffix.lower() in (".png", ".json") else f"{name.stem}.png"
@@ -134,41 +174,41 @@ class FileTransfer:
     def save_file(self) -> bool:
         """Ask where to save the drawing and save it; False when not saved."""
         suggested = os.path.join(self._folder(), self.suggested_name())
-        path = self.window.ask_save_path(self.window, suggested)
+        path = self.ask_save_path(suggested)
         return bool(path) and self.save_path(path)
 
     def save_path(self, path) -> bool:
         """Write the drawing: ``.json`` as ink, anything else as a PNG picture."""
         path = Path(path)
         try:
-            save_drawing(self.window.pad.drawing, path, self.window.canvas.pen_width)
+            save_drawing(self.pad.drawing, path, self.canvas.pen_width)
         except (OSError, ValueError) as error:
-            self.window.show_message(self.window, "Cannot save", f"{path.name}: {error}")
+            self.report_error("Cannot save", f"{path.name}: {error}")
             return False
-        self.window.pad.mark_kept(path.name)
-        self.window.remember_folder(path)
-        self._status(f"Saved {path.name}")
+        self.pad.mark_kept(path.name)
+        self.remember_folder(path)
+        self.notify(f"Saved {path.name}", 4000)
         return True
 
     def copy(self) -> None:
         """Copy the drawing: its picture, its ink, and the number read as text."""
-        number = self.window.pad.number
-        data = drawing_mime(self.window.pad.drawing, self.window.canvas.pen_width, number)
+        number = self.pad.number
+        data = drawing_mime(self.pad.drawing, self.canvas.pen_width, number)
         if data is not None:
             self._set_clipboard(data)
-            self.window.pad.mark_kept()
-            self._status("Copied the drawing" + (f" and {number}" if number else ""), 3000)
+            self.pad.mark_kept()
+            self.notify("Copied the drawing" + (f" and {number}" if number else ""), 3000)
 
     def copy_number(self) -> None:
         """Copy only the number read, as text."""
-        number = self.window.pad.number
+        number = self.pad.number
         if not number:
-            self._status("Nothing is read to copy", 3000)
+            self.notify("Nothing is read to copy", 3000)
             return
         data = QMimeData()
         data.setText(number)
         self._set_clipboard(data)
-        self._status(f"Copied {number}", 3000)
+        self.notify(f"Copied {number}", 3000)
 
     def _set_clipboard(self, data: QMimeData) -> None:
         QGuiApplication.clipboard().setMimeData(data)
@@ -187,55 +227,33 @@ class FileTransfer:
 
     def paste(self) -> None:
         if not self.accept(QGuiApplication.clipboard().mimeData()):
-            self._status("The clipboard holds no image or file")
+            self.notify("The clipboard holds no image or file", 4000)
 
     def accept(self, data: QMimeData | None) -> bool:
         """Open what pasted or dropped data holds (see :func:`mime_contents`); False: nothing."""
         contents = mime_contents(data)
         if isinstance(contents, Ink):
-            self.window.pad.set_ink(contents, width=self.window.canvas.pen_width)
+            self.pad.set_ink(contents, width=self.canvas.pen_width)
         elif isinstance(contents, Path):
             self.open_path(contents)
         elif contents is not None:
-            self.window.reader.load_picture(None, contents)
+            image = contents  # converted on the worker: a large one takes a while
+            self.session.open_picture(lambda: pil_from_qimage(image))
         return contents is not None
 
 
 # -- reading ----------------------------------------------------------------------------
 
 
-def is_ink_path(path) -> bool:
-    return Path(path).suffix.lower() in INK_SUFFIXES
-
-
-def read_ink(path) -> Ink:
-    """An ink file for the pad; raises InkError, also for ink without strokes."""
-    ink = load_ink(path)
-    if ink.is_empty:
-        raise InkError("the ink has no strokes")
-    return ink
-
-
-def saved_ink(path) -> Ink | None:
-    """The ink a PNG saved by the pad keeps (:func:`~digitpad.ink.picture_ink`); None for
-    any other file. Only the file's header is read."""
-    if is_ink_path(path):
-        return None
-    try:
-        with Image.open(path) as image:
-            return picture_ink(image)
-    except Exception:  # noqa: BLE001 - anything unreadable is for read_picture to report
-        return None
-
-
 def read_picture(source) -> tuple[Image.Image, Image.Image, QImage]:
-    """A picture file (path) or a QImage for the pad.
+    """A picture file (path) or a QImage made ready for the pad in one go: what the
+    session's worker does when one is opened or pasted (``benchmarks/ui_stall.py``
+    times it so).
 
     Returns ``(picture, shown_picture, shown_image)``: the first two as
     :class:`~digitpad.pad.Drawing` holds them, the last the shown picture as
-    a QImage for the canvas. Slow for large pictures: call it off the GUI
-    thread. Raises :class:`~digitpad.preprocess.ImageReadError` for a file
-    that cannot be read.
+    a QImage for the canvas. Slow for large pictures. Raises
+    :class:`~digitpad.preprocess.ImageReadError` for a file that cannot be read.
     """
     # load_image() has decoded the pixels, so the picture outlives its file.
     picture = pil_from_qimage(source) if isinstance(source, QImage) else load_image(source)
@@ -330,31 +348,6 @@ def drawing_mime(drawing: Drawing, pen_width: float, number: str | None = None) 
 
 
 # -- Pillow <-> Qt ----------------------------------------------------------------------
-
-
-def shown_picture(image: Image.Image) -> Image.Image:
-    """An 8-bit RGBA copy for the screen, at most :data:`MAX_SHOWN_SIDE` on a side.
-
-    Pillow's own conversion clips 16-bit and float grey, so those are scaled first.
-    """
-    factor = max(image.size) // MAX_SHOWN_SIDE
-    if factor > 1 and image.mode not in _NO_REDUCE:
-        # Box-filtered down by a whole factor first: cheap, and leaves little to resample.
-        image = image.reduce(factor)
-    if image.mode.startswith("I;16"):
-        grey = np.asarray(image, dtype=np.float32) / 257
-    elif image.mode in ("I", "F"):
-        grey = np.asarray(image, dtype=np.float32)
-        low, high = float(grey.min()), float(grey.max())
-        grey = (grey - low) * (255 / max(high - low, 1e-6))
-    else:
-        grey = None
-    if grey is not None:
-        image = Image.fromarray(np.rint(grey).clip(0, 255).astype(np.uint8))
-    shown = image.convert("RGBA")
-    if max(shown.size) > MAX_SHOWN_SIDE:
-        shown.thumbnail((MAX_SHOWN_SIDE, MAX_SHOWN_SIDE))
-    return shown
 
 
 def qimage_from_pil(image: Image.Image) -> QImage:

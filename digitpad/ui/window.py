@@ -1,14 +1,15 @@
 """The main window: the canvas and the prediction panel, wired to one :class:`~digitpad.pad.Pad`.
 
-Data flows one way: input on the canvas -> the pad's drawing -> the one
-:class:`~digitpad.recognize.Recognizer` -> the pad's reading -> the panel and
-the status line. The window builds the widgets, wires the pad to them and
-loads the model; its helpers do the rest: :class:`~.reading.DrawingReader`
-reads the drawing (ink on the GUI thread, pictures on the worker),
-:class:`~.teaching.Teaching` keeps the person's handwriting profile and its
-commands, :class:`~.transfer.FileTransfer` opens, saves, copies and pastes.
-Both threads use the recognizer, so every use of ``recognizer`` holds
-``recognizer_lock``.
+Data flows one way: input on the canvas -> the pad's drawing -> the
+session's one :class:`~digitpad.recognize.Recognizer` -> the pad's reading ->
+the panel and the status line. The :class:`~digitpad.session.Session` (no
+Qt) holds the model, the person's profile, the lock around them and the
+background jobs; its results come to the GUI thread through
+:class:`~.posting.PostToGuiThread`. The window builds the widgets and wires
+the pad, the session and the helpers to them, each given only what it uses:
+:class:`~.reading.DrawingReader` reads the drawing into the pad,
+:class:`~.teaching.Teaching` runs the handwriting commands,
+:class:`~.transfer.FileTransfer` opens, saves, copies and pastes.
 
 Dialogs go through attributes (``show_message``, ``ask_open_path``,
 ``ask_save_path``, ``ask_yes_no``, ``ask_save_changes``, ``show_about``) so
@@ -18,8 +19,6 @@ that tests can replace them and never block on a modal.
 from __future__ import annotations
 
 import os
-import threading
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
@@ -28,15 +27,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMessageBox, QWi
 
 from .. import __version__
 from ..pad import Pad, model_description
-from ..predictor import ModelError, Predictor
 from ..profile import Profile
-from ..recognize import Recognizer
+from ..session import Session
 from . import actions, transfer
 from .canvas import DEFAULT_PEN_WIDTH, CanvasWidget
+from .posting import PostToGuiThread
 from .prediction import PredictionPanel
 from .reading import DrawingReader
 from .teaching import Teaching, ask_yes_no
-from .worker import PictureWorker, SerializedPredictor
 
 ORGANIZATION = APPLICATION = "digitpad"
 #: Live predictions while drawing come at most this often (and always at pen-up).
@@ -95,13 +93,13 @@ class MainWindow(QMainWindow):
     load_model : bool
         Load the model now; ``run()`` passes False and loads it once the window is shown.
     profile : Profile or path, optional
-        The person's handwriting (kept by ``teaching``); default:
+        The person's handwriting (kept by ``session``); default:
         :func:`~digitpad.profile.default_profile_dir`.
 
     Signals
     -------
     profileOpened
-        The profile was opened (``teaching.profile_open`` is now True), or could not be.
+        The profile was opened (``session.profile_open`` is now True), or could not be.
     """
 
     profileOpened = Signal()
@@ -129,20 +127,40 @@ class MainWindow(QMainWindow):
         self.ask_save_changes = transfer.ask_save_changes
         self.show_about = QMessageBox.about
         self.shortcuts_dialog: actions.ShortcutsDialog | None = None
-        self.model_path = model
-        #: The one recognizer (None until the model is loaded, or when it cannot be).
-        self.recognizer: Recognizer | None = None
-        #: Held around every use of ``recognizer`` (GUI thread and worker).
-        self.recognizer_lock = threading.RLock()
-
+        #: The model, the profile and the background jobs; its events come on this thread.
+        self.session = Session(
+            model, profile, post=PostToGuiThread(self), picture_view=transfer.qimage_from_pil
+        )
         self.pad = Pad()
         self.canvas = CanvasWidget(self.pad)
         self.panel = PredictionPanel()
-        self.worker = PictureWorker(self)
-        self.files = transfer.FileTransfer(self)
-        self.reader = DrawingReader(self)
-        self.teaching = Teaching(self, profile)
-        self.teaching.opened.connect(self.profileOpened)
+        # Filled by _build_actions: the actions call the helpers, which use the actions.
+        self.actions = {}
+        # The dialogs are looked up when used: tests replace them on the window.
+        self.files = transfer.FileTransfer(
+            self.session,
+            self.pad,
+            self.canvas,
+            settings=self.settings,
+            notify=self._notify,
+            report_error=self._report_error,
+            ask_open_path=lambda directory: self.ask_open_path(self, directory),
+            ask_save_path=lambda suggested: self.ask_save_path(self, suggested),
+        )
+        self.reader = DrawingReader(self.session, self.pad, self.canvas, self._report_error)
+        self.teaching = Teaching(
+            self.session,
+            self.pad,
+            self.canvas,
+            self.actions,
+            read_again=self.read_again,
+            notify=self._notify,
+            report_error=self._report_error,
+            ask_yes_no=lambda parent, title, text: self.ask_yes_no(parent, title, text),
+        )
+        self.session.model_changed.connect(self._model_changed)
+        # After Teaching's: the profile is in use by the time the signal comes.
+        self.session.profile_opened.connect(lambda error: self.profileOpened.emit())
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(12, 12, 16, 12)
@@ -172,30 +190,33 @@ class MainWindow(QMainWindow):
     # -- model and recognition ------------------------------------------------------------
 
     def load_model(self) -> None:
-        """Load the model; a missing or broken one leaves the window usable, with a message."""
-        try:
-            predictor = Predictor(self.model_path)
-        except (ModelError, ImportError, OSError, ValueError, RuntimeError) as error:
-            self.recognizer = None
-            message = str(error) or type(error).__name__
+        """Load the model (the profile then opens in the background); a missing or broken
+        one leaves the window usable, with a message."""
+        self.session.load_model()
+        self.read_again()  # a picture read before the model came is read again with it
+
+    def _model_changed(self) -> None:
+        predictor, error = self.session.predictor, self.session.model_error
+        if error is not None:
             self.model_label.setText("No model")
-            self.panel.show_message(f"No model is loaded, so nothing is recognized.\n\n{message}")
-            self.pad.set_model_loaded(message)
-        else:
-            shared = SerializedPredictor(predictor)
-            with self.recognizer_lock:
-                self.recognizer = Recognizer(shared)  # without the profile until it is open
+            self.panel.show_message(f"No model is loaded, so nothing is recognized.\n\n{error}")
+            self.pad.set_model_loaded(error)
+        elif predictor is not None:
             self.model_label.setText(model_description(predictor.path.name, predictor.card))
             self.model_label.setToolTip(f"{predictor.name}: {predictor.path}")
             self.panel.show_message(None)
             self.pad.set_model_loaded()
-            self.teaching.open_profile(shared)
-        self.read_again()  # a picture read before the model came is read again with it
 
     @property
     def busy(self) -> bool:
-        """A picture is being read or recognized in the background."""
-        return self.reader.busy
+        """A picture is being opened or read in the background."""
+        return self.session.busy
+
+    def _notify(self, text: str, msecs: int) -> None:
+        self.statusBar().showMessage(text, msecs)
+
+    def _report_error(self, title: str, text: str) -> None:
+        self.show_message(self, title, text)
 
     def update_prediction(self) -> None:
         """Read what the canvas shows into the pad: ink now, a picture in the background."""
@@ -224,7 +245,6 @@ class MainWindow(QMainWindow):
         self.actions["undo"].setEnabled(self.pad.can_undo)
         self.actions["redo"].setEnabled(self.pad.can_redo)
         self.actions["copy_number"].setEnabled(bool(self.pad.number))
-        self.teaching.update_actions()
 
     def _show_title(self) -> None:
         # "2026.png — digitpad"; Qt shows the "[*]" as "*" while the drawing is not kept.
@@ -249,7 +269,7 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("tools")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.actions = actions.build(self, self.menuBar(), toolbar)
+        self.actions.update(actions.build(self, self.menuBar(), toolbar))
         for name, action in self.actions.items():
             setattr(self, f"{name}_action", action)
         self.width_box = actions.add_brush_width_box(toolbar)
@@ -301,10 +321,6 @@ class MainWindow(QMainWindow):
 
     # -- settings -----------------------------------------------------------------------
 
-    def remember_folder(self, path: Path) -> None:
-        """Open and Save dialogs start in the folder of the last file opened or saved."""
-        self.settings.setValue("files/directory", str(path.resolve().parent))
-
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
@@ -342,5 +358,5 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_settings()
-        self.worker.wait()
+        self.session.wait()
         super().closeEvent(event)
