@@ -197,7 +197,14 @@ def test_files_save_copy_and_paste(files, qtbot, tmp_path, pen_digits):
 # -- Teaching -----------------------------------------------------------------------------
 
 
-ACTION_NAMES = [*(f"correct_{d}" for d in range(10)), "handwriting", "guided", "accept"]
+CONVENTIONS = ["convention_none", "convention_flagged-one", "convention_plain-one"]
+ACTION_NAMES = [
+    *(f"correct_{d}" for d in range(10)),
+    "handwriting",
+    "guided",
+    "accept",
+    *CONVENTIONS,
+]
 
 
 @pytest.fixture
@@ -210,7 +217,10 @@ def teaching(qtbot, tmp_path):
     qtbot.waitExposed(canvas)
     session = Session(profile=tmp_path / "profile", post=PostToGuiThread(canvas))
     pad = canvas.pad
-    actions = {name: QAction(name, canvas, checkable=name == "guided") for name in ACTION_NAMES}
+    actions = {
+        name: QAction(name, canvas, checkable=name == "guided" or name in CONVENTIONS)
+        for name in ACTION_NAMES
+    }
     read_again = Calls()
 
     def reading_again():
@@ -289,3 +299,24 @@ def test_teaching_reports_an_example_it_cannot_learn(teaching, qtbot, pen_digits
     teaching.correct(6)
     assert teaching.report_error == [("Cannot learn the digit", "disk full")]
     assert pad.undo_steps == 1  # the ink only: the correction is not a step
+
+
+def test_teaching_keeps_how_the_person_writes_1_and_7_in_the_profile(teaching, qtbot, tmp_path):
+    session, actions = teaching.session, teaching.actions
+    session.load_model()
+    qtbot.waitUntil(lambda: session.profile_open, timeout=20_000)
+    teaching.update_actions()
+    assert [actions[name].isChecked() for name in CONVENTIONS] == [True, False, False]
+    calls = len(teaching.read_again_calls)
+    actions["convention_flagged-one"].setChecked(True)  # as a click on it does
+    teaching.set_convention("flagged-one")
+    assert Profile(tmp_path / "profile").convention == "flagged-one"
+    assert session.recognizer.convention == "flagged-one"  # what the drawing is read by
+    assert [actions[name].isChecked() for name in CONVENTIONS] == [False, True, False]
+    assert len(teaching.read_again_calls) == calls + 1
+    actions["convention_flagged-one"].setChecked(False)  # a click on the checked one
+    teaching.set_convention("flagged-one")
+    assert [actions[name].isChecked() for name in CONVENTIONS] == [False, True, False]
+    teaching.set_convention("none")
+    assert Profile(tmp_path / "profile").convention is None
+    assert [actions[name].isChecked() for name in CONVENTIONS] == [True, False, False]

@@ -63,6 +63,15 @@ class ActionSpec:
     checkable: bool = False
 
 
+#: The writing conventions offered (:mod:`digitpad.conventions`): name, menu text, tip.
+CONVENTION_ACTIONS = (
+    ("none", "1 and 7: &either way", "the model alone reads them"),
+    ("flagged-one", "1 with a &flag, 7 crossed", "one who writes 1 with a flag, 7 crossed does"),
+    ("plain-one", "1 as a &plain stick, 7 without a bar",
+     "one who writes 1 as a stick, 7 without a bar does"),
+)  # fmt: skip
+
+
 def _a(digit: int) -> str:
     return f"an {digit}" if digit == 8 else f"a {digit}"
 
@@ -102,6 +111,10 @@ ACTIONS = (
                (Qt.Key.Key_Return, Qt.Key.Key_Enter),
                tip="Learn the digit written and ask for the next", menu="&Handwriting",
                group=1, widget="canvas"),
+    *(ActionSpec(f"convention_{name}", text, "teaching.set_convention", args=(name,),
+                 checkable=True, tip=f"Read ambiguous 1s and 7s as {tip}",
+                 menu="&Handwriting", group=2)
+      for name, text, tip in CONVENTION_ACTIONS),
     ActionSpec("thicker", "&Thicker brush", "thicker_brush", ("]",), menu="&Brush"),
     ActionSpec("thinner", "T&hinner brush", "thinner_brush", ("[",), menu="&Brush"),
     ActionSpec("shortcuts", "&Keyboard shortcuts", "show_shortcuts", (_KEY.HelpContents,),

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from ..pad import Pad, a_digit
 from ..session import Session, one_line
+from .actions import CONVENTION_ACTIONS
 from .canvas import DEFAULT_HINT, CanvasWidget
 from .handwriting import HandwritingDialog
 
@@ -165,6 +166,16 @@ class Teaching:
         if accepted and pad.guided_round is None:
             self.notify(round_.prompt(), 6000)
 
+    def set_convention(self, name: str) -> None:
+        """How the person writes 1s and 7s (``"none"``: not said), kept in their profile;
+        the drawing is read again that way."""
+        try:
+            self.session.profile.convention = None if name == "none" else name
+        except OSError as error:
+            self.report_error("Cannot keep the setting", one_line(error))
+        self.update_actions()
+        self.read_again()
+
     def update_actions(self) -> None:
         """Enable the handwriting actions that apply to the pad's state now, and show the
         guided round's prompt on the canvas while there is one."""
@@ -177,6 +188,9 @@ class Teaching:
         actions["accept"].setEnabled(can_correct and round_ is not None)
         # Undo can end a round (its last example) or bring one back.
         actions["guided"].setChecked(round_ is not None)
+        convention = self.session.profile.convention or "none"
+        for name, *_ in CONVENTION_ACTIONS:
+            actions[f"convention_{name}"].setChecked(name == convention)
         self.canvas.hint = round_.hint() if round_ is not None else DEFAULT_HINT
 
 
