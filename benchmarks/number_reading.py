@@ -11,17 +11,21 @@ often an isolated digit is split into several, and how long a number takes.
 The parts (``--part``), so that nothing reported was chosen on:
 
 * ``tune``: the numbers of every other writer of source ``sta`` (sorted by
-  name); the search's settings were chosen on these;
+  name), numbers synthesized from their digits, and the isolated digits of
+  sources ``tos`` and ``imp``; the search's weights were chosen on these
+  (``--whole-bonus``, ``--digit-bonus`` try others);
 * ``report``: all other numbers (the other ``sta`` writers, sources ``hpp``
   and ``hpb``), the synthesized numbers made of those sources' isolated
   digits, and those digits.
 
-Give ``--number-model`` a model trained without those sources for held-out
-figures (``python -m digitpad.training.numbers --exclude-sources sta,hpp,hpb``);
-the bundled one is trained on every source.
+Give ``--model`` and ``--number-model`` models trained without those sources
+for held-out figures (``train_model.py ... --unipen unipen-dev.jsonl
+--hold-out-sources sta,hpp,hpb,tos,imp``); the bundled ones are trained on
+every source.
 
     python benchmarks/number_reading.py ../shared/data/unipen-dev.jsonl \\
-        --number-model runs/held-out.npz
+        --model runs/held-out-sources/model.tflite \\
+        --number-model runs/held-out-sources/number-model.npz
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ from digitpad.training.numbers import WrittenDigit, write_number  # noqa: E402
 
 #: The sources whose numbers and digits are read; none of them trains the held-out model.
 SOURCES = ("sta", "hpp", "hpb")
+#: The sources whose isolated digits the tune part reads (held out too, never reported here).
+TUNE_DIGIT_SOURCES = ("tos", "imp")
 
 
 def tuning_writers(items: list[PenItem]) -> set[str]:
@@ -87,15 +93,26 @@ def main(argv=None) -> int:
     parser.add_argument("--part", choices=("tune", "report"), default="report")
     parser.add_argument("--synthesized", type=int, default=1000, help="numbers to make")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--whole-bonus", type=float, help="default: the number model's")
+    parser.add_argument("--digit-bonus", type=float, help="default: the number model's")
     args = parser.parse_args(argv)
 
-    items = [i for i in read_unipen_jsonl(args.unipen) if i.source in SOURCES]
+    everything = read_unipen_jsonl(args.unipen)
+    items = [i for i in everything if i.source in SOURCES]
     tuning = tuning_writers(items)
     chosen = [i for i in items if (i.writer in tuning) == (args.part == "tune")]
-    searching = Recognizer(args.model, number_model=NumberModel(args.number_model))
-    boxes = Recognizer(args.model, number_model=NumberModel(args.number_model))
+    number_model = NumberModel(args.number_model)
+    if args.whole_bonus is not None:
+        number_model.whole_bonus = args.whole_bonus
+    if args.digit_bonus is not None:
+        number_model.digit_bonus = args.digit_bonus
+    searching = Recognizer(args.model, number_model=number_model)
+    boxes = Recognizer(args.model, number_model=number_model)
     boxes.number_model = None  # the box rules of digitpad.segment.segment_ink
-    print(f"part: {args.part}; number model: {searching.number_model.path}")
+    print(
+        f"part: {args.part}; number model: {number_model.path} (whole bonus "
+        f"{number_model.whole_bonus}, digit bonus {number_model.digit_bonus})"
+    )
 
     numbers = [i for i in chosen if i.kind == "number"]
     print(f"numbers written by real people ({len({i.writer for i in numbers})} writers):")
@@ -121,6 +138,9 @@ def main(argv=None) -> int:
         report(name, outcomes, times)
         print(f"  {'':<12} 6 digits: median {np.median([times[k] for k in six]) * 1000:.1f} ms")
 
+    if args.part == "tune":
+        digits = [i for i in everything if i.kind == "digit" and i.source in TUNE_DIGIT_SOURCES]
+        by_writer = {i.writer: [] for i in digits}
     print(f"isolated digits ({len(digits)}, {len(by_writer)} writers):")
     for name, recognizer in (("recognition", searching), ("box rules", boxes)):
         read = [recognizer.ink(i.ink) for i in digits]

@@ -1771,3 +1771,18 @@ def test_a_zigzag_drawn_over_a_digit_scratches_it_out(window, qtbot):
     assert window.pad.reading.number == "1"
     window.undo_action.trigger()
     assert window.pad.reading.number == "11" and len(canvas.ink().strokes) == 2
+
+
+def test_how_1_and_7_are_written_is_one_choice_in_the_menu(window, qtbot, tmp_path):
+    names = ["convention_none", "convention_flagged-one", "convention_plain-one"]
+    choices = [window.actions[name] for name in names]
+    assert [a.isChecked() for a in choices] == [True, False, False]
+    assert all(a.actionGroup() is choices[0].actionGroup() for a in choices)
+    window.actions["convention_flagged-one"].trigger()
+    assert Profile(tmp_path / "profile").convention == "flagged-one"
+    assert window.session.recognizer.convention == "flagged-one"
+    window.actions["convention_flagged-one"].trigger()  # a choice: clicked again, it stays
+    assert [a.isChecked() for a in choices] == [False, True, False]
+    window.actions["convention_plain-one"].trigger()
+    assert [a.isChecked() for a in choices] == [False, False, True]
+    assert Profile(tmp_path / "profile").convention == "plain-one"

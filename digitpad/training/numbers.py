@@ -48,11 +48,12 @@ SIZE_DRIFT = 0.08
 LATE_STROKE = 0.15
 #: Chance that a digit is joined to the next without lifting the pen.
 JOIN = 0.15
-#: The search's weights (:mod:`digitpad.number_model`), chosen on the numbers of
-#: every other writer of source ``sta`` (benchmarks/number_reading.py --part tune)
-#: and, for the whole ink's head start, on how often source ``syn``'s isolated
-#: digits were split by a number model trained without that source.
-DIGIT_BONUS, MARK_PENALTY, WHOLE_BONUS = 1.0, -4.0, 0.5
+#: The search's weights (:mod:`digitpad.number_model`), chosen with a classifier and
+#: number model trained without sources sta, hpp, hpb, tos and imp: the most numbers of
+#: every other writer of source ``sta`` read right (benchmarks/number_reading.py --part
+#: tune), then the fewest isolated digits of sources ``tos`` and ``imp`` split in several
+#: (docs/benchmarks.md, "Numbers by recognition").
+DIGIT_BONUS, MARK_PENALTY, WHOLE_BONUS = 1.0, -4.0, 1.0
 #: Numbers written to train the number model.
 NUMBERS_WRITTEN = 6000
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -61,6 +61,8 @@ class ActionSpec:
     args: tuple = ()
     widget: str | None = None
     checkable: bool = False
+    #: Actions of one such name are choices of one setting: one checked at a time.
+    exclusive: str | None = None
 
 
 #: The writing conventions offered (:mod:`digitpad.conventions`): name, menu text, tip.
@@ -112,7 +114,7 @@ ACTIONS = (
                tip="Learn the digit written and ask for the next", menu="&Handwriting",
                group=1, widget="canvas"),
     *(ActionSpec(f"convention_{name}", text, "teaching.set_convention", args=(name,),
-                 checkable=True, tip=f"Read ambiguous 1s and 7s as {tip}",
+                 checkable=True, exclusive="convention", tip=f"Read ambiguous 1s and 7s as {tip}",
                  menu="&Handwriting", group=2)
       for name, text, tip in CONVENTION_ACTIONS),
     ActionSpec("thicker", "&Thicker brush", "thicker_brush", ("]",), menu="&Brush"),
@@ -165,6 +167,11 @@ def _call(handler, args, *_checked):
 def build(window: QMainWindow, menu_bar: QMenuBar, toolbar: QToolBar, specs=ACTIONS):
     """Make the actions of ``specs``, fill the menus and the toolbar; returns {name: QAction}."""
     actions = {spec.name: make_action(window, spec) for spec in specs}
+    groups: dict[str, QActionGroup] = {}
+    for spec in specs:
+        if spec.exclusive is not None:
+            group = groups.setdefault(spec.exclusive, QActionGroup(window))
+            group.addAction(actions[spec.name])  # exclusive: shown as a choice of one
     menus: dict[str, QMenu] = {}
     last_group: dict[str, int] = {}
     for spec in specs:
