@@ -35,6 +35,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from number_reading import outcome, report  # noqa: E402  (the ink benchmark's counting)
+
 from digitpad.ink import Ink, rasterize  # noqa: E402
 from digitpad.number_model import NumberModel  # noqa: E402
 from digitpad.pendigits import read_unipen_jsonl  # noqa: E402
@@ -62,15 +64,6 @@ def picture(ink: Ink, rng: np.random.Generator) -> np.ndarray:
     return np.round(255 - coverage * 255).astype(np.uint8)
 
 
-def outcome(read: str | None, truth: str) -> str:
-    read = read or ""
-    if read == truth:
-        return "right"
-    if len(read) < len(truth):
-        return "merge"
-    return "split" if len(read) > len(truth) else "misread"
-
-
 def read_all(recognizer: Recognizer, pictures, truths, by_recognition: bool):
     outcomes, times, numbers = Counter(), [], []
     for image, truth in zip(pictures, truths, strict=True):
@@ -80,15 +73,6 @@ def read_all(recognizer: Recognizer, pictures, truths, by_recognition: bool):
         outcomes[outcome(number, truth)] += 1
         numbers.append(number)
     return outcomes, times, numbers
-
-
-def report(name: str, outcomes: Counter, times: list[float]) -> None:
-    total = sum(outcomes.values())
-    misses = ", ".join(f"{k} {outcomes[k]}" for k in ("merge", "split", "misread"))
-    print(
-        f"  {name:<12} {outcomes['right'] / total:7.2%} right of {total}  ({misses}); "
-        f"median {np.median(times) * 1000:.1f} ms"
-    )
 
 
 def compare(recognizer: Recognizer, pictures, truths) -> None:
