@@ -14,7 +14,8 @@ digits recognized one at a time, and the share of all the file's (or the
 held-out writers') single digits the recognizer reads as one digit. With
 ``--held-out``, only writers 3, 6, ..., 30 (``split_by_writer``) are used: give
 ``--model`` a model trained without them (``train_model.py --hold-out-writers``);
-the bundled model is trained on all 30.
+the bundled model is trained on all 30. ``--number-model`` reads by recognition
+with a number model of that model (the bundled pair does by default).
 
     python benchmarks/number_accuracy.py ../shared/data/pendigits-train.unipen --held-out
 """
@@ -32,6 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digitpad.ink import Ink  # noqa: E402
+from digitpad.number_model import NumberModel  # noqa: E402
 from digitpad.pendigits import PenDigit, read_unipen, split_by_writer  # noqa: E402
 from digitpad.recognize import Recognizer  # noqa: E402
 
@@ -58,6 +60,12 @@ def main(argv=None) -> int:
     parser.add_argument("unipen", type=Path)
     parser.add_argument("--model", type=Path, help="default: the bundled model")
     parser.add_argument(
+        "--number-model",
+        type=Path,
+        help="read numbers by recognition with this number model (default: the bundled one "
+        "with the bundled model; with another model, the box rules)",
+    )
+    parser.add_argument(
         "--held-out", action="store_true", help="use only the writers held out from training"
     )
     parser.add_argument("--count", type=int, default=2000, help="numbers to write (default 2000)")
@@ -71,7 +79,8 @@ def main(argv=None) -> int:
     for digit in digits:
         by_writer[digit.writer].append(digit)
     writers = sorted(by_writer)
-    recognizer = Recognizer(args.model)
+    number_model = NumberModel(args.number_model) if args.number_model else None
+    recognizer = Recognizer(args.model, number_model=number_model)
     rng = np.random.default_rng(args.seed)
 
     right_by_length: dict[int, list[bool]] = defaultdict(list)
@@ -94,7 +103,8 @@ def main(argv=None) -> int:
                 single[id(digit)] = recognizer.ink(digit.ink).digit == digit.label
 
     right = [r for results in right_by_length.values() for r in results]
-    print(f"file: {args.unipen}  model: {recognizer.predictor.path}")
+    searched = recognizer.number_model.path if recognizer.number_model else "none (box rules)"
+    print(f"file: {args.unipen}  model: {recognizer.predictor.path}  number model: {searched}")
     print(
         f"writers: {len(writers)} ({'held out from training' if args.held_out else 'all'}), "
         f"seed {args.seed}"
