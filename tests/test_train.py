@@ -126,6 +126,7 @@ def test_a_short_run_writes_every_output(trained):
 def test_the_run_trains_on_the_unipen_digits_too(trained):
     unipen = json.loads((trained[0] / "model-card.json").read_text())["data"]["unipen"]
     assert unipen["training_sources"] == ["fixture"] and unipen["held_out_sources"] == []
+    assert unipen["licence"] == "CC BY 4.0" and "Guyon" in unipen["citation"]
     # --limit 256 keeps the first 26 digits of each pen data set.
     assert unipen["training_digits"] == 26 and unipen["rendered_training_images"] > 26
 

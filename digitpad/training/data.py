@@ -50,6 +50,13 @@ PENDIGITS_URL = (
     "https://archive.ics.uci.edu/static/public/81/pen+based+recognition+of+handwritten+digits.zip"
 )
 DOWNLOAD_TIMEOUT_SECONDS = 60
+#: What the model card says of UNIPEN's digits (DATA-LICENSES.md in full).
+UNIPEN_CREDIT = {
+    "licence": "CC BY 4.0",
+    "citation": 'I. Guyon, L. Schomaker, R. Plamondon, M. Liberman, S. Janet, "UNIPEN project '
+    'of on-line data exchange and recognizer benchmarks", ICPR 1994; Zenodo re-release, '
+    "doi 10.5281/zenodo.1195803",
+}
 
 #: The four MNIST arrays and the stems of the original IDX files that hold them.
 IDX_FILES = {
@@ -247,7 +254,7 @@ def load_unipen_digits(path: Path, held_out_sources=()) -> tuple[list[PenDigit],
     unknown = set(held_out_sources) - {d.source for d in digits}
     if unknown:
         raise DataError(f"{path}: no digits of source {', '.join(sorted(unknown))}")
-    return digits, {"source": str(path), "sha256": sha256(path)}
+    return digits, {"source": str(path), "sha256": sha256(path), **UNIPEN_CREDIT}
 
 
 def extract_pendigits(archive: Path) -> Path:
