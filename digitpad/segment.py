@@ -526,6 +526,11 @@ def _x_overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return min(a[1], b[1]) >= max(a[0], b[0])
 
 
+#: A run of pieces with an empty band of x wider than this (times the writing's height)
+#: between them is no candidate digit.
+INNER_GAP = 0.8
+
+
 def ink_candidates(pieces: list[np.ndarray], ink: Ink) -> list[Candidate]:
     """Every run of up to :data:`MAX_PIECES_PER_DIGIT` consecutive pieces, as one digit,
     and all the pieces together.
@@ -534,12 +539,33 @@ def ink_candidates(pieces: list[np.ndarray], ink: Ink) -> list[Candidate]:
     the pieces is ``ink`` itself, so a single digit is read from exactly its ink.
     """
     count = len(pieces)
+    spans = _spans(count)
+    if count > 1:
+        # No digit has an empty band wider than this inside it: two 1s a digit apart
+        # are not one 1 (the number model never saw gaps that wide).
+        widest = INNER_GAP * _writing_height(pieces)
+        ranges = [(float(p[:, 0].min()), float(p[:, 0].max())) for p in pieces]
+        spans = [
+            (start, stop)
+            for start, stop in spans
+            if stop - start == 1 or _inner_gap(ranges[start:stop]) <= widest
+        ]
     candidates = []
-    for start, stop in _spans(count):
+    for start, stop in spans:
         whole = start == 0 and stop == count
         part = ink if whole else Ink(pieces[start:stop], ink.width, ink.height)
         candidates.append(Candidate(start, stop, part, _box(part)))
     return candidates
+
+
+def _inner_gap(ranges: list[tuple[float, float]]) -> float:
+    """The widest band of x that no range covers between the leftmost and the rightmost."""
+    widest, reach = 0.0, None
+    for low, high in sorted(ranges):
+        if reach is not None:
+            widest = max(widest, low - reach)
+        reach = high if reach is None else max(reach, high)
+    return widest
 
 
 def _spans(count: int) -> list[tuple[int, int]]:

@@ -449,3 +449,17 @@ def test_a_faint_stray_mark_beside_a_digit_is_not_a_digit(mnist_sample):
     boxes = [(0, 0, 10, 20), (14, 5, 15, 15)]
     assert [list(g) for g in group_pieces(boxes, mass=[100, 5])] == [[0]]
     assert [list(g) for g in group_pieces(boxes, mass=[100, 40])] == [[0], [1]]
+
+
+def test_pieces_far_apart_are_no_candidate_digit_together():
+    from digitpad.segment import INNER_GAP, ink_candidates
+
+    def stick(x):
+        return np.column_stack([np.full(10, x), np.linspace(0, HEIGHT, 10)])
+
+    near = [stick(0.0), stick(INNER_GAP * HEIGHT * 0.9)]  # a 1 and a 1 close together
+    far = [stick(0.0), stick(INNER_GAP * HEIGHT * 1.2), stick(INNER_GAP * HEIGHT * 1.5)]
+    spans = [(c.start, c.stop) for c in ink_candidates(near, Ink(near))]
+    assert spans == [(0, 1), (0, 2), (1, 2)]
+    spans = [(c.start, c.stop) for c in ink_candidates(far, Ink(far))]
+    assert spans == [(0, 1), (1, 2), (1, 3), (2, 3)]  # nothing spans the wide gap
