@@ -28,6 +28,7 @@ from PySide6.QtGui import QColor, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from digitpad.ink import Ink, parse_ink  # noqa: E402
+from digitpad.ui import transfer  # noqa: E402
 from digitpad.ui.driver import draw_with_mouse, fit_strokes  # noqa: E402
 from digitpad.ui.window import MainWindow  # noqa: E402
 
@@ -120,6 +121,7 @@ def main(argv=None) -> int:
         print(f"cannot write {args.output}", file=sys.stderr)
         return 1
     print(f"{args.output}: {shot.width()}x{shot.height()}; {window.status_label.text()}")
+    window.ask_save_changes = lambda *question: transfer.DISCARD  # a picture, not work to keep
     window.close()
     return 0
 
