@@ -50,14 +50,20 @@ class Calls(list):
         self.append(args)
 
 
-@pytest.fixture
-def parts(qtbot, tmp_path):
-    """A session (reading with Fives), a pad and its canvas, results posted to this thread."""
+def shown_canvas(qtbot) -> CanvasWidget:
+    """A canvas on a pad of its own, shown at 500 x 400."""
     canvas = CanvasWidget(Pad())
     qtbot.addWidget(canvas)
     canvas.resize(500, 400)
     canvas.show()
     qtbot.waitExposed(canvas)
+    return canvas
+
+
+@pytest.fixture
+def parts(qtbot, tmp_path):
+    """A session (reading with Fives), a pad and its canvas, results posted to this thread."""
+    canvas = shown_canvas(qtbot)
     post = PostToGuiThread(canvas)
     session = Session(profile=tmp_path / "profile", post=post, picture_view=qimage_from_pil)
     session.replace_recognizer(Recognizer(Fives()))
@@ -210,11 +216,7 @@ ACTION_NAMES = [
 @pytest.fixture
 def teaching(qtbot, tmp_path):
     """Teaching on a session with the bundled model, its profile not yet open."""
-    canvas = CanvasWidget(Pad())
-    qtbot.addWidget(canvas)
-    canvas.resize(500, 400)
-    canvas.show()
-    qtbot.waitExposed(canvas)
+    canvas = shown_canvas(qtbot)
     session = Session(profile=tmp_path / "profile", post=PostToGuiThread(canvas))
     pad = canvas.pad
     actions = {
