@@ -218,17 +218,18 @@ def evaluate(model, pen_held_out, test, validation, rng):
         tests[name] = scores(probabilities["picture"], y)
         if len(model.outputs) > 1:
             read_as_ink[f"{name}_read_as_ink"] = scores(probabilities["ink"], y)
+    # Each source's digits are rendered and read once; "pendigits" is the UCI writers'.
+    read_pen = {}
+    for source in sorted({d.source for d in pen_held_out}):
+        x, y = render_pen_digits([d for d in pen_held_out if d.source == source], (), rng)
+        read_pen[source] = (read(model, x)["ink"], y)
     pen = {}
-    groups = {
-        "pen_held_out_writers": [d for d in pen_held_out if data_set(d) == "pendigits"],
-        "unipen_held_out_sources": [d for d in pen_held_out if data_set(d) == "unipen"],
-    }
-    for source in sorted({d.source for d in groups["unipen_held_out_sources"]}):
-        groups[f"unipen_{source}"] = [d for d in pen_held_out if d.source == source]
-    for name, digits in groups.items():
-        if digits:
-            x, y = render_pen_digits(digits, (), rng)
-            pen[name] = scores(read(model, x)["ink"], y)
+    if "pendigits" in read_pen:
+        pen["pen_held_out_writers"] = scores(*read_pen.pop("pendigits"))
+    if read_pen:
+        together = (np.concatenate(arrays) for arrays in zip(*read_pen.values(), strict=True))
+        pen["unipen_held_out_sources"] = scores(*together)
+        pen.update((f"unipen_{source}", scores(*found)) for source, found in read_pen.items())
     return {
         "mnist": tests.pop("mnist"),
         "pen_held_out_writers": pen.pop("pen_held_out_writers", None),
