@@ -297,22 +297,22 @@ def _litert_runner(path: Path) -> tuple[Callable[[np.ndarray], _Outputs], set[st
             # Two threads halve the time of one digit on a 2-core machine.
             threads = min(2, os.cpu_count() or 1)
             interpreter = Interpreter(model_path=str(path), num_threads=threads)
-            interpreter.allocate_tensors()
+            invoke, inputs, outputs = _litert_classifier(interpreter)
+            if len(inputs) != 1 or len(outputs) not in (1, 2, 3):
+                raise ModelError(f"{path}: expected one input and one to three output tensors")
+            signature = tuple(inputs[0]["shape_signature"].tolist())
+            if len(signature) != 4 or signature[1:] != (28, 28, 1):
+                shape = _shape(signature)
+                raise ModelError(f"{path}: model input is {shape}, expected [n, 28, 28, 1]")
+            found = _litert_roles(outputs, path)
+            # Run once now, allocating its tensors: a model it cannot run fails here.
+            invoke(np.zeros((1 if signature[0] == -1 else signature[0], 28, 28, 1), np.float32))
     except ValueError:  # the file is not a model the runtime can parse
         raise ModelError(f"{path}: not a .tflite model, or a damaged one") from None
     except RuntimeError as error:  # a model, but one it cannot run (an unknown operation, say)
         raise ModelError(f"{path}: a model digitpad cannot run ({_first_line(error)})") from None
-    inputs, outputs = interpreter.get_input_details(), _litert_named_outputs(interpreter)
-    if len(inputs) != 1 or len(outputs) not in (1, 2, 3):
-        raise ModelError(f"{path}: expected one input and one to three output tensors")
-    signature = tuple(inputs[0]["shape_signature"].tolist())
-    if len(signature) != 4 or signature[1:] != (28, 28, 1):
-        raise ModelError(f"{path}: model input is {_shape(signature)}, expected [n, 28, 28, 1]")
-    found = _litert_roles(outputs, path)
     present = [role for role in ("ink", "picture", "features") if role in found]
-    input_index = inputs[0]["index"]
     dynamic_batch = signature[0] == -1
-    state = {"batch": int(inputs[0]["shape"][0])}
 
     def run(batch: np.ndarray) -> _Outputs:
         """(ink probabilities, picture probabilities or None, features or None)."""
@@ -335,41 +335,57 @@ def _litert_runner(path: Path) -> tuple[Callable[[np.ndarray], _Outputs], set[st
         size = count if count <= 1 or not dynamic_batch else 1 << (count - 1).bit_length()
         if size != count:
             batch = np.concatenate([batch, np.zeros((size - count, *batch.shape[1:]), batch.dtype)])
-        if size != state["batch"]:
-            interpreter.resize_tensor_input(input_index, batch.shape)
-            interpreter.allocate_tensors()
-            state["batch"] = size
-        interpreter.set_tensor(input_index, batch)
-        interpreter.invoke()
-        return [interpreter.get_tensor(found[role])[:count].copy() for role in present]
+        arrays = invoke(batch)
+        return [arrays[found[role]][:count] for role in present]
 
     return run, set(found)
 
 
-def _litert_named_outputs(interpreter) -> dict[str, dict]:
-    """The details of the model's output tensors (``index``, ``shape_signature``...),
-    by name.
+def _litert_classifier(interpreter):
+    """``(invoke, inputs, outputs)`` of the classifier in a LiteRT interpreter.
 
-    The names are those of the model's ``serving_default`` signature (or of its
-    only one), as LiteRT's signature runner gives them; a model without a
-    signature of these tensors gives the tensors' own names.
+    The classifier is the model's ``serving_default`` signature, or its only
+    one, run by LiteRT's signature runner: a model may have other signatures
+    (the bundled one's number model, :mod:`digitpad.number_model`), each a
+    subgraph of its own, in any order. A model without signatures is its first
+    subgraph, as ``invoke()`` runs it. ``inputs`` is a list of the input
+    tensors' details, ``outputs`` the output tensors' details by name (the
+    signature's names, else the tensors' own), and ``invoke(batch)`` gives the
+    outputs by those names, the input resized to the batch's shape.
     """
-    outputs = interpreter.get_output_details()
     signatures = interpreter.get_signature_list()
     key = "serving_default" if "serving_default" in signatures else None
     if key is None and len(signatures) == 1:
         key = next(iter(signatures))
     if key is not None:
-        named = interpreter.get_signature_runner(key).get_output_details()
-        # Another signature may run a subgraph of its own; its tensors would not
-        # be those invoke() computes.
-        if sorted(o["index"] for o in named.values()) == sorted(o["index"] for o in outputs):
-            return named
-    return {output["name"]: output for output in outputs}
+        runner = interpreter.get_signature_runner(key)
+        named_inputs = runner.get_input_details()
+
+        def run_signature(batch: np.ndarray) -> dict[str, np.ndarray]:
+            # The runner resizes its input (a no-op for the size it has) and allocates.
+            return runner(**{next(iter(named_inputs)): batch})
+
+        return run_signature, list(named_inputs.values()), runner.get_output_details()
+
+    inputs = interpreter.get_input_details()
+    outputs = {output["name"]: output for output in interpreter.get_output_details()}
+    shape: dict[str, tuple[int, ...] | None] = {"now": None}
+
+    def run_subgraph(batch: np.ndarray) -> dict[str, np.ndarray]:
+        index = inputs[0]["index"]
+        if batch.shape != shape["now"]:
+            interpreter.resize_tensor_input(index, batch.shape)
+            interpreter.allocate_tensors()
+            shape["now"] = batch.shape
+        interpreter.set_tensor(index, batch)
+        interpreter.invoke()
+        return {name: interpreter.get_tensor(output["index"]) for name, output in outputs.items()}
+
+    return run_subgraph, inputs, outputs
 
 
-def _litert_roles(outputs: dict[str, dict], path: Path) -> dict[str, int]:
-    """Tensor indices of the outputs by role: ``ink`` (the probabilities), and where
+def _litert_roles(outputs: dict[str, dict], path: Path) -> dict[str, str]:
+    """Names of the outputs by role: ``ink`` (the probabilities), and where
     the model has them ``features`` and ``picture`` (the picture layer's probabilities).
 
     One output, whatever its name, is the probabilities. Two or three must be
@@ -379,10 +395,10 @@ def _litert_roles(outputs: dict[str, dict], path: Path) -> dict[str, int]:
     """
     shapes = {name: output["shape_signature"].tolist() for name, output in outputs.items()}
     if len(outputs) == 1:
-        ((name, output),) = outputs.items()
+        (name,) = outputs
         if shapes[name][-1:] != [10]:
             raise ModelError(f"{path}: model output is {_shape(shapes[name])}, expected [n, 10]")
-        return {"ink": output["index"]}
+        return {"ink": name}
     if not ({"probabilities", "features"} <= set(outputs) <= set(_OUTPUT_ROLES)):
         expected = (
             "probabilities, picture_probabilities and features"
@@ -398,7 +414,7 @@ def _litert_roles(outputs: dict[str, dict], path: Path) -> dict[str, int]:
         expected = "[n, k]" if name == "features" else "[n, 10]"
         if len(shape) != 2 or (name != "features" and shape[-1] != 10):
             raise ModelError(f"{path}: model output {name} is {_shape(shape)}, expected {expected}")
-    return {_OUTPUT_ROLES[name]: output["index"] for name, output in outputs.items()}
+    return {_OUTPUT_ROLES[name]: name for name in outputs}
 
 
 def _keras_runner(path: Path):
