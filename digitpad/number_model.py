@@ -6,11 +6,18 @@ small network, trained on candidates cut from numbers (whole digits, fragments
 of digits, two digits merged, stray marks; :mod:`digitpad.training.numbers`),
 reads the classifier's penultimate features and probabilities with the
 candidate's place among its neighbours (:func:`digitpad.segment.candidate_geometry`)
-and says how likely the candidate is exactly one digit. It runs in numpy, a
-few microseconds a candidate.
+and says how likely the candidate is exactly one digit.
 
-Its file, ``number-model.npz`` beside the bundled model, also holds the two
-weights of the search (:func:`digitpad.segment.search`): a reading's score is
+The bundled model carries it: ``model.tflite`` has a second signature,
+:data:`SIGNATURE`, beside the classifier's ``serving_default``
+(:func:`digitpad.training.export.export_tflite`), which maps the rows of
+:meth:`NumberModel.inputs` to their logits; the model card beside it
+(``model-card.json``, ``number_model``) holds the search's weights. Training
+writes the network as an ``.npz`` file of its arrays and weights
+(:func:`save_number_model`), which runs in numpy and from which the
+``.tflite`` is exported.
+
+The search's weights (:func:`digitpad.segment.search`): a reading's score is
 the sum over its digits of ``log P(one digit) + log P(digit) + digit_bonus``
 (plus ``whole_bonus`` for the whole ink read as one digit), and over its marks
 (pieces read as no digit) of ``log P(not a digit) + mark_penalty``.
@@ -19,31 +26,44 @@ the sum over its digits of ``log P(one digit) + log P(digit) + digit_bonus``
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from .predictor import bundled_model_path
+from .predictor import (
+    ModelError,
+    _first_line,
+    _native_stderr_silenced,
+    _read_card,
+    bundled_model_path,
+)
 from .segment import GEOMETRY
 
-__all__ = ["NumberModel", "bundled_number_model_path", "save_number_model"]
+__all__ = ["INPUT", "OUTPUT", "SIGNATURE", "WEIGHTS", "NumberModel", "save_number_model"]
 
+#: The ``.tflite`` signature of the number model, its input (rows ``[n, k + 10 + 12]``)
+#: and its output (logits ``[n]``).
+SIGNATURE, INPUT, OUTPUT = "one_digit", "rows", "logits"
 #: Arrays of a number model file.
 _ARRAYS = ("mean", "scale", "w1", "b1", "w2", "b2")
-
-
-def bundled_number_model_path() -> Path:
-    """``number-model.npz`` beside the bundled model."""
-    return bundled_model_path().with_name("number-model.npz")
+#: The search's weights, kept in a number model file and in a model card's ``number_model``.
+WEIGHTS = ("digit_bonus", "mark_penalty", "whole_bonus")
 
 
 class NumberModel:
-    """The reject output and the search's weights, from a ``number-model.npz`` file.
+    """The reject output and the search's weights, from a ``.tflite`` or an ``.npz`` file.
+
+    A ``.tflite`` carries the network as its :data:`SIGNATURE` signature, run by
+    LiteRT, and the search's weights in the model card beside it; an ``.npz``
+    file (:func:`save_number_model`) holds both, and runs in numpy. Like a
+    :class:`~digitpad.predictor.Predictor`, one read from a ``.tflite`` is for
+    one thread at a time.
 
     Parameters
     ----------
     path : path, optional
-        Default: the bundled one.
+        Default: the bundled model, which carries one.
 
     Attributes
     ----------
@@ -52,20 +72,104 @@ class NumberModel:
     feature_count : int
         How many penultimate features of the classifier it reads.
     model_sha256 : str
-        SHA-256 of the classifier file it was trained with ("" when not known).
+        SHA-256 of the classifier file an ``.npz`` was trained with ("" when not
+        recorded, and for a ``.tflite``, which is that classifier itself).
+    arrays : dict of ndarray or None
+        The network's arrays (``mean``, ``scale``, ``w1``, ``b1``, ``w2``, ``b2``)
+        of an ``.npz``, which :func:`~digitpad.training.export.export_tflite` puts
+        in a ``.tflite``; None for a ``.tflite``, whose graph holds them.
+
+    Raises
+    ------
+    ModelError
+        For a ``.tflite`` without the signature, or without the weights in its card.
     """
 
+    arrays: dict[str, np.ndarray] | None
+    digit_bonus: float
+    mark_penalty: float
+    whole_bonus: float
+    feature_count: int
+    model_sha256: str
+    #: The network on LiteRT (a .tflite's); None: in numpy (an .npz's arrays).
+    _run: Callable[[np.ndarray], np.ndarray] | None
+
     def __init__(self, path: str | os.PathLike | None = None):
-        self.path = Path(path) if path is not None else bundled_number_model_path()
+        self.path = Path(path) if path is not None else bundled_model_path()
+        if self.path.suffix == ".tflite":
+            self._use_tflite(_open_tflite(self.path))
+        else:
+            self._read_npz()
+
+    @classmethod
+    def carried_by(cls, model_path: str | os.PathLike) -> NumberModel | None:
+        """The number model of a classifier's ``.tflite``; None when the file carries none
+        (any other file, a ``.keras`` one too).
+
+        Raises
+        ------
+        ModelError
+            When the file carries one, but its card has not the search's weights.
+        """
+        path = Path(model_path)
+        if path.suffix != ".tflite":
+            return None
+        interpreter = _open_tflite(path)
+        if SIGNATURE not in interpreter.get_signature_list():
+            return None
+        model = cls.__new__(cls)
+        model.path = path
+        model._use_tflite(interpreter)
+        return model
+
+    def _read_npz(self) -> None:
         with np.load(self.path) as data:
-            arrays = {name: np.asarray(data[name], dtype=np.float32) for name in _ARRAYS}
+            self.arrays = {name: np.asarray(data[name], dtype=np.float32) for name in _ARRAYS}
             self.digit_bonus = float(data["digit_bonus"])
             self.mark_penalty = float(data["mark_penalty"])
             self.whole_bonus = float(data["whole_bonus"]) if "whole_bonus" in data else 0.0
             self.feature_count = int(data["feature_count"])
             self.model_sha256 = str(data["model_sha256"]) if "model_sha256" in data else ""
-        self._mean, self._scale = arrays["mean"], arrays["scale"]
-        self._w1, self._b1, self._w2, self._b2 = (arrays[k] for k in ("w1", "b1", "w2", "b2"))
+        self._run = None
+
+    def _use_tflite(self, interpreter) -> None:
+        path = self.path
+        if SIGNATURE not in interpreter.get_signature_list():
+            raise ModelError(f"{path}: no {SIGNATURE} signature: it carries no number model")
+        runner = interpreter.get_signature_runner(SIGNATURE)
+        inputs, outputs = runner.get_input_details(), runner.get_output_details()
+        width = inputs[INPUT]["shape_signature"].tolist() if INPUT in inputs else []
+        logits = outputs[OUTPUT]["shape_signature"].tolist() if OUTPUT in outputs else []
+        if len(width) != 2 or width[1] <= 10 + len(GEOMETRY) or logits not in ([-1], [-1, 1]):
+            raise ModelError(
+                f"{path}: the {SIGNATURE} signature must map {INPUT} [n, k + "
+                f"{10 + len(GEOMETRY)}] to {OUTPUT} [n]"
+            )
+        about = ((_read_card(path) or {}).get("number_model")) or {}
+        try:
+            weights = {name: float(about[name]) for name in WEIGHTS}
+        except (KeyError, TypeError, ValueError):
+            raise ModelError(
+                f"{path.with_name('model-card.json')}: no number_model with "
+                f"{', '.join(WEIGHTS)}: the search's weights of the number model of {path.name}"
+            ) from None
+        self.digit_bonus = weights["digit_bonus"]
+        self.mark_penalty = weights["mark_penalty"]
+        self.whole_bonus = weights["whole_bonus"]
+        self.feature_count = int(width[1]) - 10 - len(GEOMETRY)
+        self.model_sha256 = ""
+        self.arrays = None
+
+        def run(rows: np.ndarray) -> np.ndarray:
+            count = len(rows)
+            # Padded to a power of two, so that the signature's tensors are resized for
+            # a few sizes only (as the classifier's are, digitpad.predictor).
+            size = 1 << (count - 1).bit_length()
+            if size != count:
+                rows = np.concatenate([rows, np.zeros((size - count, rows.shape[1]), rows.dtype)])
+            return runner(**{INPUT: rows})[OUTPUT].reshape(-1)[:count]
+
+        self._run = run
 
     @staticmethod
     def inputs(features: np.ndarray, probabilities: np.ndarray, geometry: np.ndarray):
@@ -75,8 +179,13 @@ class NumberModel:
 
     def logits(self, rows: np.ndarray) -> np.ndarray:
         """Log-odds of being one digit, for rows made by :meth:`inputs`."""
-        hidden = np.maximum((rows - self._mean) * self._scale @ self._w1 + self._b1, 0)
-        return (hidden @ self._w2 + self._b2).reshape(-1)
+        rows = np.ascontiguousarray(rows, dtype=np.float32)
+        if self._run is not None:
+            return self._run(rows) if len(rows) else np.zeros(0, np.float32)
+        assert self.arrays is not None  # an .npz's (_read_npz)
+        a = self.arrays
+        hidden = np.maximum((rows - a["mean"]) * a["scale"] @ a["w1"] + a["b1"], 0)
+        return (hidden @ a["w2"] + a["b2"]).reshape(-1)
 
     def scores(
         self,
@@ -103,6 +212,19 @@ class NumberModel:
         )
         mark_scores = np.where(single, not_digit + self.mark_penalty, -np.inf)
         return digit_scores, mark_scores
+
+
+def _open_tflite(path: Path):
+    """A LiteRT interpreter of ``path`` (one thread: the network is small)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    try:
+        with _native_stderr_silenced():  # the delegate's INFO line (digitpad.predictor)
+            return Interpreter(model_path=str(path), num_threads=1)
+    except ValueError:
+        raise ModelError(f"{path}: not a .tflite model, or a damaged one") from None
+    except RuntimeError as error:
+        raise ModelError(f"{path}: a model digitpad cannot run ({_first_line(error)})") from None
 
 
 def save_number_model(

@@ -30,9 +30,9 @@ import numpy as np
 
 from .conventions import apply_convention, check_convention
 from .ink import Ink, InkError, json_number, load_ink, picture_ink
-from .number_model import NumberModel, bundled_number_model_path
-from .personal import PersonalIndex, model_digest
-from .predictor import Model, Predictor
+from .number_model import NumberModel
+from .personal import PersonalIndex
+from .predictor import Model, ModelError, Predictor
 from .preprocess import (
     FIELD,
     ImageReadError,
@@ -257,9 +257,11 @@ class Recognizer:
         without a features output cannot use one; it then warns once and
         reads as without.
     number_model : path or NumberModel, optional
-        Default: the bundled one, with the bundled model (and only when it was
-        trained for that model file). Without one, or with a model that gives
-        no features, ink is split into digits by the box rules.
+        The number model (:class:`~digitpad.number_model.NumberModel`: a
+        ``.tflite`` that carries one, or an ``.npz``), which must read the
+        features of ``model``. Default: the one ``model``'s ``.tflite`` carries
+        (the bundled model carries one). Without one, or with a model that
+        gives no features, numbers are split into digits by the box rules.
     convention : str, optional
         How the writer writes 1s and 7s (:data:`digitpad.conventions.CONVENTIONS`):
         ambiguous 1s and 7s read their way. Default: the profile's, if any.
@@ -302,30 +304,23 @@ class Recognizer:
     def _number_model(self, given) -> NumberModel | None:
         """The number model to read ink with; None: numbers are split by the box rules.
 
-        The bundled one goes with the bundled classifier's features; a model
-        without features, or with other ones, reads numbers by the box rules.
+        By default the one the model's own ``.tflite`` carries, trained on its
+        features; a model without one, or without features, reads numbers by the
+        box rules.
         """
         if not self.predictor.has_features:  # a number model reads the classifier's features
             return None
         if isinstance(given, NumberModel):
             return given
-        if given is None:
-            path = bundled_number_model_path()
-            is_bundled = self.predictor.path == path.with_name("model.tflite")
-            if not (is_bundled and path.is_file()):
-                return None
-            model = NumberModel(path)
-            if model.model_sha256 != model_digest(path.with_name("model.tflite")):
-                warnings.warn(
-                    f"{path} was trained for another model than model.tflite: numbers are "
-                    "split by the box rules (train it again: python -m "
-                    "digitpad.training.numbers)",
-                    UserWarning,
-                    stacklevel=3,
-                )
-                return None
-            return model
-        return NumberModel(given)
+        if given is not None:
+            return NumberModel(given)
+        if self.predictor.path is None:
+            return None
+        try:
+            return NumberModel.carried_by(self.predictor.path)
+        except ModelError as error:
+            warnings.warn(f"{error}: numbers are split by the box rules", UserWarning, stacklevel=3)
+            return None
 
     def learn(self, source, digit: int) -> Example:
         """Learn that ``source`` is ``digit``; later calls read such digits that way.

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from digitpad.ink import Ink
-from digitpad.number_model import NumberModel, bundled_number_model_path, save_number_model
+from digitpad.number_model import NumberModel, save_number_model
+from digitpad.predictor import bundled_model_path
 from digitpad.recognize import Recognizer, ink_inputs
 from digitpad.segment import (
     GEOMETRY,
@@ -151,8 +152,6 @@ def test_a_number_model_file_round_trips(tmp_path):
 
 @pytest.fixture(scope="module")
 def bundled():
-    if not bundled_number_model_path().is_file():
-        pytest.skip("no bundled number model")
     return Recognizer()
 
 
@@ -161,8 +160,44 @@ def by_label(pen_digits, label, count):
 
 
 def test_the_bundled_recognizer_reads_numbers_by_recognition(bundled):
-    assert bundled.number_model is not None
-    assert bundled.number_model.feature_count == 128
+    # With the number model the bundled model.tflite carries, and the card's weights.
+    model = bundled.number_model
+    assert model is not None and model.path == bundled_model_path()
+    assert model.arrays is None  # run by LiteRT, not numpy
+    assert model.feature_count == 128
+    weights = bundled.predictor.card["number_model"]
+    assert (model.digit_bonus, model.mark_penalty, model.whole_bonus) == (
+        weights["digit_bonus"],
+        weights["mark_penalty"],
+        weights["whole_bonus"],
+    )
+
+
+def candidate_rows(recognizer, inks):
+    """The number model's input rows of every candidate digit of ``inks``."""
+    rows = []
+    for ink in inks:
+        found = ink_inputs(ink)
+        pictures = np.stack([picture for picture, _ in found])
+        probabilities, features = recognizer.predictor.predict_with_features(pictures)
+        rows.append(NumberModel.inputs(features, probabilities, found.search.geometry))
+    return np.concatenate(rows)
+
+
+def test_the_bundled_model_carries_the_number_model_it_was_exported_with(bundled, pen_digits):
+    # resources/number-model.npz is the network export_tflite put in model.tflite.
+    arrays = bundled_model_path().with_name("number-model.npz")
+    inks = [side_by_side([ink for _, ink in pen_digits[k : k + 90 : 30]], 0.1) for k in range(20)]
+    rows = candidate_rows(bundled, inks)
+    assert len(rows) > 100
+    carried, saved = bundled.number_model, NumberModel(arrays)
+    np.testing.assert_allclose(carried.logits(rows), saved.logits(rows), rtol=1e-5, atol=1e-4)
+    for name in ("digit_bonus", "mark_penalty", "whole_bonus", "feature_count"):
+        assert getattr(carried, name) == getattr(saved, name), name
+    # One row, and every count between: the padding to a power of two changes nothing.
+    np.testing.assert_allclose(carried.logits(rows[:1]), saved.logits(rows[:1]), atol=1e-4)
+    np.testing.assert_allclose(carried.logits(rows[:5]), carried.logits(rows)[:5], atol=1e-6)
+    assert carried.logits(rows[:0]).shape == (0,)
 
 
 def test_digits_written_close_and_overlapping_are_read_apart(bundled, pen_digits):

@@ -1,10 +1,15 @@
+import json
+import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from digitpad.number_model import NumberModel, save_number_model
 from digitpad.predictor import ModelError, Predictor, bundled_model_path
+from digitpad.recognize import Recognizer
+from digitpad.segment import GEOMETRY
 
 from .conftest import ROOT
 
@@ -184,6 +189,113 @@ def test_export_writes_both_outputs_with_the_same_probabilities(tmp_path, mnist_
     assert exported.has_features
     np.testing.assert_allclose(exported.predict(x), bundled.predict(x), atol=1e-5)
     assert [p.name for p in path.parent.iterdir()] == ["model.tflite"]  # no staging file left
+
+
+def test_the_bundled_model_exports_again_with_its_number_model(tmp_path, mnist_sample):
+    # resources/model.keras and resources/number-model.npz make resources/model.tflite.
+    keras = pytest.importorskip("keras")
+    from digitpad.training.export import export_tflite
+
+    bundled = bundled_model_path()
+    model = keras.models.load_model(bundled.with_name("model.keras"), compile=False)
+    path = tmp_path / "model.tflite"
+    export_tflite(model, path, number_model=bundled.with_name("number-model.npz"))
+    assert signatures(path) == signatures(bundled)
+    x = mnist_sample[0][:300].astype(np.float32) / 255
+    ours, theirs = Predictor(path), Predictor(bundled)
+    for source in ("ink", "picture"):
+        ours_read, theirs_read = (p.predict_with_features(x, source) for p in (ours, theirs))
+        for a, b in zip(ours_read, theirs_read, strict=True):
+            np.testing.assert_array_equal(a, b)
+    shutil.copy(bundled.with_name("model-card.json"), tmp_path)
+    rows = np.random.default_rng(0).normal(size=(40, 150)).astype(np.float32)
+    logits = NumberModel(path).logits(rows)
+    np.testing.assert_allclose(logits, NumberModel().logits(rows), atol=1e-5)
+
+
+def signatures(path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    return Interpreter(model_path=str(path)).get_signature_list()
+
+
+def random_number_model(path, feature_count):
+    """A number model file of random weights, reading ``feature_count`` features."""
+    rng = np.random.default_rng(3)
+    width = feature_count + 10 + len(GEOMETRY)
+    save_number_model(
+        path,
+        mean=rng.normal(size=width),
+        scale=rng.uniform(0.5, 2.0, width),
+        w1=rng.normal(size=(width, 6)),
+        b1=rng.normal(size=6),
+        w2=rng.normal(size=(6, 1)),
+        b2=rng.normal(size=1),
+        digit_bonus=0.5,
+        mark_penalty=-3.0,
+        whole_bonus=2.0,
+    )
+    return path
+
+
+def test_a_number_model_is_exported_as_a_signature_of_its_own(tmp_path, mnist_sample):
+    keras = pytest.importorskip("keras")
+    from digitpad.training.export import export_tflite, record_number_model
+
+    model = two_layer_model(keras)  # 8 features
+    saved = NumberModel(random_number_model(tmp_path / "number-model.npz", 8))
+    path, plain = tmp_path / "model.tflite", tmp_path / "plain" / "model.tflite"
+    export_tflite(model, path, number_model=saved)
+    export_tflite(model, plain)
+    assert signatures(path)["one_digit"] == {"inputs": ["rows"], "outputs": ["logits"]}
+    assert list(signatures(plain)) == ["serving_default"]
+    # The classifier reads as it does without the number model.
+    x = mnist_sample[0][:20].astype(np.float32) / 255
+    for source in ("ink", "picture"):
+        carrying, alone = (Predictor(p).predict_with_features(x, source) for p in (path, plain))
+        for a, b in zip(carrying, alone, strict=True):
+            np.testing.assert_array_equal(a, b)
+    # The search's weights are the card's: without them, numbers are read by the box rules.
+    with pytest.raises(ModelError, match="no number_model with digit_bonus"):
+        NumberModel(path)
+    with pytest.warns(UserWarning, match="split by the box rules"):
+        assert Recognizer(path).number_model is None
+    record_number_model(path, saved)
+    card = json.loads(path.with_name("model-card.json").read_text())
+    assert set(card["outputs"]) == {"probabilities", "picture_probabilities", "features", "logits"}
+    assert card["number_model"]["signature"] == "one_digit"
+    carried = NumberModel(path)
+    assert (carried.digit_bonus, carried.mark_penalty, carried.whole_bonus) == (0.5, -3.0, 2.0)
+    assert carried.feature_count == 8 and carried.arrays is None
+    rows = np.random.default_rng(1).normal(size=(37, 30)).astype(np.float32)
+    np.testing.assert_allclose(carried.logits(rows), saved.logits(rows), rtol=1e-5, atol=1e-5)
+    # A recognizer reads numbers with the number model its model file carries.
+    assert Recognizer(path).number_model.path == path
+    assert Recognizer(plain).number_model is None
+    assert Recognizer(plain, number_model=path).number_model.path == path
+    with pytest.raises(ValueError, match="an .npz of its arrays"):
+        export_tflite(model, tmp_path / "again.tflite", number_model=path)
+    with pytest.raises(ModelError, match="no one_digit signature"):
+        NumberModel(plain)
+
+
+def test_a_model_file_without_a_number_model_reads_numbers_by_the_box_rules(tmp_path, pen_digits):
+    keras = pytest.importorskip("keras")
+    from digitpad.recognize import ink_inputs
+    from digitpad.training.export import export_tflite
+
+    from .test_numbers import side_by_side
+
+    model = keras.models.load_model(bundled_model_path().with_name("model.keras"), compile=False)
+    path = tmp_path / "model.tflite"
+    export_tflite(model, path)
+    recognizer = Recognizer(path)
+    assert recognizer.predictor.has_features and recognizer.number_model is None
+    three, four = (next(ink for label, ink in pen_digits if label == d) for d in (3, 4))
+    ink = side_by_side([three, four], gap=-0.3)  # overlapping: one digit by the box rules
+    assert len(ink_inputs(ink, by_recognition=False)) == 1
+    assert len(recognizer.ink(ink).digits) == 1
+    assert Recognizer().ink(ink).number == "34"
 
 
 def test_importing_the_exporter_does_not_import_tensorflow():

@@ -1,7 +1,7 @@
 """Export a trained Keras digit classifier to LiteRT (``.tflite``) for digitpad.
 
-The exported model has one input (``[n, 28, 28, 1]`` float32, dynamic batch)
-and two or three outputs, named in its ``serving_default`` signature:
+The exported model's ``serving_default`` signature has one input (``image``,
+``[n, 28, 28, 1]`` float32, dynamic batch) and two or three outputs:
 
 ``probabilities``
     ``[n, 10]``, the softmax over the digits (of the ``ink`` layer of a
@@ -14,13 +14,20 @@ and two or three outputs, named in its ``serving_default`` signature:
     network the 128 values after the last ReLU), which
     :mod:`digitpad.profile` compares with a person's own examples.
 
+Given a number model (:mod:`digitpad.number_model`, an ``.npz`` trained on
+the classifier's features), the file carries it as a second signature,
+``one_digit``: input ``rows`` ``[n, k + 22]`` float32 (a candidate's
+features, log-probabilities and geometry), output ``logits`` ``[n]``;
+:func:`record_number_model` writes the search's weights in the model card.
+
 Beside it, :func:`export_class_bank` writes the model's class bank
 (:mod:`digitpad.training.bank`), which is kept with the model file's SHA-256:
 ``train_model.py`` writes both. Re-export an existing ``.keras`` file (same
-weights), with its bank::
+weights) with its number model and its bank::
 
     python -m digitpad.training.export resources/model.keras resources/model.tflite \
-        --data mnist.npz --pendigits pendigits-train.unipen
+        --number-model resources/number-model.npz --data mnist.npz \
+        --pendigits pendigits-train.unipen --unipen unipen-dev.jsonl
 
 TensorFlow is imported only when a model is exported, never on import.
 """
@@ -28,15 +35,26 @@ TensorFlow is imported only when a model is exported, never on import.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 from pathlib import Path
 
+from ..number_model import INPUT, OUTPUT, SIGNATURE, WEIGHTS, NumberModel
 from ..personal import BANK_FILE, ClassBank, model_digest
 from ..predictor import Predictor, with_features
+from ..segment import GEOMETRY
 
-__all__ = ["OUTPUTS_CARD", "export_class_bank", "export_tflite", "main"]
+__all__ = [
+    "NUMBER_MODEL_OUTPUT_CARD",
+    "OUTPUTS_CARD",
+    "export_class_bank",
+    "export_tflite",
+    "forget_number_model",
+    "main",
+    "record_number_model",
+]
 
 #: The ``outputs`` entry of a model card for a model written by :func:`export_tflite`.
 OUTPUTS_CARD = {
@@ -46,26 +64,136 @@ OUTPUTS_CARD = {
     "digits alone (MNIST and its styled copies): what pictures are read by",
     "features": "[n, k] input of the final classifier layer (penultimate features)",
 }
+#: ... and of the number model's output, for a model that carries one (its own signature).
+NUMBER_MODEL_OUTPUT_CARD = {
+    OUTPUT: f"[n] of the {SIGNATURE} signature: log-odds that a candidate digit of a number "
+    "is exactly one digit, from its features, probabilities and geometry (number_model)",
+}
 
 
-def export_tflite(model, path: str | os.PathLike) -> None:
-    """Write ``model`` as a LiteRT file with its probabilities and features outputs.
+def export_tflite(
+    model, path: str | os.PathLike, number_model: NumberModel | str | os.PathLike | None = None
+) -> None:
+    """Write ``model`` as a LiteRT file with its probabilities and features outputs, and
+    with ``number_model`` (a :class:`~digitpad.number_model.NumberModel` read from an
+    ``.npz``, or the path of one) as its ``one_digit`` signature.
 
     The file appears at ``path`` complete or not at all (written beside it,
     then renamed).
     """
+    head = number_model
+    if head is not None and not isinstance(head, NumberModel):
+        head = NumberModel(head)
+    if head is not None and head.arrays is None:
+        raise ValueError(f"{head.path}: a number model to export must be an .npz of its arrays")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tflite", dir=path.parent)
     os.close(handle)
     try:
-        # Keras' own LiteRT export keeps the batch dimension dynamic.
-        with_features(model).export(staging, format="litert", verbose=False)
+        with open(staging, "wb") as f:
+            f.write(_convert(with_features(model), head))
         os.chmod(staging, 0o644)  # mkstemp makes it private; a model is for everyone to read
         os.replace(staging, path)
     finally:
         if os.path.exists(staging):
             os.unlink(staging)
+
+
+def _convert(model, number_model: NumberModel | None) -> bytes:
+    """The LiteRT file of a Keras model (``serving_default``) and of a number model
+    (``one_digit``), converted as Keras' own LiteRT export converts a model."""
+    import functools
+
+    import keras
+    import tensorflow as tf
+
+    (image,) = model.inputs
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    # Named serving_default itself: from an archive whose first endpoint is "serve"
+    # (Keras' own export), the converter keeps that one signature alone.
+    archive.add_endpoint(
+        "serving_default",
+        functools.partial(model.__call__, training=False),
+        # The batch dimension stays dynamic.
+        input_signature=[
+            keras.InputSpec(shape=(None, *image.shape[1:]), dtype=image.dtype, name=image.name)
+        ],
+    )
+    if number_model is not None:
+        assert number_model.arrays is not None  # export_tflite checked
+        a = {name: tf.constant(array) for name, array in number_model.arrays.items()}
+
+        def one_digit(rows):
+            """:meth:`digitpad.number_model.NumberModel.logits`."""
+            hidden = tf.nn.relu(tf.matmul((rows - a["mean"]) * a["scale"], a["w1"]) + a["b1"])
+            return {OUTPUT: tf.reshape(tf.matmul(hidden, a["w2"]) + a["b2"], [-1])}
+
+        width = number_model.feature_count + 10 + len(GEOMETRY)
+        archive.add_endpoint(
+            SIGNATURE, one_digit, input_signature=[tf.TensorSpec([None, width], tf.float32, INPUT)]
+        )
+    with tempfile.TemporaryDirectory() as saved_model:
+        archive.write_out(saved_model, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.TFLITE_BUILTINS,
+            tf.lite.OpsSet.SELECT_TF_OPS,
+        ]
+        converter.experimental_enable_resource_variables = True
+        return converter.convert()
+
+
+def record_number_model(tflite_path: str | os.PathLike, number_model: NumberModel) -> None:
+    """Say in the model card beside ``tflite_path`` that the file carries
+    ``number_model``: its ``one_digit`` signature in ``outputs`` and in
+    ``number_model``, with the search's weights, which the app reads there. Without
+    a card, one is written with the outputs and the number model alone."""
+    tflite_path = Path(tflite_path)
+    card_path = tflite_path.with_name("model-card.json")
+    card = json.loads(card_path.read_text()) if card_path.exists() else {}
+    if "outputs" not in card:
+        exported = Predictor(tflite_path)
+        card["outputs"] = {
+            name: text
+            for name, text in OUTPUTS_CARD.items()
+            if name != "picture_probabilities" or exported.has_picture_output
+        }
+    card["outputs"].update(NUMBER_MODEL_OUTPUT_CARD)
+    width = number_model.feature_count + 10 + len(GEOMETRY)
+    carried = {
+        "file": tflite_path.name,
+        "signature": SIGNATURE,
+        "inputs": {
+            INPUT: f"[n, {width}] float32: a candidate digit's {number_model.feature_count} "
+            "features and 10 log-probabilities (floored at 1e-6) by the classifier, and its "
+            f"{len(GEOMETRY)} geometry values (digitpad.segment.GEOMETRY)"
+        },
+        "outputs": {OUTPUT: "[n] log-odds that the candidate is exactly one digit"},
+        "what": "reject output: P(a candidate is exactly one digit), from the classifier's "
+        "features and probabilities and the candidate's geometry",
+    }
+    # The carried fields first, then what the card said of its training.
+    entry = {**carried, **card.get("number_model", {}), **carried}
+    entry.update({name: getattr(number_model, name) for name in WEIGHTS})
+    card["number_model"] = entry
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+
+
+def forget_number_model(tflite_path: str | os.PathLike) -> bool:
+    """Take the number model out of the card beside ``tflite_path`` (which carries none
+    now); whether the card had one."""
+    card_path = Path(tflite_path).with_name("model-card.json")
+    try:
+        card = json.loads(card_path.read_text())
+    except (OSError, ValueError):
+        return False
+    had = card.pop("number_model", None) is not None
+    had = (card.get("outputs") or {}).pop(OUTPUT, None) is not None or had
+    if had:
+        card_path.write_text(json.dumps(card, indent=2) + "\n")
+    return had
 
 
 def export_class_bank(tflite_path: str | os.PathLike, sources, **about) -> Path:
@@ -92,34 +220,55 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m digitpad.training.export",
         description="Export a .keras digit classifier to a .tflite with probabilities "
-        "and penultimate features outputs.",
+        "and penultimate features outputs, and with its number model.",
     )
     parser.add_argument("keras_model", type=Path, help="the .keras file")
     parser.add_argument("tflite_model", type=Path, help="the .tflite file to write")
+    parser.add_argument(
+        "--number-model",
+        type=Path,
+        help="the number model (.npz) of this classifier, for the .tflite to carry; "
+        "without it the .tflite carries none, and numbers are read by the box rules",
+    )
     parser.add_argument("--data", type=Path, help="MNIST, to write the class bank too")
     parser.add_argument("--pendigits", type=Path, help="pen digits (UNIPEN) for the bank")
+    parser.add_argument("--unipen", type=Path, help="UNIPEN JSON lines: their digits too")
     args = parser.parse_args(argv)
     import keras
 
     from .bank import bank_sources
-    from .data import DataError, load_mnist, load_pendigits
+    from .data import DataError, load_mnist, load_pendigits, load_unipen_digits
 
     sources = None
     try:  # the data first: a missing file must not leave a model without its bank
         if args.data:
             (x_train, y_train), _, _ = load_mnist(args.data)
             pen = load_pendigits(args.pendigits)[0] if args.pendigits else []
+            pen += load_unipen_digits(args.unipen)[0] if args.unipen else []
             sources = bank_sources(x_train, y_train, pen)
-    except DataError as error:
+        number_model = NumberModel(args.number_model) if args.number_model else None
+    except (DataError, OSError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     # safe_mode stays on: a .keras file must never run code of its own.
     model = keras.models.load_model(args.keras_model, compile=False, safe_mode=True)
-    export_tflite(model, args.tflite_model)
+    export_tflite(model, args.tflite_model, number_model)
     print(f"written {args.tflite_model}")
+    card = args.tflite_model.with_name("model-card.json")
+    if number_model is not None:
+        record_number_model(args.tflite_model, number_model)
+        print(f"written {card} (the number model's search weights)")
+    elif forget_number_model(args.tflite_model):
+        print(
+            f"note: {args.tflite_model} carries no number model now, and {card} no longer "
+            "names one: numbers are read by the box rules (give --number-model)",
+            file=sys.stderr,
+        )
     bank = args.tflite_model.with_name(BANK_FILE)
     if sources is not None:
         about = {"mnist": str(args.data), "pen": str(args.pendigits or "")}
+        if args.unipen:
+            about["unipen"] = str(args.unipen)
         export_class_bank(args.tflite_model, sources, **about)
         print(f"written {bank}")
     elif bank.exists() and not _bank_is_for(bank, args.tflite_model):
