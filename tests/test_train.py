@@ -171,16 +171,41 @@ def test_the_card_has_the_fields_of_the_bundled_card(trained):
     assert card["test"]["mnist"].keys() == bundled["test"]["mnist"].keys()
 
 
-def test_the_number_model_is_trained_for_the_new_network(trained):
+def test_the_number_model_is_trained_for_the_new_network_and_carried_by_it(trained):
     from digitpad.number_model import NumberModel
-    from digitpad.personal import model_digest
+    from digitpad.recognize import Recognizer
 
     output, _ = trained
-    model = NumberModel(output / "number-model.npz")
-    assert model.model_sha256 == model_digest(output / "model.tflite")
+    saved = NumberModel(output / "number-model.npz")
+    carried = NumberModel.carried_by(output / "model.tflite")
+    assert carried is not None and Recognizer(output / "model.tflite").number_model is not None
+    rows = np.random.default_rng(0).normal(size=(20, saved.feature_count + 22))
+    np.testing.assert_allclose(carried.logits(rows), saved.logits(rows), rtol=1e-5, atol=1e-4)
     card = json.loads((output / "model-card.json").read_text())
+    assert card["number_model"]["signature"] == "one_digit" and "logits" in card["outputs"]
     assert card["number_model"]["trained_on"]["numbers_written"] == 256
     assert card["number_model"]["trained_on"]["unipen"] == "mini-unipen.jsonl"
+    assert carried.digit_bonus == saved.digit_bonus == card["number_model"]["digit_bonus"]
+
+
+def test_the_export_command_puts_a_number_model_in_and_takes_it_out(trained, tmp_path, capsys):
+    from digitpad.number_model import NumberModel
+    from digitpad.training import export
+
+    output, _ = trained
+    tflite = tmp_path / "model.tflite"
+    arguments = [str(output / "model.keras"), str(tflite)]
+    assert export.main([*arguments, "--number-model", str(output / "number-model.npz")]) == 0
+    # No card was there: one is written, with the outputs and the search's weights.
+    card = json.loads((tmp_path / "model-card.json").read_text())
+    assert set(card["outputs"]) == {"probabilities", "picture_probabilities", "features", "logits"}
+    assert NumberModel(tflite).whole_bonus == NumberModel(output / "number-model.npz").whole_bonus
+    capsys.readouterr()
+    assert export.main(arguments) == 0
+    assert "carries no number model now" in capsys.readouterr().err
+    card = json.loads((tmp_path / "model-card.json").read_text())
+    assert "number_model" not in card and "logits" not in card["outputs"]
+    assert NumberModel.carried_by(tflite) is None
 
 
 def test_the_outputs_load_and_agree(trained, mnist_sample):

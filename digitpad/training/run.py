@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..number_model import NumberModel
 from ..pendigits import split_by_writer
 from .card import pen_split, scores, source_split, write_card
 from .data import load_mnist, load_pendigits, load_unipen_digits, writer_ordered
-from .export import export_class_bank, export_tflite
+from .export import export_class_bank, export_tflite, record_number_model
 from .images import make_dataset
 from .install import OUTPUT_FILES, install, staging_folder
 from .numbers import NUMBERS_WRITTEN, export_number_model
@@ -244,22 +245,25 @@ def evaluate(model, pen_held_out, test, validation, rng):
 
 def export_outputs(model, history, monitored_name, card, output, bank_digits, args):
     """Write every output to a staging folder, then move them all into ``output``;
-    the class bank from ``bank_digits`` (:func:`.bank.bank_sources`), the number
-    model from ``args.unipen`` and ``args.pendigits`` when given. ``monitored_name``
-    describes the curves' validation data (None: the run had none)."""
+    the number model from ``args.unipen`` and ``args.pendigits`` when given, carried
+    by the ``.tflite`` too, and the class bank from ``bank_digits``
+    (:func:`.bank.bank_sources`). ``monitored_name`` describes the curves'
+    validation data (None: the run had none)."""
     test = card["test"]["mnist"]
     with staging_folder(output) as staging:
+        tflite = staging / "model.tflite"
         model.save(staging / "model.keras", include_optimizer=False)
-        export_tflite(model, staging / "model.tflite")
+        export_tflite(model, tflite)
         plot_curves(history, staging / "training-curves.png", monitored_name)
         title = f"MNIST test, accuracy {test['accuracy']:.2%}"
         plot_confusion(test["confusion_matrix"], staging / "confusion-matrix.png", title)
         write_card(card, staging / "model-card.json")
-        export_class_bank(staging / "model.tflite", bank_digits)
         if args.unipen is not None:
+            # Trained on the classifier's features, then exported with it: the
+            # classifier's outputs are the same in both files.
             number_model = staging / "number-model.npz"
             export_number_model(
-                staging / "model.tflite",
+                tflite,
                 number_model,
                 unipen=args.unipen,
                 pendigits=args.pendigits,
@@ -267,4 +271,8 @@ def export_outputs(model, history, monitored_name, card, output, bank_digits, ar
                 exclude_sources=args.hold_out_sources,
                 numbers=min(args.limit or NUMBERS_WRITTEN, NUMBERS_WRITTEN),
             )
+            export_tflite(model, tflite, number_model=number_model)
+            record_number_model(tflite, NumberModel(number_model))
+        # Last: the bank is kept with the SHA-256 of the final model file.
+        export_class_bank(tflite, bank_digits)
         install(staging, output, [name for name in OUTPUT_FILES if (staging / name).exists()])
