@@ -18,7 +18,6 @@ from .conftest import ROOT
 PACKAGE_DATA = {
     "digitpad/resources/model.tflite",
     "digitpad/resources/model-card.json",
-    "digitpad/resources/number-model.npz",
     "digitpad/resources/class-bank.npz",
     "digitpad/desktop/digitpad.svg",
     "digitpad/desktop/digitpad.png",
