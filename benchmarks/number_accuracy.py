@@ -14,8 +14,10 @@ digits recognized one at a time, and the share of all the file's (or the
 held-out writers') single digits the recognizer reads as one digit. With
 ``--held-out``, only writers 3, 6, ..., 30 (``split_by_writer``) are used: give
 ``--model`` a model trained without them (``train_model.py --hold-out-writers``);
-the bundled model is trained on all 30. ``--number-model`` reads by recognition
-with a number model of that model (the bundled pair does by default).
+the bundled model is trained on all 30. Numbers are read by recognition with
+the number model the model file carries (the bundled one does), or with
+``--number-model`` (an ``.npz`` or a ``.tflite`` of that model); otherwise by
+the box rules.
 
     python benchmarks/number_accuracy.py ../shared/data/pendigits-train.unipen --held-out
 """
@@ -62,8 +64,8 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--number-model",
         type=Path,
-        help="read numbers by recognition with this number model (default: the bundled one "
-        "with the bundled model; with another model, the box rules)",
+        help="read numbers by recognition with this number model (default: the one the "
+        "model file carries; without one, the box rules)",
     )
     parser.add_argument(
         "--held-out", action="store_true", help="use only the writers held out from training"

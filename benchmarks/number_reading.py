@@ -18,10 +18,11 @@ The parts (``--part``), so that nothing reported was chosen on:
   and ``hpb``), the synthesized numbers made of those sources' isolated
   digits, and those digits.
 
-Give ``--model`` and ``--number-model`` models trained without those sources
-for held-out figures (``train_model.py ... --unipen unipen-dev.jsonl
---hold-out-sources sta,hpp,hpb,tos,imp``); the bundled ones are trained on
-every source.
+Give ``--model`` a model trained without those sources for held-out figures
+(``train_model.py ... --unipen unipen-dev.jsonl --hold-out-sources
+sta,hpp,hpb,tos,imp``), with the number model its ``.tflite`` carries or
+``--number-model`` (the ``number-model.npz`` of such a run); the bundled ones
+are trained on every source.
 
     python benchmarks/number_reading.py ../shared/data/unipen-dev.jsonl \\
         --model runs/held-out-sources/model.tflite \\
@@ -89,7 +90,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("unipen", type=Path, help="unipen-dev.jsonl")
     parser.add_argument("--model", type=Path, help="the classifier (default: the bundled one)")
-    parser.add_argument("--number-model", type=Path, help="default: the bundled one")
+    parser.add_argument("--number-model", type=Path, help="default: the one the model file carries")
     parser.add_argument("--part", choices=("tune", "report"), default="report")
     parser.add_argument("--synthesized", type=int, default=1000, help="numbers to make")
     parser.add_argument("--seed", type=int, default=1)
@@ -101,7 +102,7 @@ def main(argv=None) -> int:
     items = [i for i in everything if i.source in SOURCES]
     tuning = tuning_writers(items)
     chosen = [i for i in items if (i.writer in tuning) == (args.part == "tune")]
-    number_model = NumberModel(args.number_model)
+    number_model = NumberModel(args.number_model or args.model)
     if args.whole_bonus is not None:
         number_model.whole_bonus = args.whole_bonus
     if args.digit_bonus is not None:

@@ -85,7 +85,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("unipen", type=Path, help="unipen-dev.jsonl")
     parser.add_argument("--model", type=Path, help="the classifier (default: the bundled one)")
-    parser.add_argument("--number-model", type=Path, help="default: the bundled one")
+    parser.add_argument("--number-model", type=Path, help="default: the one the model file carries")
     parser.add_argument("--part", choices=("report", "choose"), default="report")
     parser.add_argument("--synthesized", type=int, default=1000, help="numbers to make")
     parser.add_argument("--digits", type=int, default=0, help="isolated digits (0: all)")
@@ -94,7 +94,8 @@ def main(argv=None) -> int:
 
     reporting = args.part == "report"
     items = [i for i in read_unipen_jsonl(args.unipen) if (i.source in SOURCES) == reporting]
-    recognizer = Recognizer(args.model, number_model=NumberModel(args.number_model))
+    number_model = NumberModel(args.number_model or args.model)
+    recognizer = Recognizer(args.model, number_model=number_model)
     print(f"part: {args.part}; number model: {recognizer.number_model.path}")
     rng = np.random.default_rng(args.seed)
 

@@ -18,7 +18,9 @@ from pathlib import Path
 __all__ = ["OUTPUT_FILES", "install", "signals_deferred", "staging_folder"]
 
 #: What a training run writes, in install order: the model last, once
-#: everything that describes it is in place (the number model only with ``--unipen``).
+#: everything that describes it is in place. With ``--unipen``, ``model.tflite``
+#: carries the number model, and ``number-model.npz`` holds its arrays, which
+#: ``python -m digitpad.training.export --number-model`` exports from.
 OUTPUT_FILES = (
     "training-curves.png",
     "confusion-matrix.png",

@@ -12,7 +12,9 @@ to them.
         --pendigits ../shared/data/pendigits-train.unipen \\
         --out resources/number-model.npz --card resources/model-card.json
 
-``train_model.py --unipen FILE`` does the same for the model it trains.
+writes its arrays; ``python -m digitpad.training.export ... --number-model``
+puts it in the classifier's ``.tflite`` (:mod:`digitpad.training.export`).
+``train_model.py --unipen FILE`` does both for the model it trains.
 """
 
 from __future__ import annotations
