@@ -613,7 +613,7 @@ def image_inputs(image, by_recognition: bool = True) -> DigitInputs:
     """The model inputs of the digits in a picture, left to right.
 
     A picture of several pieces of ink (blobs, and blobs much wider than the
-    writing cut at their thinnest columns; up to
+    writing cut where the least ink joins their parts; up to
     :data:`~digitpad.segment.MAX_SEARCH_PIECES`) is read by recognition: the
     inputs are those of its candidate digits (``search``), and the recognizer
     chooses among them. Otherwise, or with ``by_recognition=False``, its

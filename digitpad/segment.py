@@ -11,8 +11,12 @@ added after the next digit, is moved back beside the strokes it belongs with
 
 Pictures are read by recognition the same way (:func:`picture_pieces`,
 :func:`picture_candidates`): their pieces are the connected blobs of ink, a
-blob much wider than the writing's height cut at its thinnest columns,
-ordered left to right.
+blob much wider than the writing's height cut where the least ink joins its
+parts (:func:`ink_cuts`), ordered left to right by their horizontal centres.
+A cut runs from the blob's top to its bottom and follows the ink: it crosses
+one stroke, or the point where two digits touch, and bends around the rest,
+so a piece is not a band of columns: a loop that reaches under or beside the
+digit before stays with its own digit.
 
 Pictures and inks too large to search (:data:`MAX_SEARCH_PIECES`), or read
 without a number model, are split by connected blobs of ink or by their
@@ -59,8 +63,10 @@ __all__ = [
     "PicturePieces",
     "Reading",
     "candidate_geometry",
+    "cheapest_cuts",
     "group_pieces",
     "ink_candidates",
+    "ink_cuts",
     "ink_pieces",
     "picture_candidates",
     "picture_geometry",
@@ -716,15 +722,16 @@ def _first_distinct(readings, count: int, key):
 # -- pictures by recognition ---------------------------------------------------------
 
 #: A blob of a picture wider than this (times the writing's height) may be digits
-#: touching: it is cut at its thinnest columns (:func:`thin_columns`). A flat
+#: touching: it is cut where the least ink joins its parts (:func:`ink_cuts`). A flat
 #: MNIST digit is 20 x 14 pixels (1.43), and must stay one digit; chosen with
 #: benchmarks/picture_numbers.py --part choose (docs/benchmarks.md).
 WIDE_BLOB = 1.5
-#: A column is a cut where its ink is the least within this reach (times the
-#: writing's height) on either side, and at least this far from the blob's sides.
+#: A cut is placed at a column where the cheapest cut crosses the least ink within
+#: this reach (times the writing's height) on either side, at least this far from
+#: the blob's sides (:func:`ink_cuts`); it bends within this reach of its column.
 CUT_REACH = 0.25
-#: ...and where it holds at most this many times the pen's width of ink: where one
-#: stroke, not two, crosses it (the middle of a wide 0 is not cut).
+#: ...and where it crosses at most this many times the pen's width of ink: one
+#: stroke, not two (the middle of a wide 0 is not cut).
 THIN_COLUMN = 1.5
 #: ...leaving ink at least this tall (times the writing's height) on either side.
 CUT_SIDE_HEIGHT = 0.6
@@ -770,9 +777,12 @@ def picture_pieces(coverage: np.ndarray) -> PicturePieces | None:
 
     The pieces are the connected blobs (labelled as :func:`segment_coverage`
     does), a blob much wider than the writing's height (:data:`WIDE_BLOB`)
-    cut at its thinnest columns (:func:`thin_columns`), ordered by their
+    cut where the least ink joins its parts (:func:`ink_cuts`: each cut
+    follows the ink from the blob's top to its bottom), ordered by their
     horizontal centres. Specks (as :func:`group_pieces` finds them) are no
     pieces: one joins the piece whose width it lies in, or is left out.
+    Cutting costs O(rows x columns) of the labelled blob a cut, and a picture
+    is labelled at most :data:`LABEL_SIDE` cells on its larger side.
     """
     labels, factor, blob_boxes, mass = _blobs(coverage)
     if len(blob_boxes) == 0:
@@ -784,28 +794,30 @@ def picture_pieces(coverage: np.ndarray) -> PicturePieces | None:
     unit = _ninetieth((blob_boxes[kept, 3] - blob_boxes[kept, 1]).tolist())
     cells = _label_boxes(labels, len(blob_boxes))
     pen = _pen_width(labels > 0)  # in cells
-    # Each piece: (blob, first column, end column), in labelling cells.
+    # Each piece: (blob, its left bounds, its right bounds): per row of the blob's box,
+    # the piece holds the blob's cells from the left bound to before the right one.
     slabs = []
     for b in kept.tolist():
         x0, y0, x1, y1 = cells[b].tolist()
-        cuts: list[int] = []
+        own = labels[y0:y1, x0:x1] == b + 1
+        bounds = [np.zeros(y1 - y0, np.int64), np.full(y1 - y0, x1 - x0, np.int64)]
         if blob_boxes[b, 2] - blob_boxes[b, 0] > WIDE_BLOB * unit:
-            own = labels[y0:y1, x0:x1] == b + 1
-            thin = thin_columns(own.sum(axis=0), CUT_REACH * unit / factor, THIN_COLUMN * pen)
-            cuts = [x0 + c for c in _tall_sides(own, thin, CUT_SIDE_HEIGHT * unit / factor)]
-        edges = [x0, *cuts, x1]
-        slabs += [(b, a, z) for a, z in zip(edges, edges[1:], strict=False)]
+            reach, tall = CUT_REACH * unit / factor, CUT_SIDE_HEIGHT * unit / factor
+            bounds[1:1] = ink_cuts(own, reach, THIN_COLUMN * pen, tall)
+        slabs += [(b, low, high) for low, high in zip(bounds, bounds[1:], strict=False)]
     if len(slabs) > MAX_SEARCH_PIECES:
         return None
     piece_labels = np.zeros_like(labels)
     boxes = np.zeros((len(slabs), 4), np.int64)
-    for k, (b, a, z) in enumerate(slabs):
-        y0, y1 = cells[b, 1], cells[b, 3]
-        own = labels[y0:y1, a:z] == b + 1
-        piece_labels[y0:y1, a:z][own] = k + 1
+    for k, (b, low, high) in enumerate(slabs):
+        x0, y0, x1, y1 = cells[b].tolist()
+        columns = np.arange(x1 - x0)
+        between = (columns >= low[:, None]) & (columns < high[:, None])
+        own = (labels[y0:y1, x0:x1] == b + 1) & between
+        piece_labels[y0:y1, x0:x1][own] = k + 1
         rows = np.flatnonzero(own.any(axis=1))
         cols = np.flatnonzero(own.any(axis=0))
-        boxes[k] = (a + cols[0], y0 + rows[0], a + cols[-1] + 1, y0 + rows[-1] + 1)
+        boxes[k] = (x0 + cols[0], y0 + rows[0], x0 + cols[-1] + 1, y0 + rows[-1] + 1)
     boxes *= factor
     boxes[:, 2:] = np.minimum(boxes[:, 2:], coverage.shape[::-1])
     weights = coverage.ravel() if factor == 1 else None  # else: the cells covered
@@ -829,10 +841,11 @@ def picture_pieces(coverage: np.ndarray) -> PicturePieces | None:
 
 
 def thin_columns(ink: np.ndarray, reach: float, thickest: float = np.inf) -> list[int]:
-    """Where to cut a blob whose columns hold ``ink`` cells each: the columns (as the
-    first column right of the cut) of at most ``thickest`` cells where it is the least
-    within ``reach`` columns on either side, at least ``reach`` from its sides and from
-    each other, thinnest first chosen; returned left to right."""
+    """Where to cut a blob whose columns hold ``ink`` cells each (or whose cuts from
+    each column cross that much ink, :func:`ink_cuts`): the columns (as the first
+    column right of the cut) of at most ``thickest`` cells where it is the least within
+    ``reach`` columns on either side, at least ``reach`` from its sides and from each
+    other, thinnest first chosen; returned left to right."""
     reach = max(1, round(reach))
     count = len(ink)
     if count <= 2 * reach:
@@ -851,19 +864,120 @@ def thin_columns(ink: np.ndarray, reach: float, thickest: float = np.inf) -> lis
     return sorted(cuts)
 
 
-def _tall_sides(blob: np.ndarray, cuts: list[int], height: float) -> list[int]:
-    """The ``cuts`` (columns of ``blob``, a mask) that leave at least ``height`` rows of
-    ink on either side: not the flat tail of a 2 or the foot of a 1."""
-    rows = np.arange(len(blob))[:, None]
-    tops = np.where(blob, rows, len(blob)).min(axis=0)
-    bottoms = np.where(blob, rows, -1).max(axis=0)
-    tall = []
-    for c in cuts:
-        left = bottoms[:c].max() - tops[:c].min() + 1
-        right = bottoms[c:].max() - tops[c:].min() + 1
-        if min(left, right) >= height:
-            tall.append(c)
-    return tall
+def ink_cuts(
+    blob: np.ndarray, reach: float, thickest: float = np.inf, height: float = 0.0
+) -> list[np.ndarray]:
+    """Where to cut a blob (a mask) that may be digits touching: the cuts, left to right,
+    each as the first column right of it in every row of ``blob``.
+
+    A cut runs from the blob's top to its bottom through the least ink, bending
+    around ink where that crosses less of it: through the point where the loops
+    of two digits touch, or past a stroke that reaches into the next digit's
+    columns. The cuts are placed at the columns :func:`thin_columns` chooses
+    from the ink each column's cheapest cut crosses (:func:`cheapest_cuts`,
+    bending costs :data:`SIDEWAYS`), at most ``thickest`` cells; each then
+    takes the least ink within ``reach`` of its column, bending almost freely
+    (:data:`BEND`). Cuts do not cross, and each leaves ink at least ``height``
+    rows tall on either side (not the flat tail of a 2 or the foot of a 1).
+    Of two cuts with only a short piece of ink between them (less than
+    ``height`` tall: a stroke joining two digits, a bit of a digit's base),
+    the one through less ink is kept.
+    """
+    width = blob.shape[1]
+    through, _ = cheapest_cuts(blob, SIDEWAYS)
+    columns = np.arange(width)
+    side = max(1, round(reach))
+    found: list[tuple[np.ndarray, float]] = []
+    for column in thin_columns(through, reach, thickest):
+        low, high = max(0, column - side), min(width, column + side + 1)
+        _, trace = cheapest_cuts(blob[:, low:high], BEND)
+        cut, ink = trace(column - low)
+        found.append((cut + low, ink))
+    found.sort(key=lambda item: float(item[0].mean()))
+    cuts: list[tuple[np.ndarray, float]] = []
+    lefts: list[np.ndarray] = []
+    for cut, ink in found:
+        if cuts:
+            cut = np.maximum(cut, cuts[-1][0])  # no crossing the cut left of it
+        left = blob & (columns < cut[:, None])
+        right = blob & ~left
+        if any((left == other).all() for other in lefts):
+            continue  # the same cut as one before
+        if min(_extent(left.any(axis=1)), _extent(right.any(axis=1))) < height:
+            continue
+        if cuts:
+            between = left & (columns >= cuts[-1][0][:, None])
+            if _extent(between.any(axis=1)) < height:
+                if ink < cuts[-1][1]:
+                    cuts[-1], lefts[-1] = (cut, ink), left
+                continue
+        cuts.append((cut, ink))
+        lefts.append(left)
+    return [cut for cut, _ in cuts]
+
+
+#: Choosing where to cut, a cut's step sideways costs this much (an ink cell
+#: crossed costs 1): the cheapest cut near a column, so that a blob of several
+#: digits gets a cut between each two; chosen with benchmarks/picture_numbers.py
+#: --part choose (docs/benchmarks.md).
+SIDEWAYS = 0.3
+#: ...and the cut chosen bends at this cost within its reach (:data:`CUT_REACH`)
+#: to cross less ink: around a loop that touches the next digit's.
+BEND = 0.02
+
+
+def cheapest_cuts(blob: np.ndarray, sideways: float):
+    """The cheapest cut of ``blob`` (a mask) from above each of its columns to below it.
+
+    A cut goes down row by row, and along a row sideways (4-connected, so
+    that taking out its ink parts the 8-connected ink left of it from that
+    right of it); it costs the ink cells it crosses, and ``sideways`` for each
+    step aside. Returns each column's cheapest cost, and ``trace(column)``:
+    that cut, as the first column right of it in each row (the leftmost
+    column it takes there), and the ink cells it crosses. The cost is O(rows
+    x columns), a row at a time.
+    """
+    height, width = blob.shape
+    columns = np.arange(width)
+    slope = sideways * columns
+    best = np.zeros(width)  # the cheapest way down from each column of the row below
+    exits = np.empty((height, width), np.int64)  # entering a row at a column: where down
+    for y in range(height - 1, -1, -1):
+        ink = blob[y].astype(np.float64)
+        upto = np.cumsum(ink)  # ink from the row's start to x, x included
+        before = upto - ink  # ... x excluded
+        # Entering at e, down at x >= e: upto[x] - before[e] + sideways (x - e) + best[x].
+        ahead = (upto + slope + best)[::-1]
+        least = np.minimum.accumulate(ahead)
+        at = np.maximum.accumulate(np.where(ahead == least, columns, 0))
+        right, right_at = least[::-1] - before - slope, (width - 1 - at)[::-1]
+        # ... at x <= e: upto[e] - before[x] + sideways (e - x) + best[x].
+        behind = best - before - slope
+        least = np.minimum.accumulate(behind)
+        left_at = np.maximum.accumulate(np.where(behind == least, columns, 0))
+        left = least + upto + slope
+        rightwards = right <= left
+        exits[y] = np.where(rightwards, right_at, left_at)
+        best = np.where(rightwards, right, left)
+
+    def trace(column: int) -> tuple[np.ndarray, float]:
+        firsts = np.empty(height, np.int64)
+        crossed = 0
+        for y in range(height):
+            down = int(exits[y, column])
+            low, high = min(column, down), max(column, down)
+            firsts[y] = low
+            crossed += int(blob[y, low : high + 1].sum())
+            column = down
+        return firsts, float(crossed)
+
+    return best, trace
+
+
+def _extent(rows: np.ndarray) -> int:
+    """How many rows from the first set one to the last (0: none set)."""
+    found = np.flatnonzero(rows)
+    return int(found[-1] - found[0] + 1) if len(found) else 0
 
 
 def _pen_width(mask: np.ndarray) -> float:

@@ -6,12 +6,17 @@ import numpy as np
 import pytest
 
 from digitpad.cli import predict
-from digitpad.ink import Ink
+from digitpad.ink import Ink, rasterize
 from digitpad.preprocess import image_to_input, ink_coverage
 from digitpad.recognize import Recognizer, image_inputs
 from digitpad.segment import (
     MAX_SEARCH_PIECES,
+    WIDE_BLOB,
     _blobs,
+    _label,
+    _label_boxes,
+    _pen_width,
+    ink_cuts,
     picture_candidates,
     picture_pieces,
     thin_columns,
@@ -44,22 +49,7 @@ def test_a_blob_is_cut_at_its_thinnest_columns_only_where_one_stroke_crosses():
     assert thin_columns(np.ones(8), reach=4) == []
 
 
-@pytest.mark.parametrize(
-    ("left", "right"),
-    [
-        pytest.param(
-            0,
-            8,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the thinnest column is the 8's waist, not where it meets the 0: the cut "
-                "leaves the 8's lower loop with the 0 and the rest reads 9 (08 comes second)",
-            ),
-        ),
-        (3, 1),
-        (1, 7),
-    ],
-)
+@pytest.mark.parametrize(("left", "right"), [(0, 8), (3, 1), (1, 7)])
 def test_touching_digits_in_a_picture_read_as_two_digits(readable, recognizer, left, right):
     ink, _ = write_number([readable[left], readable[right]], gaps=[0.0])
     picture = render(ink)
@@ -69,6 +59,64 @@ def test_touching_digits_in_a_picture_read_as_two_digits(readable, recognizer, l
     assert result.number == f"{left}{right}"
     first, second = (d.box for d in result.digits)
     assert first[0] < second[0] and first[2] <= second[2]
+
+
+def zero_and_hook(tip=(55.5, 83.0)):
+    """A 0, and right of it a hooked stroke whose tip touches the 0's lower right from
+    below: one blob whose two parts share columns. Masks of the 0 and the hook, cropped."""
+    turn = np.linspace(0, 2 * np.pi, 80)
+    zero = np.column_stack([30 + 25 * np.cos(turn), 50 + 45 * np.sin(turn)])
+    hook = np.array([(105, 5), (78, 5), (76, 60), (75, 95), (62, 96), tip], float)
+    size = (120, 110)
+    masks = [rasterize(Ink([s]), size, pen_width=6.0, offset=(2, 2)) > 0 for s in (zero, hook)]
+    rows = np.flatnonzero((masks[0] | masks[1]).any(axis=1))
+    cols = np.flatnonzero((masks[0] | masks[1]).any(axis=0))
+    return [m[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] for m in masks]
+
+
+def test_a_cut_follows_the_ink_between_digits_whose_columns_interleave():
+    zero, hook = zero_and_hook()
+    blob = zero | hook
+    assert _label(blob)[1] == 1  # they touch
+    columns = np.arange(blob.shape[1])
+    # No column parts them: the hook's tip lies in the 0's columns.
+    assert np.flatnonzero(hook.any(axis=0))[0] < np.flatnonzero(zero.any(axis=0))[-1]
+    height, pen = len(blob), _pen_width(blob)
+    # A straight cut where one stroke crosses (the thinnest column) leaves the tip with the 0.
+    (column,) = thin_columns(blob.sum(axis=0), 0.25 * height, 1.5 * pen)
+    assert hook[:, :column].sum() > 10 * pen
+    (cut,) = ink_cuts(blob, 0.25 * height, 1.5 * pen, 0.6 * height)
+    left = columns < cut[:, None]
+    assert not (hook & left).any()
+    assert (zero & ~left).sum() <= pen  # only the ink the cut crosses where they touch
+    assert cut.min() < np.flatnonzero(zero.any(axis=0))[-1] < cut.max()  # it bends
+
+
+def test_a_blob_no_wider_than_a_digit_is_not_cut(readable):
+    # The blob of the 0 and the hook would be cut, but it is as narrow as one digit.
+    zero, hook = zero_and_hook()
+    picture = np.pad(np.where(zero | hook, 0, 255).astype(np.uint8), 10, constant_values=255)
+    coverage = ink_coverage(picture)
+    (box,) = _blobs(coverage)[2]
+    assert box[2] - box[0] < WIDE_BLOB * (box[3] - box[1])
+    assert picture_pieces(coverage).count == 1
+    # Nor is a single written digit.
+    for ink in readable.values():
+        assert picture_pieces(ink_coverage(render(ink))).count == 1
+
+
+def test_cut_pieces_part_the_blob_and_keep_their_boxes(readable):
+    ink, _ = write_number([readable[0], readable[8]], gaps=[0.0])
+    coverage = ink_coverage(render(ink))
+    pieces = picture_pieces(coverage)
+    assert pieces is not None and pieces.count == 2
+    labels, factor = _blobs(coverage)[:2]
+    assert factor == pieces.factor
+    np.testing.assert_array_equal(pieces.labels > 0, labels > 0)  # every cell, once
+    np.testing.assert_array_equal(pieces.boxes, _label_boxes(pieces.labels, 2) * factor)
+    first, second = pieces.boxes
+    assert first[0] + first[2] < second[0] + second[2]  # left to right by their centres
+    assert second[0] < first[2]  # the 8's loop reaches into the 0's columns
 
 
 def test_a_broken_digit_stays_one_digit(readable, recognizer):
