@@ -131,6 +131,11 @@ class NumberModel:
             self.feature_count = int(data["feature_count"])
             self.model_sha256 = str(data["model_sha256"]) if "model_sha256" in data else ""
         self._run = None
+        if self.arrays["w1"].shape[0] != self.feature_count + 10 + len(GEOMETRY):
+            raise ModelError(
+                f"{self.path}: a number model of another geometry than this digitpad's "
+                f"({len(GEOMETRY)} values, digitpad.segment.GEOMETRY): train it again"
+            )
 
     def _use_tflite(self, interpreter) -> None:
         path = self.path
@@ -178,8 +183,22 @@ class NumberModel:
         return np.concatenate([features, logs, geometry], axis=1).astype(np.float32)
 
     def logits(self, rows: np.ndarray) -> np.ndarray:
-        """Log-odds of being one digit, for rows made by :meth:`inputs`."""
+        """Log-odds of being one digit, for rows made by :meth:`inputs`.
+
+        Raises
+        ------
+        ValueError
+            When the rows are not as wide as the network reads: a number model of
+            other geometry (:data:`digitpad.segment.GEOMETRY`) or of another classifier.
+        """
         rows = np.ascontiguousarray(rows, dtype=np.float32)
+        width = self.feature_count + 10 + len(GEOMETRY)
+        if rows.ndim != 2 or rows.shape[1] != width:
+            raise ValueError(
+                f"{self.path}: the number model reads rows of {width} values, not "
+                f"{rows.shape[-1] if rows.ndim else 0} (trained with another geometry "
+                "or classifier: train it again)"
+            )
         if self._run is not None:
             return self._run(rows) if len(rows) else np.zeros(0, np.float32)
         assert self.arrays is not None  # an .npz's (_read_npz)

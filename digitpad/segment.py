@@ -64,6 +64,7 @@ __all__ = [
     "Reading",
     "candidate_geometry",
     "cheapest_cuts",
+    "crossing_pieces",
     "group_pieces",
     "ink_candidates",
     "ink_cuts",
@@ -600,7 +601,13 @@ GEOMETRY = (
     "no piece after",
     "log length",
     "whole ink",
+    "crosses a neighbour",
+    "crossed inside",
 )
+
+#: Pieces are tested for crossing with at most this many points each (every k-th kept):
+#: a crossing stroke is much longer than the gap between such points.
+CROSSING_POINTS = 33
 
 
 def candidate_geometry(candidates: list[Candidate], pieces: list[np.ndarray]) -> np.ndarray:
@@ -609,26 +616,85 @@ def candidate_geometry(candidates: list[Candidate], pieces: list[np.ndarray]) ->
     float32 ``(len(candidates), len(GEOMETRY))``: its height and width, how far
     its centre lies below the pieces' median centre, how many pieces it has,
     how far it overlaps (positive) or stands apart from (negative) the piece
-    just before and just after it, its ink length, and whether it is the whole
-    ink. The writing's height is the 90th percentile of the pieces' heights,
-    as most digits have a stroke of nearly their full height.
+    just before and just after it, its ink length, whether it is the whole
+    ink, and whether its ink crosses that of a piece outside it within
+    :data:`MAX_PIECES_PER_DIGIT` pieces (the digits of a number touch, but do
+    not cross each other: a stroke crossing a candidate's ink, such as the
+    slash of a zero or the bar of a 7, is part of the same digit). The
+    writing's height is the 90th percentile of the pieces' heights, as most
+    digits have a stroke of nearly their full height.
     """
     boxes = np.array(
         [(*p[:, :2].min(axis=0), *p[:, :2].max(axis=0)) for p in pieces], dtype=np.float64
     ).reshape(-1, 4)
     lengths = np.array([np.hypot(*np.diff(p[:, :2], axis=0).T).sum() for p in pieces])
-    return _geometry(candidates, boxes, lengths)
+    crossed = crossing_pieces(pieces, boxes, MAX_PIECES_PER_DIGIT)
+    reach = MAX_PIECES_PER_DIGIT
+    crosses = [
+        (
+            bool(crossed[c.start : c.stop, max(0, c.start - reach) : c.start].any())
+            or bool(crossed[c.start : c.stop, c.stop : c.stop + reach].any()),
+            bool(crossed[c.start : c.stop, c.start : c.stop].any()),
+        )
+        for c in candidates
+    ]
+    return _geometry(candidates, boxes, lengths, crosses)
 
 
-def _geometry(candidates, boxes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """:func:`candidate_geometry` from the pieces' boxes and ink lengths."""
+def crossing_pieces(pieces: list[np.ndarray], boxes: np.ndarray, reach: int) -> np.ndarray:
+    """``crossed[i, j]``: pieces ``i`` and ``j``, at most ``reach`` apart in order, cross.
+
+    Two pieces cross where a segment of one strictly crosses a segment of the
+    other; pieces cut from one stroke meet at a shared point, which is no
+    crossing. Only pieces whose boxes meet are tested, each with at most
+    :data:`CROSSING_POINTS` of its points.
+    """
+    count = len(pieces)
+    crossed = np.zeros((count, count), dtype=bool)
+    thinned: dict[int, np.ndarray] = {}
+    for i in range(count):
+        for j in range(i + 1, min(count, i + reach + 1)):
+            a, b = boxes[i], boxes[j]
+            if a[0] > b[2] or b[0] > a[2] or a[1] > b[3] or b[1] > a[3]:
+                continue
+            for k in (i, j):
+                if k not in thinned:
+                    xy = pieces[k][:, :2]
+                    step = -(-len(xy) // CROSSING_POINTS)
+                    thinned[k] = np.concatenate([xy[:-1:step], xy[-1:]]) if step > 1 else xy
+            crossed[i, j] = crossed[j, i] = _polylines_cross(thinned[i], thinned[j])
+    return crossed
+
+
+def _polylines_cross(p: np.ndarray, q: np.ndarray) -> bool:
+    """Whether a segment of polyline ``p`` strictly crosses one of ``q``."""
+    if len(p) < 2 or len(q) < 2:
+        return False
+    p0, p1 = p[:-1, None, :], p[1:, None, :]
+    q0, q1 = q[None, :-1, :], q[None, 1:, :]
+
+    def turn(a, b, c):
+        return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (
+            c[..., 0] - a[..., 0]
+        )
+
+    straddles_q = turn(p0, p1, q0) * turn(p0, p1, q1) < 0
+    straddles_p = turn(q0, q1, p0) * turn(q0, q1, p1) < 0
+    return bool((straddles_q & straddles_p).any())
+
+
+def _geometry(candidates, boxes: np.ndarray, lengths: np.ndarray, crosses=None) -> np.ndarray:
+    """:func:`candidate_geometry` from the pieces' boxes and ink lengths, and whether
+    each candidate crosses a neighbour (``crosses``; default: none does)."""
+    if crosses is None:
+        crosses = [(False, False)] * len(candidates)
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     heights = boxes[:, 3] - boxes[:, 1]
     widths = boxes[:, 2] - boxes[:, 0]
     unit = max(_ninetieth(heights.tolist()), float(widths.max(initial=0)) / 4, 1e-6)
     centre = float(np.median((boxes[:, 1] + boxes[:, 3]) / 2))
     rows = []
-    for c in candidates:
+    for c, crossing in zip(candidates, crosses, strict=True):
         x0, y0, x1, y1 = c.box
         n = c.stop - c.start
         before, after = (_overlap(c.box, boxes, i) / unit for i in (c.start - 1, c.stop))
@@ -646,6 +712,7 @@ def _geometry(candidates, boxes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
                 c.stop == len(boxes),
                 np.log(lengths[c.start : c.stop].sum() / unit + 0.02),
                 n == len(boxes),
+                *crossing,
             )
         )
     return np.array(rows, dtype=np.float32).reshape(-1, len(GEOMETRY))
@@ -1017,5 +1084,6 @@ def picture_candidates(pieces: PicturePieces, coverage: np.ndarray) -> list[Pict
 
 
 def picture_geometry(candidates: list[PictureCandidate], pieces: PicturePieces) -> np.ndarray:
-    """:func:`candidate_geometry` of a picture's candidates, from its pieces' boxes."""
+    """:func:`candidate_geometry` of a picture's candidates, from its pieces' boxes (blobs and
+    the parts of a cut blob never cross one another)."""
     return _geometry(candidates, pieces.boxes, pieces.lengths)

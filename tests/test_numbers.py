@@ -11,6 +11,7 @@ from digitpad.segment import (
     GEOMETRY,
     Candidate,
     candidate_geometry,
+    crossing_pieces,
     ink_candidates,
     ink_pieces,
     join_cuts,
@@ -259,3 +260,68 @@ def test_reading_again_reads_the_same_from_kept_pictures_and_outputs(bundled, pe
     for a, b in zip(first.digits, again.digits, strict=True):
         np.testing.assert_array_equal(a.input, b.input)
         np.testing.assert_array_equal(a.probabilities, b.probabilities)
+
+
+def slashed_zero(cx: float = 50.0) -> list[np.ndarray]:
+    """A 0 and the slash some write through it, from its bottom left to its top right."""
+    slash = np.column_stack([np.linspace(cx - 40, cx + 40, 12), np.linspace(110, -10, 12)])
+    return [loop(cx), slash]
+
+
+def test_pieces_cross_where_their_ink_does_not_where_a_stroke_was_cut():
+    zero, slash = slashed_zero()
+    stick = np.array([(120.0, 0.0), (120.0, 100.0)])
+    pieces = [zero, slash, stick]
+    boxes = np.array([(*p.min(axis=0), *p.max(axis=0)) for p in pieces])
+    crossed = crossing_pieces(pieces, boxes, reach=4)
+    assert crossed[0, 1] and crossed[1, 0]
+    assert not crossed[0, 2] and not crossed[1, 2] and not crossed.diagonal().any()
+    # Two parts of one stroke meet at the point where it was cut: no crossing.
+    halves = [zero[:21], zero[20:]]
+    boxes = np.array([(*p.min(axis=0), *p.max(axis=0)) for p in halves])
+    assert not crossing_pieces(halves, boxes, reach=4).any()
+    # Pieces further apart in order than the reach are not tested.
+    far = [zero, stick, stick + (50, 0), slash]
+    boxes = np.array([(*p.min(axis=0), *p.max(axis=0)) for p in far])
+    assert not crossing_pieces(far, boxes, reach=2)[0, 3]
+    assert crossing_pieces(far, boxes, reach=3)[0, 3]
+
+
+def test_a_candidate_crossed_by_a_neighbour_and_one_crossed_inside_are_told_apart():
+    ink = Ink(slashed_zero())
+    pieces = ink_pieces(ink)
+    candidates = ink_candidates(pieces, ink)
+    geometry = candidate_geometry(candidates, pieces)
+    by_span = {(c.start, c.stop): row for c, row in zip(candidates, geometry, strict=True)}
+    neighbour, inside = GEOMETRY.index("crosses a neighbour"), GEOMETRY.index("crossed inside")
+    assert by_span[(0, 1)][neighbour] == 1 and by_span[(1, 2)][neighbour] == 1
+    assert by_span[(0, 2)][neighbour] == 0 and by_span[(0, 2)][inside] == 1
+    assert by_span[(0, 1)][inside] == 0
+
+
+def test_a_slashed_zero_reads_as_one_zero_and_a_zero_beside_a_one_as_two_digits(recognizer):
+    assert recognizer.ink(Ink(slashed_zero())).number == "0"
+    one = np.array([(130.0, 0.0), (130.0, 100.0)])
+    assert recognizer.ink(Ink([loop(50), one])).number == "01"
+
+
+def test_a_number_model_of_another_geometry_is_refused(tmp_path):
+    from digitpad.predictor import ModelError
+
+    width = 8 + 10 + len(GEOMETRY) - 2  # trained before two geometry values were added
+    rng = np.random.default_rng(0)
+    path = tmp_path / "old.npz"
+    save_number_model(
+        path,
+        mean=np.zeros(width),
+        scale=np.ones(width),
+        w1=rng.normal(size=(width, 4)),
+        b1=np.zeros(4),
+        w2=rng.normal(size=(4, 1)),
+        b2=np.zeros(1),
+        digit_bonus=1.0,
+        mark_penalty=-4.0,
+    )
+    np.savez(path, **{**np.load(path), "feature_count": np.int32(8)})
+    with pytest.raises(ModelError, match="another geometry"):
+        NumberModel(path)

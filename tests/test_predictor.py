@@ -208,7 +208,8 @@ def test_the_bundled_model_exports_again_with_its_number_model(tmp_path, mnist_s
         for a, b in zip(ours_read, theirs_read, strict=True):
             np.testing.assert_array_equal(a, b)
     shutil.copy(bundled.with_name("model-card.json"), tmp_path)
-    rows = np.random.default_rng(0).normal(size=(40, 150)).astype(np.float32)
+    width = NumberModel().feature_count + 10 + len(GEOMETRY)
+    rows = np.random.default_rng(0).normal(size=(40, width)).astype(np.float32)
     logits = NumberModel(path).logits(rows)
     np.testing.assert_allclose(logits, NumberModel().logits(rows), atol=1e-5)
 
@@ -267,7 +268,7 @@ def test_a_number_model_is_exported_as_a_signature_of_its_own(tmp_path, mnist_sa
     carried = NumberModel(path)
     assert (carried.digit_bonus, carried.mark_penalty, carried.whole_bonus) == (0.5, -3.0, 2.0)
     assert carried.feature_count == 8 and carried.arrays is None
-    rows = np.random.default_rng(1).normal(size=(37, 30)).astype(np.float32)
+    rows = np.random.default_rng(1).normal(size=(37, 8 + 10 + len(GEOMETRY))).astype(np.float32)
     np.testing.assert_allclose(carried.logits(rows), saved.logits(rows), rtol=1e-5, atol=1e-5)
     # A recognizer reads numbers with the number model its model file carries.
     assert Recognizer(path).number_model.path == path

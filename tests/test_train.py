@@ -174,12 +174,13 @@ def test_the_card_has_the_fields_of_the_bundled_card(trained):
 def test_the_number_model_is_trained_for_the_new_network_and_carried_by_it(trained):
     from digitpad.number_model import NumberModel
     from digitpad.recognize import Recognizer
+    from digitpad.segment import GEOMETRY
 
     output, _ = trained
     saved = NumberModel(output / "number-model.npz")
     carried = NumberModel.carried_by(output / "model.tflite")
     assert carried is not None and Recognizer(output / "model.tflite").number_model is not None
-    rows = np.random.default_rng(0).normal(size=(20, saved.feature_count + 22))
+    rows = np.random.default_rng(0).normal(size=(20, saved.feature_count + 10 + len(GEOMETRY)))
     np.testing.assert_allclose(carried.logits(rows), saved.logits(rows), rtol=1e-5, atol=1e-4)
     card = json.loads((output / "model-card.json").read_text())
     assert card["number_model"]["signature"] == "one_digit" and "logits" in card["outputs"]
