@@ -262,6 +262,11 @@ class Recognizer:
         features of ``model``. Default: the one ``model``'s ``.tflite`` carries
         (the bundled model carries one). Without one, or with a model that
         gives no features, numbers are split into digits by the box rules.
+    picture_number_model : path or NumberModel, optional
+        The number model that pictures' candidates are searched with (a ``.tflite``
+        whose ``one_digit_picture`` signature it is, or an ``.npz``). Default: the
+        one ``model``'s ``.tflite`` carries when ``number_model`` is not given, else
+        (or when it carries none) ``number_model``.
     convention : str, optional
         How the writer writes 1s and 7s (:data:`digitpad.conventions.CONVENTIONS`):
         ambiguous 1s and 7s read their way. Default: the profile's, if any.
@@ -270,6 +275,8 @@ class Recognizer:
     ----------
     profile : Profile or None
     number_model : NumberModel or None
+    picture_number_model : NumberModel or None
+        What pictures are searched with (None exactly when ``number_model`` is).
     """
 
     def __init__(
@@ -278,6 +285,7 @@ class Recognizer:
         profile: Profile | str | os.PathLike | None = None,
         number_model: str | os.PathLike | NumberModel | None = None,
         convention: str | None = None,
+        picture_number_model: str | os.PathLike | NumberModel | None = None,
     ):
         self.predictor: Model = (
             Predictor(model) if model is None or isinstance(model, (str, os.PathLike)) else model
@@ -286,6 +294,9 @@ class Recognizer:
             profile = Profile(profile)
         self.profile = profile
         self.number_model = self._number_model(number_model)
+        self.picture_number_model = self._picture_number_model(
+            picture_number_model, number_model is None
+        )
         self._personal: PersonalIndex | None = None
         self._warned_no_features = False
         self._convention = check_convention(convention)
@@ -321,6 +332,29 @@ class Recognizer:
         except ModelError as error:
             warnings.warn(f"{error}: numbers are split by the box rules", UserWarning, stacklevel=3)
             return None
+
+    def _picture_number_model(self, given, carried: bool) -> NumberModel | None:
+        """The number model to read pictures with: ``given``, else the picture head the
+        model's ``.tflite`` carries (when ``carried``), else the ink's."""
+        if self.number_model is None:
+            return None
+        if isinstance(given, NumberModel):
+            return given
+        if given is not None:
+            return NumberModel(given, kind="picture")
+        if carried and self.predictor.path is not None:
+            try:
+                found = NumberModel.carried_by(self.predictor.path, kind="picture")
+            except ModelError as error:
+                warnings.warn(
+                    f"{error}: pictures are read with the ink's number model",
+                    UserWarning,
+                    stacklevel=3,
+                )
+                found = None
+            if found is not None:
+                return found
+        return self.number_model
 
     def learn(self, source, digit: int) -> Example:
         """Learn that ``source`` is ``digit``; later calls read such digits that way.
@@ -477,7 +511,7 @@ class Recognizer:
 
     def _read_by_search(self, digits: DigitInputs, probabilities, features) -> Prediction:
         found = digits.search
-        model = self.number_model
+        model = self.picture_number_model if digits.source == "picture" else self.number_model
         assert found is not None and model is not None  # as _predict and _searchable see to
         single = np.array([c.stop - c.start == 1 for c in found.candidates], dtype=bool)
         digit_scores, candidate_marks = model.scores(
