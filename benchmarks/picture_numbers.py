@@ -52,7 +52,8 @@ def read_all(recognizer: Recognizer, pictures, truths, by_recognition: bool):
     outcomes, times, numbers = Counter(), [], []
     for image, truth in zip(pictures, truths, strict=True):
         started = time.perf_counter()
-        number = recognizer.read(image_inputs(image, by_recognition=by_recognition)).number
+        inputs = image_inputs(image, by_recognition, recognizer.picture_wide_blob)
+        number = recognizer.read(inputs).number
         times.append(time.perf_counter() - started)
         outcomes[outcome(number, truth)] += 1
         numbers.append(number)
@@ -105,7 +106,7 @@ def main(argv=None) -> int:
         f"part: {args.part}; pictures searched with: {searched_with.path} "
         f"({searched_with.kind}; "
         + ", ".join(f"{w} {getattr(searched_with, w):g}" for w in WEIGHTS)
-        + ")"
+        + f"; blobs cut wider than {recognizer.picture_wide_blob:g} times the height)"
     )
     rng = np.random.default_rng(args.seed)
 

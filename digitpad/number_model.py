@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -93,6 +94,10 @@ class NumberModel:
         The search's weights (see the module's docstring).
     feature_count : int
         How many penultimate features of the classifier it reads.
+    wide_blob : float or None
+        Of a number model of pictures' candidates: how wide a blob it was trained to
+        judge cut (times the writing's height, :func:`digitpad.segment.picture_pieces`);
+        None: :data:`digitpad.segment.WIDE_BLOB`.
     model_sha256 : str
         SHA-256 of the classifier file an ``.npz`` was trained with ("" when not
         recorded, and for a ``.tflite``, which is that classifier itself).
@@ -114,6 +119,7 @@ class NumberModel:
     feature_count: int
     model_sha256: str
     kind: str
+    wide_blob: float | None
     #: The network on LiteRT (a .tflite's); None: in numpy (an .npz's arrays).
     _run: Callable[[np.ndarray], np.ndarray] | None
 
@@ -157,6 +163,7 @@ class NumberModel:
             self.whole_bonus = float(data["whole_bonus"]) if "whole_bonus" in data else 0.0
             self.feature_count = int(data["feature_count"])
             self.model_sha256 = str(data["model_sha256"]) if "model_sha256" in data else ""
+            self.wide_blob = float(data["wide_blob"]) if "wide_blob" in data else None
         self._run = None
         if self.arrays["w1"].shape[0] != self.feature_count + 10 + len(GEOMETRY):
             raise ModelError(
@@ -192,6 +199,8 @@ class NumberModel:
                 f"{path.with_name('model-card.json')}: no {entry} with "
                 f"{', '.join(WEIGHTS)}: the search's weights of the number model of {path.name}"
             ) from None
+        wide_blob = about.get("wide_blob")  # type: ignore[union-attr]  # a dict: weights read
+        self.wide_blob = None if wide_blob is None else float(wide_blob)
         self.digit_bonus = weights["digit_bonus"]
         self.mark_penalty = weights["mark_penalty"]
         self.whole_bonus = weights["whole_bonus"]
@@ -300,11 +309,15 @@ def save_number_model(
     mark_penalty,
     whole_bonus=0.0,
     model_sha256="",
+    wide_blob=None,
 ) -> None:
     """Write a number model file (see :class:`NumberModel`); ``model_sha256`` is that of
-    the classifier file whose features it reads."""
+    the classifier file whose features it reads; ``wide_blob``, of a number model of
+    pictures' candidates, how wide the blobs it was trained on were cut."""
+    extra: dict[str, Any] = {} if wide_blob is None else {"wide_blob": np.float32(wide_blob)}
     np.savez(
         path,
+        **extra,
         model_sha256=np.array(model_sha256),
         mean=np.asarray(mean, np.float32),
         scale=np.asarray(scale, np.float32),

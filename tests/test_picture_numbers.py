@@ -101,6 +101,9 @@ def test_a_blob_no_wider_than_a_digit_is_not_cut(readable):
     (box,) = _blobs(coverage)[2]
     assert box[2] - box[0] < WIDE_BLOB * (box[3] - box[1])
     assert picture_pieces(coverage).count == 1
+    # Cut narrower blobs (as a picture number model may ask), it is two pieces.
+    assert box[2] - box[0] > 1.05 * (box[3] - box[1])
+    assert picture_pieces(coverage, wide_blob=1.05).count == 2
     # Nor is a single written digit.
     for ink in readable.values():
         assert picture_pieces(ink_coverage(render(ink))).count == 1
@@ -263,3 +266,11 @@ def test_pictures_are_searched_with_the_picture_number_model_and_ink_with_the_in
     assert recognizer.ink(ink).number == "25" and used == ["ink"]
     used.clear()
     assert recognizer.image(render(ink)).number == "25" and used == ["picture"]
+    # Its pictures' blobs are cut as wide as the picture number model says.
+    assert recognizer.picture_wide_blob == WIDE_BLOB
+    picture_head.wide_blob = 1.05
+    assert recognizer.picture_wide_blob == 1.05
+    zero, hook = zero_and_hook()
+    picture = np.pad(np.where(zero | hook, 0, 255).astype(np.uint8), 10, constant_values=255)
+    assert len(recognizer.image(picture).digits) == 2
+    assert len(Recognizer().image(picture).digits) == 1

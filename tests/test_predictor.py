@@ -9,7 +9,7 @@ import pytest
 from digitpad.number_model import NumberModel, save_number_model
 from digitpad.predictor import ModelError, Predictor, bundled_model_path
 from digitpad.recognize import Recognizer
-from digitpad.segment import GEOMETRY
+from digitpad.segment import GEOMETRY, WIDE_BLOB
 
 from .conftest import ROOT
 
@@ -288,6 +288,7 @@ def test_a_picture_number_model_is_exported_as_a_third_signature(tmp_path):
     ink = NumberModel(random_number_model(tmp_path / "ink.npz", 8))
     picture = NumberModel(random_number_model(tmp_path / "picture.npz", 8, seed=5), "picture")
     picture.digit_bonus, picture.mark_penalty, picture.whole_bonus = 1.5, -2.0, 0.25
+    picture.wide_blob = 1.05
     path, one = tmp_path / "model.tflite", tmp_path / "one" / "model.tflite"
     export_tflite(model, path, number_model=ink, picture_number_model=picture)
     export_tflite(model, one, number_model=ink)
@@ -301,6 +302,7 @@ def test_a_picture_number_model_is_exported_as_a_third_signature(tmp_path):
     rows = np.random.default_rng(2).normal(size=(19, 8 + 10 + len(GEOMETRY))).astype(np.float32)
     carried = NumberModel(path, kind="picture")
     assert (carried.digit_bonus, carried.mark_penalty, carried.whole_bonus) == (1.5, -2.0, 0.25)
+    assert carried.wide_blob == 1.05 and NumberModel(path).wide_blob is None
     np.testing.assert_allclose(carried.logits(rows), picture.logits(rows), rtol=1e-5, atol=1e-5)
     # Its two heads differ: each signature runs its own network.
     np.testing.assert_allclose(NumberModel(path).logits(rows), ink.logits(rows), atol=1e-5)
@@ -311,6 +313,7 @@ def test_a_picture_number_model_is_exported_as_a_third_signature(tmp_path):
     assert both.number_model.kind == "ink" and both.picture_number_model.kind == "picture"
     alone = Recognizer(one)
     assert alone.picture_number_model is alone.number_model
+    assert both.picture_wide_blob == 1.05 and alone.picture_wide_blob == WIDE_BLOB
     assert NumberModel.carried_by(one, kind="picture") is None
     with pytest.raises(ModelError, match="no one_digit_picture signature"):
         NumberModel(one, kind="picture")

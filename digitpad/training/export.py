@@ -216,6 +216,9 @@ def record_number_model(
         }
         picture = {**carried, **(before.get("picture") or {}), **carried}
         picture.update({name: getattr(picture_number_model, name) for name in WEIGHTS})
+        picture.pop("wide_blob", None)
+        if picture_number_model.wide_blob is not None:
+            picture["wide_blob"] = picture_number_model.wide_blob
         entry["picture"] = picture
     card["number_model"] = entry
     card_path.write_text(json.dumps(card, indent=2) + "\n")

@@ -36,6 +36,7 @@ from ..personal import model_digest
 from ..predictor import Predictor, bundled_model_path, predict_with_required_features
 from ..preprocess import coverage_to_input, ink_coverage, ink_to_input
 from ..segment import (
+    WIDE_BLOB,
     candidate_geometry,
     ink_candidates,
     ink_pieces,
@@ -74,6 +75,10 @@ UNITS_PER_MM = 10.0
 #: digit's, and it holds at least this share of that digit's ink
 #: (:func:`picture_candidate_table`).
 PICTURE_PURITY, PICTURE_WHOLENESS = 0.9, 0.9
+#: How wide a picture's blob is cut (times the writing's height) for the number model of
+#: pictures' candidates, which judges cut blobs better than the ink's (chosen on
+#: benchmarks/picture_numbers.py --part choose; :data:`digitpad.segment.WIDE_BLOB`).
+PICTURE_WIDE_BLOB = 1.05
 #: The picture search's weights (chosen on benchmarks/picture_numbers.py --part choose,
 #: docs/benchmarks.md, "A number model for pictures").
 PICTURE_DIGIT_BONUS, PICTURE_MARK_PENALTY, PICTURE_WHOLE_BONUS = 1.0, -4.0, 1.0
@@ -241,6 +246,7 @@ def picture_candidate_table(
     inks: list[tuple[Ink, list[np.ndarray], list[int]]],
     predictor: Predictor,
     rng: np.random.Generator,
+    wide_blob: float = WIDE_BLOB,
 ) -> dict[str, np.ndarray]:
     """:func:`candidate_table` of the inks drawn as pictures (:func:`picture_of`), cut
     as the recognizer cuts a picture (:func:`~digitpad.segment.picture_pieces`,
@@ -250,12 +256,13 @@ def picture_candidate_table(
     Each digit's strokes are drawn alone on the same canvas, which tells how much of
     each digit's ink a candidate holds: it is exactly one digit when at least
     :data:`PICTURE_PURITY` of its ink is one digit's and it holds at least
-    :data:`PICTURE_WHOLENESS` of that digit's ink.
+    :data:`PICTURE_WHOLENESS` of that digit's ink. Blobs wider than ``wide_blob``
+    times the writing's height are cut.
     """
     columns: dict[str, list] = defaultdict(list)
     pictures = []
     for ink_index, (ink, owners, labels) in enumerate(inks):
-        cut = picture_candidates_of(ink, owners, labels, *picture_scale(rng))
+        cut = picture_candidates_of(ink, owners, labels, *picture_scale(rng), wide_blob)
         if cut is None:
             continue
         kept, inputs, one_digit, digit, geometry = cut
@@ -275,9 +282,12 @@ def picture_candidate_table(
     return table
 
 
-def picture_candidates_of(ink: Ink, owners: list[np.ndarray], labels: list[int], scale, pen):
+def picture_candidates_of(
+    ink: Ink, owners: list[np.ndarray], labels: list[int], scale, pen, wide_blob=WIDE_BLOB
+):
     """The candidates of ``ink`` drawn as a picture at ``scale`` with a ``pen`` pixels wide
-    (:func:`picture_coverage`), labelled as :func:`picture_candidate_table` says.
+    (:func:`picture_coverage`), its blobs wider than ``wide_blob`` times the writing's
+    height cut, labelled as :func:`picture_candidate_table` says.
 
     Returns None for a picture that is not searched (blank, one piece, too many),
     else ``(candidates, their model inputs, one_digit, label, geometry)``.
@@ -287,7 +297,7 @@ def picture_candidates_of(ink: Ink, owners: list[np.ndarray], labels: list[int],
     coverage = ink_coverage(image)
     if coverage is None:
         return None
-    pieces = picture_pieces(coverage)
+    pieces = picture_pieces(coverage, wide_blob)
     if pieces is None or pieces.count < 2:
         return None
     own = np.zeros((len(labels), *coverage.shape), np.float32)
@@ -400,19 +410,21 @@ def export_number_model(
     whole_bonus: float = WHOLE_BONUS,
     seed: int = 0,
     kind: str = "ink",
+    wide_blob: float = PICTURE_WIDE_BLOB,
 ) -> Path:
     """Train the number model of the classifier ``tflite_path`` and write it to ``out``
     (kept with the classifier file's SHA-256); record it in ``card`` when given.
 
     ``kind`` "picture": on the candidates of the numbers drawn as pictures
-    (:func:`picture_candidate_table`), recorded as the card's ``number_model``
-    ``picture`` entry."""
+    (:func:`picture_candidate_table`, blobs wider than ``wide_blob`` times the
+    writing's height cut, which pictures read with it are cut as), recorded as the
+    card's ``number_model`` ``picture`` entry."""
     excluded = set(exclude_sources)
     writers = writers_digits(unipen, pendigits, exclude_sources=excluded)
     rng = np.random.default_rng(seed)
     inks = make_inks(writers, numbers, rng)
     if kind == "picture":
-        table = picture_candidate_table(inks, Predictor(tflite_path), rng)
+        table = picture_candidate_table(inks, Predictor(tflite_path), rng, wide_blob)
     else:
         table = candidate_table(inks, Predictor(tflite_path))
     params = train_number_model(table, rng)
@@ -423,6 +435,7 @@ def export_number_model(
         mark_penalty=mark_penalty,
         whole_bonus=whole_bonus,
         model_sha256=model_digest(tflite_path),
+        wide_blob=wide_blob if kind == "picture" else None,
     )
     if card is not None:
         data = json.loads(card.read_text())
@@ -454,6 +467,7 @@ def export_number_model(
                 "one_digit": f"at least {PICTURE_PURITY:.0%} of its ink one digit's, and at "
                 f"least {PICTURE_WHOLENESS:.0%} of that digit's ink",
             }
+            entry["wide_blob"] = wide_blob
             data.setdefault("number_model", {})["picture"] = entry
         else:
             entry["picture"] = (data.get("number_model") or {}).get("picture")
@@ -473,6 +487,12 @@ def main(argv=None) -> int:
         "--picture",
         action="store_true",
         help="the number model of pictures' candidates (the numbers drawn as pictures)",
+    )
+    parser.add_argument(
+        "--wide-blob",
+        type=float,
+        default=PICTURE_WIDE_BLOB,
+        help="with --picture: how wide a blob is cut, times the writing's height",
     )
     parser.add_argument("--digit-bonus", type=float)
     parser.add_argument("--mark-penalty", type=float)
@@ -504,6 +524,7 @@ def main(argv=None) -> int:
         whole_bonus=whole_bonus,
         seed=args.seed,
         kind=kind,
+        wide_blob=args.wide_blob,
     )
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
