@@ -314,7 +314,7 @@ def save_number_model(
     """Write a number model file (see :class:`NumberModel`); ``model_sha256`` is that of
     the classifier file whose features it reads; ``wide_blob``, of a number model of
     pictures' candidates, how wide the blobs it was trained on were cut."""
-    extra: dict[str, Any] = {} if wide_blob is None else {"wide_blob": np.float32(wide_blob)}
+    extra: dict[str, Any] = {} if wide_blob is None else {"wide_blob": np.float64(wide_blob)}
     np.savez(
         path,
         **extra,

@@ -30,8 +30,7 @@ Beside it, :func:`export_class_bank` writes the model's class bank
 weights) with its number model and its bank::
 
     python -m digitpad.training.export resources/model.keras resources/model.tflite \
-        --number-model resources/number-model.npz \
-        --picture-number-model resources/picture-number-model.npz --data mnist.npz \
+        --number-model resources/number-model.npz --data mnist.npz \
         --pendigits pendigits-train.unipen --unipen unipen-dev.jsonl
 
 TensorFlow is imported only when a model is exported, never on import.
@@ -212,7 +211,8 @@ def record_number_model(
         carried = {
             **carried,
             "signature": PICTURE_SIGNATURE,
-            "what": carried["what"] + ", of the candidates of pictures (blobs and their cuts)",
+            "what": carried["what"]
+            + ", of the candidates of pictures (blobs of ink and their cuts)",
         }
         picture = {**carried, **(before.get("picture") or {}), **carried}
         picture.update({name: getattr(picture_number_model, name) for name in WEIGHTS})

@@ -14,6 +14,11 @@ to them.
 
 writes its arrays; ``python -m digitpad.training.export ... --number-model``
 puts it in the classifier's ``.tflite`` (:mod:`digitpad.training.export`).
+With ``--picture`` it trains the number model of pictures' candidates instead:
+the numbers drawn as pictures (:func:`picture_of`, which
+benchmarks/picture_numbers.py draws its pictures with too), cut as the recognizer
+cuts a picture (:func:`picture_candidate_table`); ``--picture-number-model``
+puts that one in the ``.tflite``.
 ``train_model.py --unipen FILE`` does both for the model it trains.
 """
 
@@ -81,7 +86,7 @@ PICTURE_PURITY, PICTURE_WHOLENESS = 0.9, 0.9
 PICTURE_WIDE_BLOB = 1.05
 #: The picture search's weights (chosen on benchmarks/picture_numbers.py --part choose,
 #: docs/benchmarks.md, "A number model for pictures").
-PICTURE_DIGIT_BONUS, PICTURE_MARK_PENALTY, PICTURE_WHOLE_BONUS = 1.0, -4.0, 1.0
+PICTURE_DIGIT_BONUS, PICTURE_MARK_PENALTY, PICTURE_WHOLE_BONUS = 1.0, -6.0, 1.0
 
 
 @dataclass
