@@ -1,8 +1,10 @@
 """Pictures of numbers read entirely right: by recognition and by the blob rules.
 
 Renders numbers as pictures, dark ink on white, with digitpad's one
-rasterizer (:func:`digitpad.ink.rasterize`) at a scan's scale (150 to 300
-dpi, a pen 0.35 to 0.7 mm wide; the UNIPEN inks are in 0.1 mm), and reads
+rasterizer (:func:`digitpad.training.numbers.picture_of`, through
+:func:`digitpad.ink.rasterize`) at a scan's scale (150 to 300 dpi, a pen 0.35
+to 0.7 mm wide; the UNIPEN inks are in 0.1 mm), as the picture number model
+is trained, and reads
 them through :meth:`digitpad.Recognizer.image` (``digitpad predict``'s path
 for a PNG): by recognition (the search over blob candidates) and by the old
 rules (blobs grouped by their boxes, ``image_inputs(..., by_recognition=False)``).
@@ -37,38 +39,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from number_reading import outcome, report  # noqa: E402  (the ink benchmark's counting)
 
-from digitpad.ink import Ink, rasterize  # noqa: E402
-from digitpad.number_model import NumberModel  # noqa: E402
+from digitpad.number_model import WEIGHTS  # noqa: E402
 from digitpad.pendigits import read_unipen_jsonl  # noqa: E402
 from digitpad.recognize import Recognizer, image_inputs  # noqa: E402
-from digitpad.training.numbers import WrittenDigit, write_number  # noqa: E402
+from digitpad.training.numbers import WrittenDigit, picture_of, write_number  # noqa: E402
 
 #: The sources of the report part; the others are for choosing.
 SOURCES = ("sta", "hpp", "hpb")
-#: The scan's resolution (dots per inch) and the pen's width (mm), drawn per picture.
-DPI = (150.0, 300.0)
-PEN_MM = (0.35, 0.7)
-#: Ink units per mm (unipen-dev.jsonl is in 0.1 mm).
-UNITS_PER_MM = 10.0
-
-
-def picture(ink: Ink, rng: np.random.Generator) -> np.ndarray:
-    """``ink`` on its canvas as a scanned picture: dark ink on white, uint8."""
-    scale = rng.uniform(*DPI) / 25.4 / UNITS_PER_MM  # pixels per ink unit
-    pen = rng.uniform(*PEN_MM) * UNITS_PER_MM * scale
-    x0, y0, x1, y1 = ink.bounds()
-    width = max(ink.width or 0.0, x1) * scale + pen
-    height = max(ink.height or 0.0, y1) * scale + pen
-    size = (int(np.ceil(width)) + 2, int(np.ceil(height)) + 2)
-    coverage = rasterize(ink, size, pen_width=pen, scale=scale, offset=(1.0, 1.0))
-    return np.round(255 - coverage * 255).astype(np.uint8)
 
 
 def read_all(recognizer: Recognizer, pictures, truths, by_recognition: bool):
     outcomes, times, numbers = Counter(), [], []
     for image, truth in zip(pictures, truths, strict=True):
         started = time.perf_counter()
-        number = recognizer.read(image_inputs(image, by_recognition=by_recognition)).number
+        inputs = image_inputs(image, by_recognition, recognizer.picture_wide_blob)
+        number = recognizer.read(inputs).number
         times.append(time.perf_counter() - started)
         outcomes[outcome(number, truth)] += 1
         numbers.append(number)
@@ -86,6 +71,18 @@ def main(argv=None) -> int:
     parser.add_argument("unipen", type=Path, help="unipen-dev.jsonl")
     parser.add_argument("--model", type=Path, help="the classifier (default: the bundled one)")
     parser.add_argument("--number-model", type=Path, help="default: the one the model file carries")
+    parser.add_argument(
+        "--picture-number-model",
+        type=Path,
+        help="what pictures are searched with (default: the picture head the model file "
+        "carries, else the number model)",
+    )
+    for weight in WEIGHTS:
+        parser.add_argument(
+            f"--{weight.replace('_', '-')}",
+            type=float,
+            help="the picture search's weight (default: the picture number model's)",
+        )
     parser.add_argument("--part", choices=("report", "choose"), default="report")
     parser.add_argument("--synthesized", type=int, default=1000, help="numbers to make")
     parser.add_argument("--digits", type=int, default=0, help="isolated digits (0: all)")
@@ -94,15 +91,29 @@ def main(argv=None) -> int:
 
     reporting = args.part == "report"
     items = [i for i in read_unipen_jsonl(args.unipen) if (i.source in SOURCES) == reporting]
-    number_model = NumberModel(args.number_model or args.model)
-    recognizer = Recognizer(args.model, number_model=number_model)
-    print(f"part: {args.part}; number model: {recognizer.number_model.path}")
+    recognizer = Recognizer(
+        args.model,
+        number_model=args.number_model,
+        picture_number_model=args.picture_number_model,
+    )
+    searched_with = recognizer.picture_number_model
+    if searched_with is None:
+        parser.error("the model carries no number model: give --number-model")
+    for weight in WEIGHTS:
+        if getattr(args, weight) is not None:
+            setattr(searched_with, weight, getattr(args, weight))
+    print(
+        f"part: {args.part}; pictures searched with: {searched_with.path} "
+        f"({searched_with.kind}; "
+        + ", ".join(f"{w} {getattr(searched_with, w):g}" for w in WEIGHTS)
+        + f"; blobs cut wider than {recognizer.picture_wide_blob:g} times the height)"
+    )
     rng = np.random.default_rng(args.seed)
 
     numbers = [i for i in items if i.kind == "number"]
     if numbers:
         print(f"numbers written by real people ({len({i.writer for i in numbers})} writers):")
-        compare(recognizer, [picture(i.ink, rng) for i in numbers], [i.label for i in numbers])
+        compare(recognizer, [picture_of(i.ink, rng) for i in numbers], [i.label for i in numbers])
 
     digits = [i for i in items if i.kind == "digit"]
     by_writer: dict[str, list[WrittenDigit]] = {}
@@ -113,7 +124,7 @@ def main(argv=None) -> int:
     for _ in range(args.synthesized):
         pool = by_writer[writers[rng.integers(len(writers))]]
         picked = [pool[i] for i in rng.integers(len(pool), size=int(rng.integers(2, 7)))]
-        made.append(picture(write_number(picked, rng)[0], rng))
+        made.append(picture_of(write_number(picked, rng)[0], rng))
         truths.append("".join(str(d.label) for d in picked))
     print(f"synthesized numbers of 2-6 digits ({len(writers)} writers):")
     compare(recognizer, made, truths)
@@ -121,7 +132,7 @@ def main(argv=None) -> int:
     if args.digits:
         digits = [digits[k] for k in rng.permutation(len(digits))[: args.digits]]
     print(f"isolated digits ({len(digits)}, {len(by_writer)} writers):")
-    pictures = [picture(i.ink, rng) for i in digits]
+    pictures = [picture_of(i.ink, rng) for i in digits]
     labels = [i.label for i in digits]
     for name, by_recognition in (("recognition", True), ("blob rules", False)):
         _, times, read = read_all(recognizer, pictures, labels, by_recognition)

@@ -261,11 +261,15 @@ def _picture_digits(image):
     from .predictor import ModelError
     from .recognize import Recognizer, image_inputs
 
-    inputs = image_inputs(image)
+    try:
+        recognizer = Recognizer()
+    except (ModelError, ImportError, OSError, ValueError):
+        return image_inputs(image, by_recognition=False)
+    inputs = image_inputs(image, wide_blob=recognizer.picture_wide_blob)
     if inputs.search is None:
         return inputs
     try:
-        return [(d.input, d.box) for d in Recognizer().read(inputs).digits]
+        return [(d.input, d.box) for d in recognizer.read(inputs).digits]
     except (ModelError, ImportError, OSError, ValueError):
         return image_inputs(image, by_recognition=False)
 

@@ -12,7 +12,12 @@ The bundled model carries it: ``model.tflite`` has a second signature,
 :data:`SIGNATURE`, beside the classifier's ``serving_default``
 (:func:`digitpad.training.export.export_tflite`), which maps the rows of
 :meth:`NumberModel.inputs` to their logits; the model card beside it
-(``model-card.json``, ``number_model``) holds the search's weights. Training
+(``model-card.json``, ``number_model``) holds the search's weights. A model may
+carry a second number model, trained on the candidates of pictures (blobs of
+ink and their cuts, :func:`digitpad.segment.picture_candidates`), as its
+:data:`PICTURE_SIGNATURE` signature, with its weights in the card's
+``number_model`` ``picture`` entry: ``NumberModel(path, kind="picture")``.
+Training
 writes the network as an ``.npz`` file of its arrays and weights
 (:func:`save_number_model`), which runs in numpy and from which the
 ``.tflite`` is exported.
@@ -28,6 +33,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,11 +46,24 @@ from .predictor import (
 )
 from .segment import GEOMETRY
 
-__all__ = ["INPUT", "OUTPUT", "SIGNATURE", "WEIGHTS", "NumberModel", "save_number_model"]
+__all__ = [
+    "INPUT",
+    "KINDS",
+    "OUTPUT",
+    "PICTURE_SIGNATURE",
+    "SIGNATURE",
+    "WEIGHTS",
+    "NumberModel",
+    "save_number_model",
+]
 
 #: The ``.tflite`` signature of the number model, its input (rows ``[n, k + 10 + 12]``)
 #: and its output (logits ``[n]``).
 SIGNATURE, INPUT, OUTPUT = "one_digit", "rows", "logits"
+#: The signature of the number model of pictures' candidates (same input and output).
+PICTURE_SIGNATURE = "one_digit_picture"
+#: The number models a ``.tflite`` may carry: of ink's candidates and of pictures'.
+KINDS = ("ink", "picture")
 #: Arrays of a number model file.
 _ARRAYS = ("mean", "scale", "w1", "b1", "w2", "b2")
 #: The search's weights, kept in a number model file and in a model card's ``number_model``.
@@ -64,6 +83,10 @@ class NumberModel:
     ----------
     path : path, optional
         Default: the bundled model, which carries one.
+    kind : {"ink", "picture"}
+        Of a ``.tflite``: its number model of ink's candidates (:data:`SIGNATURE`) or
+        of pictures' (:data:`PICTURE_SIGNATURE`, weights in the card's
+        ``number_model`` ``picture``). An ``.npz`` holds one, of either.
 
     Attributes
     ----------
@@ -71,6 +94,10 @@ class NumberModel:
         The search's weights (see the module's docstring).
     feature_count : int
         How many penultimate features of the classifier it reads.
+    wide_blob : float or None
+        Of a number model of pictures' candidates: how wide a blob it was trained to
+        judge cut (times the writing's height, :func:`digitpad.segment.picture_pieces`);
+        None: :data:`digitpad.segment.WIDE_BLOB`.
     model_sha256 : str
         SHA-256 of the classifier file an ``.npz`` was trained with ("" when not
         recorded, and for a ``.tflite``, which is that classifier itself).
@@ -91,20 +118,25 @@ class NumberModel:
     whole_bonus: float
     feature_count: int
     model_sha256: str
+    kind: str
+    wide_blob: float | None
     #: The network on LiteRT (a .tflite's); None: in numpy (an .npz's arrays).
     _run: Callable[[np.ndarray], np.ndarray] | None
 
-    def __init__(self, path: str | os.PathLike | None = None):
+    def __init__(self, path: str | os.PathLike | None = None, kind: str = "ink"):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
         self.path = Path(path) if path is not None else bundled_model_path()
+        self.kind = kind
         if self.path.suffix == ".tflite":
             self._use_tflite(_open_tflite(self.path))
         else:
             self._read_npz()
 
     @classmethod
-    def carried_by(cls, model_path: str | os.PathLike) -> NumberModel | None:
-        """The number model of a classifier's ``.tflite``; None when the file carries none
-        (any other file, a ``.keras`` one too).
+    def carried_by(cls, model_path: str | os.PathLike, kind: str = "ink") -> NumberModel | None:
+        """The number model (of ``kind``) of a classifier's ``.tflite``; None when the file
+        carries none (any other file, a ``.keras`` one too).
 
         Raises
         ------
@@ -115,10 +147,11 @@ class NumberModel:
         if path.suffix != ".tflite":
             return None
         interpreter = _open_tflite(path)
-        if SIGNATURE not in interpreter.get_signature_list():
+        if _signature(kind) not in interpreter.get_signature_list():
             return None
         model = cls.__new__(cls)
         model.path = path
+        model.kind = kind
         model._use_tflite(interpreter)
         return model
 
@@ -130,6 +163,7 @@ class NumberModel:
             self.whole_bonus = float(data["whole_bonus"]) if "whole_bonus" in data else 0.0
             self.feature_count = int(data["feature_count"])
             self.model_sha256 = str(data["model_sha256"]) if "model_sha256" in data else ""
+            self.wide_blob = float(data["wide_blob"]) if "wide_blob" in data else None
         self._run = None
         if self.arrays["w1"].shape[0] != self.feature_count + 10 + len(GEOMETRY):
             raise ModelError(
@@ -139,25 +173,34 @@ class NumberModel:
 
     def _use_tflite(self, interpreter) -> None:
         path = self.path
-        if SIGNATURE not in interpreter.get_signature_list():
-            raise ModelError(f"{path}: no {SIGNATURE} signature: it carries no number model")
-        runner = interpreter.get_signature_runner(SIGNATURE)
+        signature = _signature(self.kind)
+        if signature not in interpreter.get_signature_list():
+            raise ModelError(
+                f"{path}: no {signature} signature: it carries no number model of {self.kind}"
+            )
+        runner = interpreter.get_signature_runner(signature)
         inputs, outputs = runner.get_input_details(), runner.get_output_details()
         width = inputs[INPUT]["shape_signature"].tolist() if INPUT in inputs else []
         logits = outputs[OUTPUT]["shape_signature"].tolist() if OUTPUT in outputs else []
         if len(width) != 2 or width[1] <= 10 + len(GEOMETRY) or logits not in ([-1], [-1, 1]):
             raise ModelError(
-                f"{path}: the {SIGNATURE} signature must map {INPUT} [n, k + "
+                f"{path}: the {signature} signature must map {INPUT} [n, k + "
                 f"{10 + len(GEOMETRY)}] to {OUTPUT} [n]"
             )
         about = ((_read_card(path) or {}).get("number_model")) or {}
+        entry = "number_model"
+        if self.kind == "picture":
+            about = about.get("picture") if isinstance(about, dict) else None
+            entry = "number_model picture entry"
         try:
-            weights = {name: float(about[name]) for name in WEIGHTS}
+            weights = {name: float(about[name]) for name in WEIGHTS}  # type: ignore[index]
         except (KeyError, TypeError, ValueError):
             raise ModelError(
-                f"{path.with_name('model-card.json')}: no number_model with "
+                f"{path.with_name('model-card.json')}: no {entry} with "
                 f"{', '.join(WEIGHTS)}: the search's weights of the number model of {path.name}"
             ) from None
+        wide_blob = about.get("wide_blob")  # type: ignore[union-attr]  # a dict: weights read
+        self.wide_blob = None if wide_blob is None else float(wide_blob)
         self.digit_bonus = weights["digit_bonus"]
         self.mark_penalty = weights["mark_penalty"]
         self.whole_bonus = weights["whole_bonus"]
@@ -233,6 +276,13 @@ class NumberModel:
         return digit_scores, mark_scores
 
 
+def _signature(kind: str) -> str:
+    """The ``.tflite`` signature of the number model of ``kind``."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    return PICTURE_SIGNATURE if kind == "picture" else SIGNATURE
+
+
 def _open_tflite(path: Path):
     """A LiteRT interpreter of ``path`` (one thread: the network is small)."""
     from ai_edge_litert.interpreter import Interpreter
@@ -259,11 +309,15 @@ def save_number_model(
     mark_penalty,
     whole_bonus=0.0,
     model_sha256="",
+    wide_blob=None,
 ) -> None:
     """Write a number model file (see :class:`NumberModel`); ``model_sha256`` is that of
-    the classifier file whose features it reads."""
+    the classifier file whose features it reads; ``wide_blob``, of a number model of
+    pictures' candidates, how wide the blobs it was trained on were cut."""
+    extra: dict[str, Any] = {} if wide_blob is None else {"wide_blob": np.float64(wide_blob)}
     np.savez(
         path,
+        **extra,
         model_sha256=np.array(model_sha256),
         mean=np.asarray(mean, np.float32),
         scale=np.asarray(scale, np.float32),

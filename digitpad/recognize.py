@@ -44,6 +44,7 @@ from .preprocess import (
 from .profile import Example, Profile, ProfileWarning
 from .segment import (
     MAX_SEARCH_PIECES,
+    WIDE_BLOB,
     Box,
     Candidate,
     PictureCandidate,
@@ -262,6 +263,11 @@ class Recognizer:
         features of ``model``. Default: the one ``model``'s ``.tflite`` carries
         (the bundled model carries one). Without one, or with a model that
         gives no features, numbers are split into digits by the box rules.
+    picture_number_model : path or NumberModel, optional
+        The number model that pictures' candidates are searched with (a ``.tflite``
+        whose ``one_digit_picture`` signature it is, or an ``.npz``). Default: the
+        one ``model``'s ``.tflite`` carries when ``number_model`` is not given, else
+        (or when it carries none) ``number_model``.
     convention : str, optional
         How the writer writes 1s and 7s (:data:`digitpad.conventions.CONVENTIONS`):
         ambiguous 1s and 7s read their way. Default: the profile's, if any.
@@ -270,6 +276,13 @@ class Recognizer:
     ----------
     profile : Profile or None
     number_model : NumberModel or None
+    picture_number_model : NumberModel or None
+        What pictures are searched with (None exactly when ``number_model`` is).
+    picture_wide_blob : float
+        How wide a picture's blob is cut (times the writing's height,
+        :func:`~digitpad.segment.picture_pieces`): the picture number model's
+        ``wide_blob``, else :data:`~digitpad.segment.WIDE_BLOB`. Give it to
+        :func:`image_inputs` and :func:`read_inputs` for what this recognizer reads.
     """
 
     def __init__(
@@ -278,6 +291,7 @@ class Recognizer:
         profile: Profile | str | os.PathLike | None = None,
         number_model: str | os.PathLike | NumberModel | None = None,
         convention: str | None = None,
+        picture_number_model: str | os.PathLike | NumberModel | None = None,
     ):
         self.predictor: Model = (
             Predictor(model) if model is None or isinstance(model, (str, os.PathLike)) else model
@@ -286,6 +300,9 @@ class Recognizer:
             profile = Profile(profile)
         self.profile = profile
         self.number_model = self._number_model(number_model)
+        self.picture_number_model = self._picture_number_model(
+            picture_number_model, number_model is None
+        )
         self._personal: PersonalIndex | None = None
         self._warned_no_features = False
         self._convention = check_convention(convention)
@@ -321,6 +338,35 @@ class Recognizer:
         except ModelError as error:
             warnings.warn(f"{error}: numbers are split by the box rules", UserWarning, stacklevel=3)
             return None
+
+    def _picture_number_model(self, given, carried: bool) -> NumberModel | None:
+        """The number model to read pictures with: ``given``, else the picture head the
+        model's ``.tflite`` carries (when ``carried``), else the ink's."""
+        if self.number_model is None:
+            return None
+        if isinstance(given, NumberModel):
+            return given
+        if given is not None:
+            return NumberModel(given, kind="picture")
+        if carried and self.predictor.path is not None:
+            try:
+                found = NumberModel.carried_by(self.predictor.path, kind="picture")
+            except ModelError as error:
+                warnings.warn(
+                    f"{error}: pictures are read with the ink's number model",
+                    UserWarning,
+                    stacklevel=3,
+                )
+                found = None
+            if found is not None:
+                return found
+        return self.number_model
+
+    @property
+    def picture_wide_blob(self) -> float:
+        model = self.picture_number_model
+        wide_blob = getattr(model, "wide_blob", None) if model is not None else None
+        return WIDE_BLOB if wide_blob is None else float(wide_blob)
 
     def learn(self, source, digit: int) -> Example:
         """Learn that ``source`` is ``digit``; later calls read such digits that way.
@@ -393,7 +439,7 @@ class Recognizer:
 
     def image(self, image) -> Prediction:
         """Recognize the digits in a Pillow image or a 2-D / 3-D numpy array."""
-        return self._predict([image_inputs(image)])[0]
+        return self._predict([image_inputs(image, wide_blob=self.picture_wide_blob)])[0]
 
     def read(self, inputs: DigitInputs) -> Prediction:
         """Recognize digits already found by :func:`ink_inputs`, :func:`image_inputs` or
@@ -407,7 +453,7 @@ class Recognizer:
 
         Raises one of :data:`ReadError` for a file that cannot be read.
         """
-        return self._predict([read_inputs(path)])[0]
+        return self._predict([read_inputs(path, wide_blob=self.picture_wide_blob)])[0]
 
     def files(
         self, paths: Iterable[str | os.PathLike], batch_size: int = 256
@@ -422,7 +468,7 @@ class Recognizer:
         for path in paths:
             path = Path(path)
             try:
-                pending.append((path, read_inputs(path)))
+                pending.append((path, read_inputs(path, wide_blob=self.picture_wide_blob)))
             except ReadError as error:
                 pending.append((path, error))
             if len(pending) >= batch_size:
@@ -477,7 +523,7 @@ class Recognizer:
 
     def _read_by_search(self, digits: DigitInputs, probabilities, features) -> Prediction:
         found = digits.search
-        model = self.number_model
+        model = self.picture_number_model if digits.source == "picture" else self.number_model
         assert found is not None and model is not None  # as _predict and _searchable see to
         single = np.array([c.stop - c.start == 1 for c in found.candidates], dtype=bool)
         digit_scores, candidate_marks = model.scores(
@@ -609,7 +655,7 @@ def ink_inputs(ink: Ink, by_recognition: bool = True) -> DigitInputs:
     return DigitInputs([(x, s.box) for x, s in digits], "ink", inks=[s.ink for _, s in digits])
 
 
-def image_inputs(image, by_recognition: bool = True) -> DigitInputs:
+def image_inputs(image, by_recognition: bool = True, wide_blob: float = WIDE_BLOB) -> DigitInputs:
     """The model inputs of the digits in a picture, left to right.
 
     A picture of several pieces of ink (blobs, and blobs much wider than the
@@ -618,13 +664,15 @@ def image_inputs(image, by_recognition: bool = True) -> DigitInputs:
     inputs are those of its candidate digits (``search``), and the recognizer
     chooses among them. Otherwise, or with ``by_recognition=False``, its
     blobs are grouped by the box rules of :func:`~digitpad.segment.segment_coverage`.
+    Blobs wider than ``wide_blob`` times the writing's height are cut (a recognizer's
+    :attr:`~Recognizer.picture_wide_blob`, for what it reads).
     """
     coverage = ink_coverage(image)
     if coverage is None:
         return DigitInputs(source="picture")
     height, width = np.shape(image)[:2] if isinstance(image, np.ndarray) else image.size[::-1]
     if by_recognition:
-        pieces = picture_pieces(coverage)
+        pieces = picture_pieces(coverage, wide_blob)
         if pieces is not None and pieces.count >= 2:
             factor = round(width / coverage.shape[1])
             inputs, kept = [], []
@@ -660,7 +708,7 @@ def _scale_box(box, factor: int, width: int, height: int):
     return (x0 * factor, y0 * factor, min(x1 * factor, width), min(y1 * factor, height))
 
 
-def read_inputs(path: str | os.PathLike) -> DigitInputs:
+def read_inputs(path: str | os.PathLike, wide_blob: float = WIDE_BLOB) -> DigitInputs:
     """The model inputs of the digits in an image or ink file (empty: no digit).
 
     A PNG saved by the pad is read as the ink it keeps (:func:`~digitpad.ink.picture_ink`).
@@ -670,7 +718,7 @@ def read_inputs(path: str | os.PathLike) -> DigitInputs:
         return ink_inputs(load_ink(path))
     with load_image(path) as image:
         ink = picture_ink(image)
-        return image_inputs(image) if ink is None else ink_inputs(ink)
+        return image_inputs(image, wide_blob=wide_blob) if ink is None else ink_inputs(ink)
 
 
 def expand_paths(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:

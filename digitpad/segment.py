@@ -791,7 +791,8 @@ def _first_distinct(readings, count: int, key):
 #: A blob of a picture wider than this (times the writing's height) may be digits
 #: touching: it is cut where the least ink joins its parts (:func:`ink_cuts`). A flat
 #: MNIST digit is 20 x 14 pixels (1.43), and must stay one digit; chosen with
-#: benchmarks/picture_numbers.py --part choose (docs/benchmarks.md).
+#: benchmarks/picture_numbers.py --part choose (docs/benchmarks.md). A number model of
+#: pictures' candidates, which judges cut blobs, may cut narrower ones (its ``wide_blob``).
 WIDE_BLOB = 1.5
 #: A cut is placed at a column where the cheapest cut crosses the least ink within
 #: this reach (times the writing's height) on either side, at least this far from
@@ -838,12 +839,12 @@ class PictureCandidate:
         return self.segment.box
 
 
-def picture_pieces(coverage: np.ndarray) -> PicturePieces | None:
+def picture_pieces(coverage: np.ndarray, wide_blob: float = WIDE_BLOB) -> PicturePieces | None:
     """The pieces of a coverage map in the order digits are searched, or None when
     there are more than :data:`MAX_SEARCH_PIECES` (they are not searched).
 
     The pieces are the connected blobs (labelled as :func:`segment_coverage`
-    does), a blob much wider than the writing's height (:data:`WIDE_BLOB`)
+    does), a blob much wider than the writing's height (``wide_blob`` times it)
     cut where the least ink joins its parts (:func:`ink_cuts`: each cut
     follows the ink from the blob's top to its bottom), ordered by their
     horizontal centres. Specks (as :func:`group_pieces` finds them) are no
@@ -868,7 +869,7 @@ def picture_pieces(coverage: np.ndarray) -> PicturePieces | None:
         x0, y0, x1, y1 = cells[b].tolist()
         own = labels[y0:y1, x0:x1] == b + 1
         bounds = [np.zeros(y1 - y0, np.int64), np.full(y1 - y0, x1 - x0, np.int64)]
-        if blob_boxes[b, 2] - blob_boxes[b, 0] > WIDE_BLOB * unit:
+        if blob_boxes[b, 2] - blob_boxes[b, 0] > wide_blob * unit:
             reach, tall = CUT_REACH * unit / factor, CUT_SIDE_HEIGHT * unit / factor
             bounds[1:1] = ink_cuts(own, reach, THIN_COLUMN * pen, tall)
         slabs += [(b, low, high) for low, high in zip(bounds, bounds[1:], strict=False)]

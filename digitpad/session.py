@@ -45,6 +45,7 @@ from .predictor import Model, ModelError, Predictor, Source
 from .preprocess import load_image
 from .profile import Example, Profile
 from .recognize import INK_SUFFIXES, DigitInputs, Prediction, Recognizer, image_inputs, ink_inputs
+from .segment import WIDE_BLOB
 
 __all__ = [
     "Session",
@@ -328,7 +329,9 @@ class Session:
     def _read_picture(self, picture: Image.Image) -> Prediction:
         # On the worker. Finding the digits (seconds for a large photo) is done outside
         # the lock, so that live ink never waits for it; only the model's part holds it.
-        inputs = image_inputs(picture)
+        recognizer = self._recognizer
+        wide_blob = WIDE_BLOB if recognizer is None else recognizer.picture_wide_blob
+        inputs = image_inputs(picture, wide_blob=wide_blob)
         with self.lock:
             if self._recognizer is not None:
                 return self._recognizer.read(inputs)

@@ -10,6 +10,7 @@ from digitpad.ink import Ink, rasterize
 from digitpad.preprocess import image_to_input, ink_coverage
 from digitpad.recognize import Recognizer, image_inputs
 from digitpad.segment import (
+    GEOMETRY,
     MAX_SEARCH_PIECES,
     WIDE_BLOB,
     _blobs,
@@ -100,6 +101,9 @@ def test_a_blob_no_wider_than_a_digit_is_not_cut(readable):
     (box,) = _blobs(coverage)[2]
     assert box[2] - box[0] < WIDE_BLOB * (box[3] - box[1])
     assert picture_pieces(coverage).count == 1
+    # Cut narrower blobs (as a picture number model may ask), it is two pieces.
+    assert box[2] - box[0] > 1.05 * (box[3] - box[1])
+    assert picture_pieces(coverage, wide_blob=1.05).count == 2
     # Nor is a single written digit.
     for ink in readable.values():
         assert picture_pieces(ink_coverage(render(ink))).count == 1
@@ -211,3 +215,62 @@ def test_empty_and_one_piece_pictures_are_not_searched():
     assert image_inputs(blank) == [] and image_inputs(blank).search is None
     one = render(Ink([np.array([(0.0, 0.0), (0.0, 100.0)])]))
     assert image_inputs(one).search is None and len(image_inputs(one)) == 1
+
+
+def test_picture_candidates_are_labelled_by_the_ink_of_the_digit_they_hold(recognizer):
+    from digitpad.training.numbers import picture_candidate_table
+
+    # A broken 1 (two strokes, apart) and a 0 well to its right: three blobs. In ink
+    # units of 0.1 mm, a number about 8 mm tall.
+    top, bottom = np.array([[30.0, 10], [30, 45]]), np.array([[30.0, 55], [30, 90]])
+    angles = np.linspace(0, 2 * np.pi, 40)
+    zero = np.column_stack([110 + 25 * np.cos(angles), 50 + 40 * np.sin(angles)])
+    ink = Ink([top, bottom, zero], 150.0, 100.0)
+    owners = [np.zeros(2, int), np.zeros(2, int), np.ones(40, int)]
+    table = picture_candidate_table(
+        [(ink, owners, [1, 0])], recognizer.predictor, np.random.default_rng(0)
+    )
+    spans = list(zip(table["start"].tolist(), table["stop"].tolist(), strict=True))
+    assert set(spans) == {(0, 1), (1, 2), (2, 3), (0, 2), (1, 3), (0, 3)}
+    labelled = {
+        span: (bool(one), int(label))
+        for span, one, label in zip(spans, table["one_digit"], table["label"], strict=True)
+    }
+    # Half a 1 is not a digit, nor a 1 with the 0, nor the three pieces together.
+    assert labelled == {
+        (0, 1): (False, -1),
+        (1, 2): (False, -1),
+        (2, 3): (True, 0),
+        (0, 2): (True, 1),
+        (1, 3): (False, -1),
+        (0, 3): (False, -1),
+    }
+    assert table["geometry"].shape == (6, len(GEOMETRY))
+    assert table["features"].shape[0] == 6
+
+
+def test_pictures_are_searched_with_the_picture_number_model_and_ink_with_the_ink_one(
+    readable, tmp_path
+):
+    from digitpad.number_model import NumberModel
+    from digitpad.predictor import bundled_model_path
+
+    saved = bundled_model_path().with_name("number-model.npz")
+    ink_head, picture_head = NumberModel(saved), NumberModel(saved, kind="picture")
+    used = []
+    for head in (ink_head, picture_head):
+        logits = head.logits
+        head.logits = lambda rows, head=head, logits=logits: used.append(head.kind) or logits(rows)
+    recognizer = Recognizer(number_model=ink_head, picture_number_model=picture_head)
+    ink, _ = write_number([readable[2], readable[5]], gaps=[0.3])
+    assert recognizer.ink(ink).number == "25" and used == ["ink"]
+    used.clear()
+    assert recognizer.image(render(ink)).number == "25" and used == ["picture"]
+    # Its pictures' blobs are cut as wide as the picture number model says.
+    assert recognizer.picture_wide_blob == WIDE_BLOB
+    picture_head.wide_blob = 1.05
+    assert recognizer.picture_wide_blob == 1.05
+    zero, hook = zero_and_hook()
+    picture = np.pad(np.where(zero | hook, 0, 255).astype(np.uint8), 10, constant_values=255)
+    assert len(recognizer.image(picture).digits) == 2
+    assert len(Recognizer(number_model=saved).image(picture).digits) == 1  # cut at 1.5

@@ -9,7 +9,7 @@ import pytest
 from digitpad.number_model import NumberModel, save_number_model
 from digitpad.predictor import ModelError, Predictor, bundled_model_path
 from digitpad.recognize import Recognizer
-from digitpad.segment import GEOMETRY
+from digitpad.segment import GEOMETRY, WIDE_BLOB
 
 from .conftest import ROOT
 
@@ -220,9 +220,9 @@ def signatures(path):
     return Interpreter(model_path=str(path)).get_signature_list()
 
 
-def random_number_model(path, feature_count):
+def random_number_model(path, feature_count, seed=3):
     """A number model file of random weights, reading ``feature_count`` features."""
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(seed)
     width = feature_count + 10 + len(GEOMETRY)
     save_number_model(
         path,
@@ -278,6 +278,47 @@ def test_a_number_model_is_exported_as_a_signature_of_its_own(tmp_path, mnist_sa
         export_tflite(model, tmp_path / "again.tflite", number_model=path)
     with pytest.raises(ModelError, match="no one_digit signature"):
         NumberModel(plain)
+
+
+def test_a_picture_number_model_is_exported_as_a_third_signature(tmp_path):
+    keras = pytest.importorskip("keras")
+    from digitpad.training.export import export_tflite, record_number_model
+
+    model = two_layer_model(keras)  # 8 features
+    ink = NumberModel(random_number_model(tmp_path / "ink.npz", 8))
+    picture = NumberModel(random_number_model(tmp_path / "picture.npz", 8, seed=5), "picture")
+    picture.digit_bonus, picture.mark_penalty, picture.whole_bonus = 1.5, -2.0, 0.25
+    picture.wide_blob = 1.05
+    path, one = tmp_path / "model.tflite", tmp_path / "one" / "model.tflite"
+    export_tflite(model, path, number_model=ink, picture_number_model=picture)
+    export_tflite(model, one, number_model=ink)
+    assert signatures(path)["one_digit_picture"] == {"inputs": ["rows"], "outputs": ["logits"]}
+    assert "one_digit_picture" not in signatures(one)
+    record_number_model(path, ink, picture)
+    record_number_model(one, ink)
+    card = json.loads(path.with_name("model-card.json").read_text())
+    assert card["number_model"]["picture"]["signature"] == "one_digit_picture"
+    assert "picture" not in json.loads(one.with_name("model-card.json").read_text())["number_model"]
+    rows = np.random.default_rng(2).normal(size=(19, 8 + 10 + len(GEOMETRY))).astype(np.float32)
+    carried = NumberModel(path, kind="picture")
+    assert (carried.digit_bonus, carried.mark_penalty, carried.whole_bonus) == (1.5, -2.0, 0.25)
+    assert carried.wide_blob == 1.05 and NumberModel(path).wide_blob is None
+    np.testing.assert_allclose(carried.logits(rows), picture.logits(rows), rtol=1e-5, atol=1e-5)
+    # Its two heads differ: each signature runs its own network.
+    np.testing.assert_allclose(NumberModel(path).logits(rows), ink.logits(rows), atol=1e-5)
+    assert not np.allclose(carried.logits(rows), NumberModel(path).logits(rows), atol=1e-3)
+    # A recognizer reads pictures with the picture head, and ink with the ink head; a model
+    # without a picture head reads pictures with its ink head.
+    both = Recognizer(path)
+    assert both.number_model.kind == "ink" and both.picture_number_model.kind == "picture"
+    alone = Recognizer(one)
+    assert alone.picture_number_model is alone.number_model
+    assert both.picture_wide_blob == 1.05 and alone.picture_wide_blob == WIDE_BLOB
+    assert NumberModel.carried_by(one, kind="picture") is None
+    with pytest.raises(ModelError, match="no one_digit_picture signature"):
+        NumberModel(one, kind="picture")
+    with pytest.raises(ValueError, match="beside a number model only"):
+        export_tflite(model, tmp_path / "again.tflite", picture_number_model=picture)
 
 
 def test_a_model_file_without_a_number_model_reads_numbers_by_the_box_rules(tmp_path, pen_digits):

@@ -96,9 +96,9 @@ def gate(monkeypatch) -> threading.Event:
     """Hold every picture's analysis on the worker until the returned event is set."""
     opened = threading.Event()
 
-    def analysed(picture):
+    def analysed(picture, **options):
         assert opened.wait(20)
-        return image_inputs(picture)
+        return image_inputs(picture, **options)
 
     monkeypatch.setattr(digitpad.session, "image_inputs", analysed)
     return opened
@@ -203,7 +203,7 @@ def test_reading_again_drops_the_reading_still_to_come(fives, pen_digits, monkey
 def test_a_picture_that_cannot_be_read_is_a_one_line_error(fives, pen_digits, monkeypatch):
     heard = Heard(fives)
 
-    def fails(picture):
+    def fails(picture, **options):
         raise MemoryError
 
     monkeypatch.setattr(digitpad.session, "image_inputs", fails)
@@ -234,9 +234,9 @@ def test_the_model_part_holds_the_lock_and_finding_digits_does_not(fives, pen_di
             held.append(("model", lock_is_held()))
             return super().predict(batch)
 
-    def analysed(picture):
+    def analysed(picture, **options):
         held.append(("picture", lock_is_held()))
-        return image_inputs(picture)
+        return image_inputs(picture, **options)
 
     monkeypatch.setattr(digitpad.session, "image_inputs", analysed)
     fives.replace_recognizer(Recognizer(Checking()))

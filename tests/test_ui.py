@@ -1340,9 +1340,9 @@ def test_the_recognizer_is_used_under_one_lock_and_pictures_are_analysed_outside
             held.append(("model", lock_is_held()))
             return self.predictor.predict(batch)
 
-    def analysed(picture):
+    def analysed(picture, **options):
         held.append(("picture", lock_is_held()))
-        return image_inputs(picture)
+        return image_inputs(picture, **options)
 
     monkeypatch.setattr(digitpad.session, "image_inputs", analysed)
     window.session.replace_recognizer(Recognizer(Checking(window.session.recognizer.predictor)))

@@ -111,7 +111,7 @@ def test_the_reader_reports_a_picture_it_cannot_read(
     errors = Calls()
     reader = DrawingReader(session, pad, canvas, errors)
 
-    def fails(picture):
+    def fails(picture, **options):
         raise ValueError("no\nway")
 
     monkeypatch.setattr(digitpad.session, "image_inputs", fails)

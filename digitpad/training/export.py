@@ -19,6 +19,10 @@ the classifier's features), the file carries it as a second signature,
 ``one_digit``: input ``rows`` ``[n, k + 22]`` float32 (a candidate's
 features, log-probabilities and geometry), output ``logits`` ``[n]``;
 :func:`record_number_model` writes the search's weights in the model card.
+Given a number model of pictures' candidates too (``--picture-number-model``,
+:func:`digitpad.training.numbers.picture_candidate_table`), it carries that
+one as a third signature, ``one_digit_picture``, of the same input and
+output, and the card's ``number_model`` its weights as its ``picture`` entry.
 
 Beside it, :func:`export_class_bank` writes the model's class bank
 (:mod:`digitpad.training.bank`), which is kept with the model file's SHA-256:
@@ -41,7 +45,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..number_model import INPUT, OUTPUT, SIGNATURE, WEIGHTS, NumberModel
+from ..number_model import INPUT, OUTPUT, PICTURE_SIGNATURE, SIGNATURE, WEIGHTS, NumberModel
 from ..personal import BANK_FILE, ClassBank, model_digest
 from ..predictor import Predictor, with_features
 from ..segment import GEOMETRY
@@ -72,27 +76,38 @@ NUMBER_MODEL_OUTPUT_CARD = {
 
 
 def export_tflite(
-    model, path: str | os.PathLike, number_model: NumberModel | str | os.PathLike | None = None
+    model,
+    path: str | os.PathLike,
+    number_model: NumberModel | str | os.PathLike | None = None,
+    picture_number_model: NumberModel | str | os.PathLike | None = None,
 ) -> None:
     """Write ``model`` as a LiteRT file with its probabilities and features outputs, and
     with ``number_model`` (a :class:`~digitpad.number_model.NumberModel` read from an
-    ``.npz``, or the path of one) as its ``one_digit`` signature.
+    ``.npz``, or the path of one) as its ``one_digit`` signature, and
+    ``picture_number_model`` (the same, of pictures' candidates; only with a
+    ``number_model``) as its ``one_digit_picture`` one.
 
     The file appears at ``path`` complete or not at all (written beside it,
     then renamed).
     """
-    head = number_model
-    if head is not None and not isinstance(head, NumberModel):
-        head = NumberModel(head)
-    if head is not None and head.arrays is None:
-        raise ValueError(f"{head.path}: a number model to export must be an .npz of its arrays")
+    if picture_number_model is not None and number_model is None:
+        raise ValueError("a picture number model is carried beside a number model only")
+    heads = {}
+    for signature, head in ((SIGNATURE, number_model), (PICTURE_SIGNATURE, picture_number_model)):
+        if head is None:
+            continue
+        if not isinstance(head, NumberModel):
+            head = NumberModel(head)
+        if head.arrays is None:
+            raise ValueError(f"{head.path}: a number model to export must be an .npz of its arrays")
+        heads[signature] = head
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tflite", dir=path.parent)
     os.close(handle)
     try:
         with open(staging, "wb") as f:
-            f.write(_convert(with_features(model), head))
+            f.write(_convert(with_features(model), heads))
         os.chmod(staging, 0o644)  # mkstemp makes it private; a model is for everyone to read
         os.replace(staging, path)
     finally:
@@ -100,9 +115,10 @@ def export_tflite(
             os.unlink(staging)
 
 
-def _convert(model, number_model: NumberModel | None) -> bytes:
-    """The LiteRT file of a Keras model (``serving_default``) and of a number model
-    (``one_digit``), converted as Keras' own LiteRT export converts a model."""
+def _convert(model, heads: dict[str, NumberModel]) -> bytes:
+    """The LiteRT file of a Keras model (``serving_default``) and of number models by
+    signature (``one_digit``, ``one_digit_picture``), converted as Keras' own LiteRT
+    export converts a model."""
     import functools
 
     import keras
@@ -121,18 +137,13 @@ def _convert(model, number_model: NumberModel | None) -> bytes:
             keras.InputSpec(shape=(None, *image.shape[1:]), dtype=image.dtype, name=image.name)
         ],
     )
-    if number_model is not None:
+    for signature, number_model in heads.items():
         assert number_model.arrays is not None  # export_tflite checked
-        a = {name: tf.constant(array) for name, array in number_model.arrays.items()}
-
-        def one_digit(rows):
-            """:meth:`digitpad.number_model.NumberModel.logits`."""
-            hidden = tf.nn.relu(tf.matmul((rows - a["mean"]) * a["scale"], a["w1"]) + a["b1"])
-            return {OUTPUT: tf.reshape(tf.matmul(hidden, a["w2"]) + a["b2"], [-1])}
-
         width = number_model.feature_count + 10 + len(GEOMETRY)
         archive.add_endpoint(
-            SIGNATURE, one_digit, input_signature=[tf.TensorSpec([None, width], tf.float32, INPUT)]
+            signature,
+            _one_digit({name: tf.constant(a) for name, a in number_model.arrays.items()}),
+            input_signature=[tf.TensorSpec([None, width], tf.float32, INPUT)],
         )
     with tempfile.TemporaryDirectory() as saved_model:
         archive.write_out(saved_model, verbose=False)
@@ -145,11 +156,28 @@ def _convert(model, number_model: NumberModel | None) -> bytes:
         return converter.convert()
 
 
-def record_number_model(tflite_path: str | os.PathLike, number_model: NumberModel) -> None:
+def _one_digit(a):
+    """:meth:`digitpad.number_model.NumberModel.logits` in TensorFlow, of the arrays ``a``."""
+    import tensorflow as tf
+
+    def one_digit(rows):
+        hidden = tf.nn.relu(tf.matmul((rows - a["mean"]) * a["scale"], a["w1"]) + a["b1"])
+        return {OUTPUT: tf.reshape(tf.matmul(hidden, a["w2"]) + a["b2"], [-1])}
+
+    return one_digit
+
+
+def record_number_model(
+    tflite_path: str | os.PathLike,
+    number_model: NumberModel,
+    picture_number_model: NumberModel | None = None,
+) -> None:
     """Say in the model card beside ``tflite_path`` that the file carries
     ``number_model``: its ``one_digit`` signature in ``outputs`` and in
-    ``number_model``, with the search's weights, which the app reads there. Without
-    a card, one is written with the outputs and the number model alone."""
+    ``number_model``, with the search's weights, which the app reads there; and
+    ``picture_number_model`` (``one_digit_picture``) as ``number_model``'s ``picture``
+    entry, or none. Without a card, one is written with the outputs and the number
+    models alone."""
     tflite_path = Path(tflite_path)
     card_path = tflite_path.with_name("model-card.json")
     card = json.loads(card_path.read_text()) if card_path.exists() else {}
@@ -162,7 +190,7 @@ def record_number_model(tflite_path: str | os.PathLike, number_model: NumberMode
         }
     card["outputs"].update(NUMBER_MODEL_OUTPUT_CARD)
     width = number_model.feature_count + 10 + len(GEOMETRY)
-    carried = {
+    carried: dict = {
         "file": tflite_path.name,
         "signature": SIGNATURE,
         "inputs": {
@@ -175,8 +203,23 @@ def record_number_model(tflite_path: str | os.PathLike, number_model: NumberMode
         "features and probabilities and the candidate's geometry",
     }
     # The carried fields first, then what the card said of its training.
-    entry = {**carried, **card.get("number_model", {}), **carried}
+    before = card.get("number_model", {})
+    entry = {**carried, **before, **carried}
     entry.update({name: getattr(number_model, name) for name in WEIGHTS})
+    entry.pop("picture", None)
+    if picture_number_model is not None:
+        carried = {
+            **carried,
+            "signature": PICTURE_SIGNATURE,
+            "what": carried["what"]
+            + ", of the candidates of pictures (blobs of ink and their cuts)",
+        }
+        picture = {**carried, **(before.get("picture") or {}), **carried}
+        picture.update({name: getattr(picture_number_model, name) for name in WEIGHTS})
+        picture.pop("wide_blob", None)
+        if picture_number_model.wide_blob is not None:
+            picture["wide_blob"] = picture_number_model.wide_blob
+        entry["picture"] = picture
     card["number_model"] = entry
     card_path.write_text(json.dumps(card, indent=2) + "\n")
 
@@ -230,6 +273,12 @@ def main(argv=None) -> int:
         help="the number model (.npz) of this classifier, for the .tflite to carry; "
         "without it the .tflite carries none, and numbers are read by the box rules",
     )
+    parser.add_argument(
+        "--picture-number-model",
+        type=Path,
+        help="the number model (.npz) of pictures' candidates, for the .tflite to carry "
+        "beside --number-model; without it pictures are read with the number model",
+    )
     parser.add_argument("--data", type=Path, help="MNIST, to write the class bank too")
     parser.add_argument("--pendigits", type=Path, help="pen digits (UNIPEN) for the bank")
     parser.add_argument("--unipen", type=Path, help="UNIPEN JSON lines: their digits too")
@@ -247,16 +296,23 @@ def main(argv=None) -> int:
             pen += load_unipen_digits(args.unipen)[0] if args.unipen else []
             sources = bank_sources(x_train, y_train, pen)
         number_model = NumberModel(args.number_model) if args.number_model else None
+        picture_number_model = (
+            NumberModel(args.picture_number_model, kind="picture")
+            if args.picture_number_model
+            else None
+        )
+        if picture_number_model is not None and number_model is None:
+            raise ValueError("--picture-number-model is carried beside --number-model only")
     except (DataError, OSError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     # safe_mode stays on: a .keras file must never run code of its own.
     model = keras.models.load_model(args.keras_model, compile=False, safe_mode=True)
-    export_tflite(model, args.tflite_model, number_model)
+    export_tflite(model, args.tflite_model, number_model, picture_number_model)
     print(f"written {args.tflite_model}")
     card = args.tflite_model.with_name("model-card.json")
     if number_model is not None:
-        record_number_model(args.tflite_model, number_model)
+        record_number_model(args.tflite_model, number_model, picture_number_model)
         print(f"written {card} (the number model's search weights)")
     elif forget_number_model(args.tflite_model):
         print(

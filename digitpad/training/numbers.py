@@ -14,6 +14,11 @@ to them.
 
 writes its arrays; ``python -m digitpad.training.export ... --number-model``
 puts it in the classifier's ``.tflite`` (:mod:`digitpad.training.export`).
+With ``--picture`` it trains the number model of pictures' candidates instead:
+the numbers drawn as pictures (:func:`picture_of`, which
+benchmarks/picture_numbers.py draws its pictures with too), cut as the recognizer
+cuts a picture (:func:`picture_candidate_table`); ``--picture-number-model``
+puts that one in the ``.tflite``.
 ``train_model.py --unipen FILE`` does both for the model it trains.
 """
 
@@ -29,13 +34,21 @@ from pathlib import Path
 
 import numpy as np
 
-from ..ink import Ink
+from ..ink import Ink, rasterize
 from ..number_model import NumberModel, save_number_model
 from ..pendigits import read_unipen, read_unipen_jsonl
 from ..personal import model_digest
 from ..predictor import Predictor, bundled_model_path, predict_with_required_features
-from ..preprocess import ink_to_input
-from ..segment import candidate_geometry, ink_candidates, ink_pieces
+from ..preprocess import coverage_to_input, ink_coverage, ink_to_input
+from ..segment import (
+    WIDE_BLOB,
+    candidate_geometry,
+    ink_candidates,
+    ink_pieces,
+    picture_candidates,
+    picture_geometry,
+    picture_pieces,
+)
 
 #: Gap between neighbouring digits, times the number's median digit height
 #: (negative: they overlap sideways).
@@ -58,6 +71,22 @@ JOIN = 0.15
 DIGIT_BONUS, MARK_PENALTY, WHOLE_BONUS = 1.0, -4.0, 1.0
 #: Numbers written to train the number model.
 NUMBERS_WRITTEN = 6000
+#: A picture's scan resolution (dots per inch) and pen width (mm), drawn per picture
+#: (:func:`picture_of`), and ink units per mm (unipen-dev.jsonl is in 0.1 mm).
+DPI = (150.0, 300.0)
+PEN_MM = (0.35, 0.7)
+UNITS_PER_MM = 10.0
+#: A picture candidate is exactly one digit when at least this share of its ink is one
+#: digit's, and it holds at least this share of that digit's ink
+#: (:func:`picture_candidate_table`).
+PICTURE_PURITY, PICTURE_WHOLENESS = 0.9, 0.9
+#: How wide a picture's blob is cut (times the writing's height) for the number model of
+#: pictures' candidates, which judges cut blobs better than the ink's (chosen on
+#: benchmarks/picture_numbers.py --part choose; :data:`digitpad.segment.WIDE_BLOB`).
+PICTURE_WIDE_BLOB = 1.05
+#: The picture search's weights (chosen on benchmarks/picture_numbers.py --part choose,
+#: docs/benchmarks.md, "A number model for pictures").
+PICTURE_DIGIT_BONUS, PICTURE_MARK_PENALTY, PICTURE_WHOLE_BONUS = 1.0, -6.0, 1.0
 
 
 @dataclass
@@ -178,6 +207,138 @@ def candidate_table(
     return table
 
 
+def picture_scale(rng: np.random.Generator) -> tuple[float, float]:
+    """A scan's scale (pixels per ink unit) and pen width (pixels), drawn from
+    :data:`DPI` and :data:`PEN_MM`."""
+    scale = rng.uniform(*DPI) / 25.4 / UNITS_PER_MM
+    pen = rng.uniform(*PEN_MM) * UNITS_PER_MM * scale
+    return scale, pen
+
+
+def picture_size(ink: Ink, scale: float, pen: float) -> tuple[int, int]:
+    """The size (width, height) of the picture of ``ink`` on its canvas at ``scale``."""
+    _, _, x1, y1 = ink.bounds() or (0.0, 0.0, 0.0, 0.0)
+    width = max(ink.width or 0.0, x1) * scale + pen
+    height = max(ink.height or 0.0, y1) * scale + pen
+    return int(np.ceil(width)) + 2, int(np.ceil(height)) + 2
+
+
+def picture_coverage(ink: Ink, scale: float, pen: float, size=None) -> np.ndarray:
+    """The coverage (0..1) of ``ink`` drawn at ``scale`` with a ``pen`` pixels wide."""
+    size = size or picture_size(ink, scale, pen)
+    return rasterize(ink, size, pen_width=pen, scale=scale, offset=(1.0, 1.0))
+
+
+def picture_of(ink: Ink, rng: np.random.Generator) -> np.ndarray:
+    """``ink`` on its canvas as a scanned picture (:func:`picture_scale`): dark ink on
+    white, uint8, drawn with digitpad's one rasterizer."""
+    coverage = picture_coverage(ink, *picture_scale(rng))
+    return np.round(255 - coverage * 255).astype(np.uint8)
+
+
+def _reduced(coverage: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``coverage`` box-filtered down to ``shape`` (as a large picture is, by a whole factor)."""
+    if coverage.shape == shape:
+        return coverage
+    factor = -(-coverage.shape[0] // shape[0])
+    padded = np.zeros((shape[0] * factor, shape[1] * factor), np.float32)
+    h, w = min(coverage.shape[0], padded.shape[0]), min(coverage.shape[1], padded.shape[1])
+    padded[:h, :w] = coverage[:h, :w]
+    return padded.reshape(shape[0], factor, shape[1], factor).mean(axis=(1, 3))
+
+
+def picture_candidate_table(
+    inks: list[tuple[Ink, list[np.ndarray], list[int]]],
+    predictor: Predictor,
+    rng: np.random.Generator,
+    wide_blob: float = WIDE_BLOB,
+) -> dict[str, np.ndarray]:
+    """:func:`candidate_table` of the inks drawn as pictures (:func:`picture_of`), cut
+    as the recognizer cuts a picture (:func:`~digitpad.segment.picture_pieces`,
+    :func:`~digitpad.segment.picture_candidates`); only pictures it searches (of two
+    pieces or more) give candidates.
+
+    Each digit's strokes are drawn alone on the same canvas, which tells how much of
+    each digit's ink a candidate holds: it is exactly one digit when at least
+    :data:`PICTURE_PURITY` of its ink is one digit's and it holds at least
+    :data:`PICTURE_WHOLENESS` of that digit's ink. Blobs wider than ``wide_blob``
+    times the writing's height are cut.
+    """
+    columns: dict[str, list] = defaultdict(list)
+    pictures = []
+    for ink_index, (ink, owners, labels) in enumerate(inks):
+        cut = picture_candidates_of(ink, owners, labels, *picture_scale(rng), wide_blob)
+        if cut is None:
+            continue
+        kept, inputs, one_digit, digit, geometry = cut
+        pictures += inputs
+        columns["one_digit"] += one_digit
+        columns["label"] += digit
+        columns["ink_index"] += [ink_index] * len(kept)
+        columns["start"] += [c.start for c in kept]
+        columns["stop"] += [c.stop for c in kept]
+        columns["geometry"].append(geometry)
+    probabilities, features = predict_with_required_features(
+        predictor, np.stack(pictures), "picture"
+    )
+    table = {k: np.asarray(v) for k, v in columns.items() if k != "geometry"}
+    table["geometry"] = np.concatenate(columns["geometry"])
+    table["probabilities"], table["features"] = probabilities, features
+    return table
+
+
+def picture_candidates_of(
+    ink: Ink, owners: list[np.ndarray], labels: list[int], scale, pen, wide_blob=WIDE_BLOB
+):
+    """The candidates of ``ink`` drawn as a picture at ``scale`` with a ``pen`` pixels wide
+    (:func:`picture_coverage`), its blobs wider than ``wide_blob`` times the writing's
+    height cut, labelled as :func:`picture_candidate_table` says.
+
+    Returns None for a picture that is not searched (blank, one piece, too many),
+    else ``(candidates, their model inputs, one_digit, label, geometry)``.
+    """
+    size = picture_size(ink, scale, pen)
+    image = np.round(255 - picture_coverage(ink, scale, pen, size) * 255).astype(np.uint8)
+    coverage = ink_coverage(image)
+    if coverage is None:
+        return None
+    pieces = picture_pieces(coverage, wide_blob)
+    if pieces is None or pieces.count < 2:
+        return None
+    own = np.zeros((len(labels), *coverage.shape), np.float32)
+    for k in range(len(labels)):
+        strokes = [s[o == k] for s, o in zip(ink.strokes, owners, strict=True)]
+        strokes = [s for s in strokes if len(s)]
+        if strokes:
+            digit = Ink(strokes, ink.width, ink.height)
+            own[k] = _reduced(picture_coverage(digit, scale, pen, size), coverage.shape)
+    totals = own.reshape(len(labels), -1).sum(axis=1)
+    kept, inputs, one_digit, digit_labels = [], [], [], []
+    for c in picture_candidates(pieces, coverage):
+        picture = coverage_to_input(c.segment.coverage)
+        if picture is None:
+            continue
+        if c.start == 0 and c.stop == pieces.count:
+            held = totals
+        else:
+            inside = np.isin(pieces.labels, np.arange(c.start + 1, c.stop + 1))
+            if pieces.factor > 1:
+                inside = np.repeat(np.repeat(inside, pieces.factor, 0), pieces.factor, 1)
+            held = own[:, inside[: coverage.shape[0], : coverage.shape[1]]].sum(axis=1)
+        main = int(held.argmax())
+        one = bool(
+            held[main] >= PICTURE_PURITY * max(held.sum(), 1e-9)
+            and held[main] >= PICTURE_WHOLENESS * totals[main]
+        )
+        kept.append(c)
+        inputs.append(picture)
+        one_digit.append(one)
+        digit_labels.append(labels[main] if one else -1)
+    if not kept:
+        return None
+    return kept, inputs, one_digit, digit_labels, picture_geometry(kept, pieces)
+
+
 #: Lengths of the numbers written for training; isolated digits (1) twice as often.
 LENGTHS = (1, 1, 2, 3, 4, 5, 6)
 
@@ -253,13 +414,24 @@ def export_number_model(
     mark_penalty: float = MARK_PENALTY,
     whole_bonus: float = WHOLE_BONUS,
     seed: int = 0,
+    kind: str = "ink",
+    wide_blob: float = PICTURE_WIDE_BLOB,
 ) -> Path:
     """Train the number model of the classifier ``tflite_path`` and write it to ``out``
-    (kept with the classifier file's SHA-256); record it in ``card`` when given."""
+    (kept with the classifier file's SHA-256); record it in ``card`` when given.
+
+    ``kind`` "picture": on the candidates of the numbers drawn as pictures
+    (:func:`picture_candidate_table`, blobs wider than ``wide_blob`` times the
+    writing's height cut, which pictures read with it are cut as), recorded as the
+    card's ``number_model`` ``picture`` entry."""
     excluded = set(exclude_sources)
     writers = writers_digits(unipen, pendigits, exclude_sources=excluded)
     rng = np.random.default_rng(seed)
-    table = candidate_table(make_inks(writers, numbers, rng), Predictor(tflite_path))
+    inks = make_inks(writers, numbers, rng)
+    if kind == "picture":
+        table = picture_candidate_table(inks, Predictor(tflite_path), rng, wide_blob)
+    else:
+        table = candidate_table(inks, Predictor(tflite_path))
     params = train_number_model(table, rng)
     save_number_model(
         out,
@@ -268,10 +440,11 @@ def export_number_model(
         mark_penalty=mark_penalty,
         whole_bonus=whole_bonus,
         model_sha256=model_digest(tflite_path),
+        wide_blob=wide_blob if kind == "picture" else None,
     )
     if card is not None:
         data = json.loads(card.read_text())
-        data["number_model"] = {
+        entry: dict = {
             "file": out.name,
             "what": "reject output: P(a candidate is exactly one digit), from the classifier's "
             "features and probabilities and the candidate's geometry",
@@ -291,6 +464,19 @@ def export_number_model(
             "seed": seed,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
+        if kind == "picture":
+            entry["what"] += ", of the candidates of pictures (blobs of ink and their cuts)"
+            entry["trained_on"]["pictures"] = {
+                "dpi": DPI,
+                "pen_mm": PEN_MM,
+                "one_digit": f"at least {PICTURE_PURITY:.0%} of its ink one digit's, and at "
+                f"least {PICTURE_WHOLENESS:.0%} of that digit's ink",
+            }
+            entry["wide_blob"] = wide_blob
+            data.setdefault("number_model", {})["picture"] = entry
+        else:
+            entry["picture"] = (data.get("number_model") or {}).get("picture")
+            data["number_model"] = {k: v for k, v in entry.items() if v is not None}
         card.write_text(json.dumps(data, indent=2) + "\n")
     return out
 
@@ -302,13 +488,34 @@ def main(argv=None) -> int:
     parser.add_argument("--exclude-sources", default="", help="comma-separated UNIPEN sources")
     parser.add_argument("--model", type=Path, default=bundled_model_path(), help="the classifier")
     parser.add_argument("--numbers", type=int, default=NUMBERS_WRITTEN, help="numbers to write")
-    parser.add_argument("--digit-bonus", type=float, default=DIGIT_BONUS)
-    parser.add_argument("--mark-penalty", type=float, default=MARK_PENALTY)
-    parser.add_argument("--whole-bonus", type=float, default=WHOLE_BONUS)
+    parser.add_argument(
+        "--picture",
+        action="store_true",
+        help="the number model of pictures' candidates (the numbers drawn as pictures)",
+    )
+    parser.add_argument(
+        "--wide-blob",
+        type=float,
+        default=PICTURE_WIDE_BLOB,
+        help="with --picture: how wide a blob is cut, times the writing's height",
+    )
+    parser.add_argument("--digit-bonus", type=float)
+    parser.add_argument("--mark-penalty", type=float)
+    parser.add_argument("--whole-bonus", type=float)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--card", type=Path, help="a model card to record the number model in")
     args = parser.parse_args(argv)
+    kind = "picture" if args.picture else "ink"
+    defaults = (
+        (PICTURE_DIGIT_BONUS, PICTURE_MARK_PENALTY, PICTURE_WHOLE_BONUS)
+        if args.picture
+        else (DIGIT_BONUS, MARK_PENALTY, WHOLE_BONUS)
+    )
+    given = (args.digit_bonus, args.mark_penalty, args.whole_bonus)
+    digit_bonus, mark_penalty, whole_bonus = (
+        d if g is None else g for g, d in zip(given, defaults, strict=True)
+    )
     export_number_model(
         args.model,
         args.out,
@@ -317,10 +524,12 @@ def main(argv=None) -> int:
         card=args.card,
         exclude_sources=[s for s in args.exclude_sources.split(",") if s],
         numbers=args.numbers,
-        digit_bonus=args.digit_bonus,
-        mark_penalty=args.mark_penalty,
-        whole_bonus=args.whole_bonus,
+        digit_bonus=digit_bonus,
+        mark_penalty=mark_penalty,
+        whole_bonus=whole_bonus,
         seed=args.seed,
+        kind=kind,
+        wide_blob=args.wide_blob,
     )
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
