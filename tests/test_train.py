@@ -26,7 +26,6 @@ OUTPUTS = [
     "model-card.json",
     "class-bank.npz",
     "number-model.npz",
-    "picture-number-model.npz",
     "training-curves.png",
     "confusion-matrix.png",
 ]
@@ -188,13 +187,6 @@ def test_the_number_model_is_trained_for_the_new_network_and_carried_by_it(train
     assert card["number_model"]["trained_on"]["numbers_written"] == 256
     assert card["number_model"]["trained_on"]["unipen"] == "mini-unipen.jsonl"
     assert carried.digit_bonus == saved.digit_bonus == card["number_model"]["digit_bonus"]
-    # And the number model of pictures' candidates, as a third signature.
-    picture = NumberModel(output / "picture-number-model.npz", kind="picture")
-    carried = NumberModel.carried_by(output / "model.tflite", kind="picture")
-    assert carried is not None and carried.wide_blob == picture.wide_blob
-    np.testing.assert_allclose(carried.logits(rows), picture.logits(rows), rtol=1e-5, atol=1e-4)
-    assert card["number_model"]["picture"]["signature"] == "one_digit_picture"
-    assert Recognizer(output / "model.tflite").picture_number_model.kind == "picture"
 
 
 def test_the_export_command_puts_a_number_model_in_and_takes_it_out(trained, tmp_path, capsys):

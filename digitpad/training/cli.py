@@ -40,8 +40,8 @@ def parse_args(argv, recipes, default_output: Path) -> argparse.Namespace:
         "--unipen",
         type=Path,
         help="UNIPEN JSON lines of pen digits (unipen-dev.jsonl): train on its isolated "
-        "digits too, and train the number models for the new network (model.tflite carries "
-        "them; number-model.npz and picture-number-model.npz hold their arrays)",
+        "digits too, and train the number model for the new network (model.tflite carries "
+        "it; number-model.npz holds its arrays)",
     )
     parser.add_argument(
         "--hold-out-sources",

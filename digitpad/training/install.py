@@ -20,16 +20,13 @@ __all__ = ["OUTPUT_FILES", "install", "signals_deferred", "staging_folder"]
 #: What a training run writes, in install order: the model last, once
 #: everything that describes it is in place. With ``--unipen``, ``model.tflite``
 #: carries the number model, and ``number-model.npz`` holds its arrays, which
-#: ``python -m digitpad.training.export --number-model`` exports from (and
-#: ``picture-number-model.npz``, its number model of pictures' candidates, from
-#: which ``--picture-number-model`` exports).
+#: ``python -m digitpad.training.export --number-model`` exports from.
 OUTPUT_FILES = (
     "training-curves.png",
     "confusion-matrix.png",
     "model.keras",
     "class-bank.npz",
     "number-model.npz",
-    "picture-number-model.npz",
     "model-card.json",
     "model.tflite",
 )

@@ -17,13 +17,7 @@ from .data import load_mnist, load_pendigits, load_unipen_digits, writer_ordered
 from .export import export_class_bank, export_tflite, record_number_model
 from .images import make_dataset
 from .install import OUTPUT_FILES, install, staging_folder
-from .numbers import (
-    NUMBERS_WRITTEN,
-    PICTURE_DIGIT_BONUS,
-    PICTURE_MARK_PENALTY,
-    PICTURE_WHOLE_BONUS,
-    export_number_model,
-)
+from .numbers import NUMBERS_WRITTEN, export_number_model
 from .pen import render_pen_digits
 from .plots import plot_confusion, plot_curves
 
@@ -251,9 +245,9 @@ def evaluate(model, pen_held_out, test, validation, rng):
 
 def export_outputs(model, history, monitored_name, card, output, bank_digits, args):
     """Write every output to a staging folder, then move them all into ``output``;
-    the number models (of ink's candidates and of pictures') from ``args.unipen`` and
-    ``args.pendigits`` when given, carried by the ``.tflite`` too, and the class bank
-    from ``bank_digits`` (:func:`.bank.bank_sources`). ``monitored_name`` describes the curves'
+    the number model from ``args.unipen`` and ``args.pendigits`` when given, carried
+    by the ``.tflite`` too, and the class bank from ``bank_digits``
+    (:func:`.bank.bank_sources`). ``monitored_name`` describes the curves'
     validation data (None: the run had none)."""
     test = card["test"]["mnist"]
     with staging_folder(output) as staging:
@@ -277,25 +271,8 @@ def export_outputs(model, history, monitored_name, card, output, bank_digits, ar
                 exclude_sources=args.hold_out_sources,
                 numbers=min(args.limit or NUMBERS_WRITTEN, NUMBERS_WRITTEN),
             )
-            # And the number model of pictures' candidates, a third signature.
-            picture_number_model = staging / "picture-number-model.npz"
-            export_number_model(
-                tflite,
-                picture_number_model,
-                unipen=args.unipen,
-                pendigits=args.pendigits,
-                card=staging / "model-card.json",
-                exclude_sources=args.hold_out_sources,
-                numbers=min(args.limit or NUMBERS_WRITTEN, NUMBERS_WRITTEN),
-                digit_bonus=PICTURE_DIGIT_BONUS,
-                mark_penalty=PICTURE_MARK_PENALTY,
-                whole_bonus=PICTURE_WHOLE_BONUS,
-                kind="picture",
-            )
-            export_tflite(model, tflite, number_model, picture_number_model)
-            record_number_model(
-                tflite, NumberModel(number_model), NumberModel(picture_number_model, "picture")
-            )
+            export_tflite(model, tflite, number_model=number_model)
+            record_number_model(tflite, NumberModel(number_model))
         # Last: the bank is kept with the SHA-256 of the final model file.
         export_class_bank(tflite, bank_digits)
         install(staging, output, [name for name in OUTPUT_FILES if (staging / name).exists()])
