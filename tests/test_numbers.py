@@ -118,10 +118,8 @@ def test_a_piece_that_is_no_digit_is_read_as_a_mark():
     assert [d for _, d in best.digits] == [3, 4] and best.marks == (1,)
 
 
-def test_a_number_model_file_round_trips(tmp_path):
-    rng = np.random.default_rng(0)
-    width = 8 + 10 + len(GEOMETRY)
-    path = tmp_path / "number-model.npz"
+def save_tiny_number_model(path, width: int, rng, **weights) -> None:
+    """A number model of random weights reading rows of ``width`` values (8 features)."""
     save_number_model(
         path,
         mean=np.zeros(width),
@@ -132,9 +130,15 @@ def test_a_number_model_file_round_trips(tmp_path):
         b2=np.zeros(1),
         digit_bonus=1.0,
         mark_penalty=-4.0,
-        whole_bonus=2.5,
-        model_sha256="abc",
+        **weights,
     )
+
+
+def test_a_number_model_file_round_trips(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "number-model.npz"
+    width = 8 + 10 + len(GEOMETRY)
+    save_tiny_number_model(path, width, rng, whole_bonus=2.5, model_sha256="abc")
     model = NumberModel(path)
     assert model.feature_count == 8 and model.digit_bonus == 1.0 and model.model_sha256 == "abc"
     probabilities = np.full((3, 10), 0.1, np.float32)
@@ -309,19 +313,8 @@ def test_a_number_model_of_another_geometry_is_refused(tmp_path):
     from digitpad.predictor import ModelError
 
     width = 8 + 10 + len(GEOMETRY) - 2  # trained before two geometry values were added
-    rng = np.random.default_rng(0)
     path = tmp_path / "old.npz"
-    save_number_model(
-        path,
-        mean=np.zeros(width),
-        scale=np.ones(width),
-        w1=rng.normal(size=(width, 4)),
-        b1=np.zeros(4),
-        w2=rng.normal(size=(4, 1)),
-        b2=np.zeros(1),
-        digit_bonus=1.0,
-        mark_penalty=-4.0,
-    )
+    save_tiny_number_model(path, width, np.random.default_rng(0))
     np.savez(path, **{**np.load(path), "feature_count": np.int32(8)})
     with pytest.raises(ModelError, match="another geometry"):
         NumberModel(path)
