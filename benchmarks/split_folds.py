@@ -30,6 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from number_reading import SOURCES, TUNE_DIGIT_SOURCES  # noqa: E402  (beside this script)
+
 from digitpad.number_model import NumberModel  # noqa: E402
 from digitpad.pendigits import read_unipen_jsonl  # noqa: E402
 from digitpad.predictor import bundled_model_path  # noqa: E402
@@ -37,7 +39,7 @@ from digitpad.recognize import Recognizer  # noqa: E402
 from digitpad.training.numbers import export_number_model  # noqa: E402
 
 #: Sources that number_reading.py reports or tunes on: never trained on here.
-HELD_OUT = ("sta", "hpp", "hpb", "tos", "imp")
+HELD_OUT = (*SOURCES, *TUNE_DIGIT_SOURCES)
 #: The folds: the other sources of unipen-dev.jsonl, in two parts of about equal size.
 FOLDS = (("syn",), ("ced", "gmd", "uqb", "aga", "pri"))
 

@@ -364,8 +364,7 @@ class Recognizer:
 
     @property
     def picture_wide_blob(self) -> float:
-        model = self.picture_number_model
-        wide_blob = getattr(model, "wide_blob", None) if model is not None else None
+        wide_blob = getattr(self.picture_number_model, "wide_blob", None)
         return WIDE_BLOB if wide_blob is None else float(wide_blob)
 
     def learn(self, source, digit: int) -> Example:

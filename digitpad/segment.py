@@ -628,8 +628,8 @@ def candidate_geometry(candidates: list[Candidate], pieces: list[np.ndarray]) ->
         [(*p[:, :2].min(axis=0), *p[:, :2].max(axis=0)) for p in pieces], dtype=np.float64
     ).reshape(-1, 4)
     lengths = np.array([np.hypot(*np.diff(p[:, :2], axis=0).T).sum() for p in pieces])
-    crossed = crossing_pieces(pieces, boxes, MAX_PIECES_PER_DIGIT)
     reach = MAX_PIECES_PER_DIGIT
+    crossed = crossing_pieces(pieces, boxes, reach)
     crosses = [
         (
             bool(crossed[c.start : c.stop, max(0, c.start - reach) : c.start].any())

@@ -19,7 +19,8 @@ the numbers drawn as pictures (:func:`picture_of`, which
 benchmarks/picture_numbers.py draws its pictures with too), cut as the recognizer
 cuts a picture (:func:`picture_candidate_table`); ``--picture-number-model``
 puts that one in the ``.tflite``.
-``train_model.py --unipen FILE`` does both for the model it trains.
+``train_model.py --unipen FILE`` trains and carries the number model of ink for
+the model it trains; the bundled model carries no number model of pictures.
 """
 
 from __future__ import annotations
@@ -232,7 +233,11 @@ def picture_coverage(ink: Ink, scale: float, pen: float, size=None) -> np.ndarra
 def picture_of(ink: Ink, rng: np.random.Generator) -> np.ndarray:
     """``ink`` on its canvas as a scanned picture (:func:`picture_scale`): dark ink on
     white, uint8, drawn with digitpad's one rasterizer."""
-    coverage = picture_coverage(ink, *picture_scale(rng))
+    return _dark_on_white(picture_coverage(ink, *picture_scale(rng)))
+
+
+def _dark_on_white(coverage: np.ndarray) -> np.ndarray:
+    """Coverage (0..1) as a uint8 picture of dark ink on white paper."""
     return np.round(255 - coverage * 255).astype(np.uint8)
 
 
@@ -298,7 +303,7 @@ def picture_candidates_of(
     else ``(candidates, their model inputs, one_digit, label, geometry)``.
     """
     size = picture_size(ink, scale, pen)
-    image = np.round(255 - picture_coverage(ink, scale, pen, size) * 255).astype(np.uint8)
+    image = _dark_on_white(picture_coverage(ink, scale, pen, size))
     coverage = ink_coverage(image)
     if coverage is None:
         return None
