@@ -6,7 +6,9 @@ and numbers made of isolated pen digits the way people write them
 (:func:`digitpad.training.numbers.write_number`: overlapping, slanted,
 drifting, joined, strokes added late), each both by recognition (the search
 with the number model) and by the box rules alone, for comparison. Also: how
-often an isolated digit is split into several, and how long a number takes.
+often an isolated digit is split into several (of all, and of those the
+classifier reads right as one whole ink, which leaves out the file's few
+"digits" that are two digits or a stray mark), and how long a number takes.
 
 The parts (``--part``), so that nothing reported was chosen on:
 
@@ -43,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digitpad.number_model import NumberModel  # noqa: E402
 from digitpad.pendigits import PenItem, read_unipen_jsonl  # noqa: E402
+from digitpad.preprocess import ink_to_input  # noqa: E402
 from digitpad.recognize import Recognizer  # noqa: E402
 from digitpad.training.numbers import WrittenDigit, write_number  # noqa: E402
 
@@ -143,11 +146,20 @@ def main(argv=None) -> int:
         digits = [i for i in everything if i.kind == "digit" and i.source in TUNE_DIGIT_SOURCES]
         by_writer = {i.writer: [] for i in digits}
     print(f"isolated digits ({len(digits)}, {len(by_writer)} writers):")
+    # A "digit" of the file may be two digits or a mark under a digit's label; those the
+    # classifier reads as their label when given the whole ink are surely one digit.
+    whole = searching.predictor.predict(np.stack([ink_to_input(i.ink) for i in digits]))
+    surely_one = [int(i.label) == p for i, p in zip(digits, whole.argmax(axis=1), strict=True)]
     for name, recognizer in (("recognition", searching), ("box rules", boxes)):
         read = [recognizer.ink(i.ink) for i in digits]
-        split = np.mean([len(r.digits) > 1 for r in read])
+        split = [len(r.digits) > 1 for r in read]
         right = np.mean([r.number == i.label for r, i in zip(read, digits, strict=True)])
-        print(f"  {name:<12} read right {right:7.2%}; split into several {split:.2%}")
+        split_sure = [s for s, sure in zip(split, surely_one, strict=True) if sure]
+        print(
+            f"  {name:<12} read right {right:7.2%}; split into several {np.mean(split):.2%}; "
+            f"of the {len(split_sure)} read right whole, {np.mean(split_sure):.2%} "
+            f"({sum(split_sure)})"
+        )
     return 0
 
 

@@ -318,3 +318,18 @@ def test_a_number_model_of_another_geometry_is_refused(tmp_path):
     np.savez(path, **{**np.load(path), "feature_count": np.int32(8)})
     with pytest.raises(ModelError, match="another geometry"):
         NumberModel(path)
+
+
+def test_the_number_model_can_be_trained_without_the_held_out_pen_writers(monkeypatch):
+    from digitpad.pendigits import PenDigit
+    from digitpad.training import numbers as training_numbers
+
+    stroke = np.array([[0.0, 0.0], [0.0, 10.0]])
+    digits = [PenDigit(1, writer, Ink([stroke])) for writer in range(1, 7)]
+    monkeypatch.setattr(training_numbers, "read_unipen", lambda path: digits)
+
+    every = training_numbers.writers_digits(None, "pendigits")
+    kept = training_numbers.writers_digits(None, "pendigits", hold_out_writers=True)
+
+    assert sorted(every) == [f"pendigits/{w}" for w in range(1, 7)]
+    assert sorted(kept) == ["pendigits/1", "pendigits/2", "pendigits/4", "pendigits/5"]

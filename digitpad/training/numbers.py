@@ -37,7 +37,7 @@ import numpy as np
 
 from ..ink import Ink, rasterize
 from ..number_model import NumberModel, save_number_model
-from ..pendigits import read_unipen, read_unipen_jsonl
+from ..pendigits import read_unipen, read_unipen_jsonl, split_by_writer
 from ..personal import model_digest
 from ..predictor import Predictor, bundled_model_path, predict_with_required_features
 from ..preprocess import coverage_to_input, ink_coverage, ink_to_input
@@ -97,17 +97,26 @@ class WrittenDigit:
 
 
 def writers_digits(
-    unipen: Path | None, pendigits: Path | None, sources=None, exclude_sources=()
+    unipen: Path | None,
+    pendigits: Path | None,
+    sources=None,
+    exclude_sources=(),
+    hold_out_writers: bool = False,
 ) -> dict[str, list[WrittenDigit]]:
     """Isolated digits by writer: UNIPEN JSON lines (of ``sources``, or all but
-    ``exclude_sources``) and the pendigits file (its writers as ``pendigits/N``)."""
+    ``exclude_sources``) and the pendigits file (its writers as ``pendigits/N``;
+    with ``hold_out_writers``, without writers 3, 6, ..., 30, as
+    :func:`digitpad.pendigits.split_by_writer` holds them out)."""
     writers: dict[str, list[WrittenDigit]] = defaultdict(list)
     if unipen is not None:
         for item in read_unipen_jsonl(unipen, kinds=("digit",)):
             if (sources is None or item.source in sources) and item.source not in exclude_sources:
                 writers[item.writer].append(WrittenDigit(int(item.label), item.ink))
     if pendigits is not None:
-        for digit in read_unipen(pendigits):
+        pen_digits = read_unipen(pendigits)
+        if hold_out_writers:
+            pen_digits = split_by_writer(pen_digits)[0]
+        for digit in pen_digits:
             writers[f"pendigits/{digit.writer}"].append(WrittenDigit(digit.label, digit.ink))
     return dict(writers)
 
@@ -414,6 +423,7 @@ def export_number_model(
     pendigits: Path | None,
     card: Path | None = None,
     exclude_sources=(),
+    hold_out_writers: bool = False,
     numbers: int = NUMBERS_WRITTEN,
     digit_bonus: float = DIGIT_BONUS,
     mark_penalty: float = MARK_PENALTY,
@@ -430,7 +440,9 @@ def export_number_model(
     writing's height cut, which pictures read with it are cut as), recorded as the
     card's ``number_model`` ``picture`` entry."""
     excluded = set(exclude_sources)
-    writers = writers_digits(unipen, pendigits, exclude_sources=excluded)
+    writers = writers_digits(
+        unipen, pendigits, exclude_sources=excluded, hold_out_writers=hold_out_writers
+    )
     rng = np.random.default_rng(seed)
     inks = make_inks(writers, numbers, rng)
     if kind == "picture":
@@ -461,6 +473,7 @@ def export_number_model(
                 "unipen": unipen.name if unipen else None,
                 "excluded_sources": sorted(excluded),
                 "pendigits": pendigits.name if pendigits else None,
+                "pendigits_writers_held_out": hold_out_writers,
             },
             "digit_bonus": digit_bonus,
             "mark_penalty": mark_penalty,
@@ -491,6 +504,11 @@ def main(argv=None) -> int:
     parser.add_argument("--unipen", type=Path, help="UNIPEN JSON lines (unipen-dev.jsonl)")
     parser.add_argument("--pendigits", type=Path, help="pendigits UNIPEN file")
     parser.add_argument("--exclude-sources", default="", help="comma-separated UNIPEN sources")
+    parser.add_argument(
+        "--hold-out-writers",
+        action="store_true",
+        help="without the pendigits writers 3, 6, ..., 30 (as train_model.py --hold-out-writers)",
+    )
     parser.add_argument("--model", type=Path, default=bundled_model_path(), help="the classifier")
     parser.add_argument("--numbers", type=int, default=NUMBERS_WRITTEN, help="numbers to write")
     parser.add_argument(
@@ -528,6 +546,7 @@ def main(argv=None) -> int:
         pendigits=args.pendigits,
         card=args.card,
         exclude_sources=[s for s in args.exclude_sources.split(",") if s],
+        hold_out_writers=args.hold_out_writers,
         numbers=args.numbers,
         digit_bonus=digit_bonus,
         mark_penalty=mark_penalty,

@@ -269,6 +269,7 @@ def export_outputs(model, history, monitored_name, card, output, bank_digits, ar
                 pendigits=args.pendigits,
                 card=staging / "model-card.json",
                 exclude_sources=args.hold_out_sources,
+                hold_out_writers=args.hold_out_writers,
                 numbers=min(args.limit or NUMBERS_WRITTEN, NUMBERS_WRITTEN),
             )
             export_tflite(model, tflite, number_model=number_model)
