@@ -148,8 +148,11 @@ def main(argv=None) -> int:
     print(f"isolated digits ({len(digits)}, {len(by_writer)} writers):")
     # A "digit" of the file may be two digits or a mark under a digit's label; those the
     # classifier reads as their label when given the whole ink are surely one digit.
-    whole = searching.predictor.predict(np.stack([ink_to_input(i.ink) for i in digits]))
-    surely_one = [int(i.label) == p for i, p in zip(digits, whole.argmax(axis=1), strict=True)]
+    surely_one = []
+    for item in digits:
+        whole = ink_to_input(item.ink)  # None: too small to be a digit
+        read = None if whole is None else searching.predictor.predict(whole[None])[0].argmax()
+        surely_one.append(read == int(item.label))
     for name, recognizer in (("recognition", searching), ("box rules", boxes)):
         read = [recognizer.ink(i.ink) for i in digits]
         split = [len(r.digits) > 1 for r in read]
