@@ -5,7 +5,8 @@ are too few (800, of which the search splits one or two) to choose how the
 number model is trained. This script holds out, in turn, each fold of the
 other UNIPEN sources (the ones that train the bundled model): it trains a
 number model (:func:`digitpad.training.numbers.export_number_model`) without
-the fold and without the held-out sources of ``number_reading.py``, then
+the fold, the held-out sources of ``number_reading.py`` and the UCI writers
+3, 6, ..., 30, then
 reads the fold's isolated digits through :meth:`digitpad.Recognizer.ink` and
 counts those read as several digits or as another digit.
 
@@ -51,10 +52,18 @@ def main(argv=None) -> int:
     parser.add_argument("--model", type=Path, help="the classifier (default: the bundled one)")
     parser.add_argument("--numbers", type=int, help="numbers written to train each model")
     parser.add_argument("--whole-bonus", type=float, nargs="+", help="default: the number model's")
+    parser.add_argument(
+        "--styled", type=float, help="share of digits written in a style (default: the recipe's)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="of the number models' training")
     args = parser.parse_args(argv)
     model = args.model or bundled_model_path()
     digits = read_unipen_jsonl(args.unipen, kinds=("digit",))
-    extra = {} if args.numbers is None else {"numbers": args.numbers}
+    extra: dict = {"seed": args.seed}
+    if args.numbers is not None:
+        extra["numbers"] = args.numbers
+    if args.styled is not None:
+        extra["styled"] = args.styled
     counts: dict = {}  # whole bonus -> [split, not right, digits]
     for fold in FOLDS:
         with tempfile.TemporaryDirectory() as folder:
@@ -65,6 +74,7 @@ def main(argv=None) -> int:
                 unipen=args.unipen,
                 pendigits=args.pendigits,
                 exclude_sources=(*HELD_OUT, *fold),
+                hold_out_writers=True,
                 **extra,
             )
             number_model = NumberModel(path)

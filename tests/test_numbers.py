@@ -333,3 +333,27 @@ def test_the_number_model_can_be_trained_without_the_held_out_pen_writers(monkey
 
     assert sorted(every) == [f"pendigits/{w}" for w in range(1, 7)]
     assert sorted(kept) == ["pendigits/1", "pendigits/2", "pendigits/4", "pendigits/5"]
+
+
+def test_numbers_for_the_number_model_can_be_written_in_writing_styles():
+    from digitpad.training.numbers import WrittenDigit, make_inks
+
+    zero = WrittenDigit(0, Ink([loop(50.0)]))
+    two = WrittenDigit(2, Ink([np.array([[0.0, 0.0], [40.0, 0.0], [0.0, 80.0], [40.0, 80.0]])]))
+    writers = {"w": [zero, two]}
+
+    def as_written(styled: float) -> dict[int, list[Ink]]:
+        made = make_inks(writers, 40, np.random.default_rng(0), lengths=(1,), styled=styled)
+        return {d: [ink for ink, _, labels in made if labels == [d]] for d in (0, 2)}
+
+    def same(ink: Ink, digit: WrittenDigit) -> bool:
+        return len(ink.strokes) == len(digit.ink.strokes) and all(
+            a.shape == b.shape and np.allclose(a, b)
+            for a, b in zip(ink.strokes, digit.ink.strokes, strict=True)
+        )
+
+    plain, styled = as_written(0.0), as_written(1.0)
+    assert plain[0] and styled[0] and plain[2] and styled[2]
+    assert all(same(ink, zero) for ink in plain[0])
+    assert not any(same(ink, zero) for ink in styled[0])  # slashed, every one
+    assert all(same(ink, two) for ink in plain[2] + styled[2])  # a 2 has no styles

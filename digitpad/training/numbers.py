@@ -50,6 +50,7 @@ from ..segment import (
     picture_geometry,
     picture_pieces,
 )
+from .styles import random_style
 
 #: Gap between neighbouring digits, times the number's median digit height
 #: (negative: they overlap sideways).
@@ -64,6 +65,9 @@ SIZE_DRIFT = 0.08
 LATE_STROKE = 0.15
 #: Chance that a digit is joined to the next without lifting the pen.
 JOIN = 0.15
+#: Chance that a digit with writing styles (a slashed zero, a flagged 1, a crossed 7, an
+#: open 4, ...: :data:`digitpad.training.styles.STYLES`) is written in one of them.
+STYLED = 0.0
 #: The search's weights (:mod:`digitpad.number_model`), chosen with a classifier and
 #: number model trained without sources sta, hpp, hpb, tos and imp: the most numbers of
 #: every other writer of source ``sta`` read right (benchmarks/number_reading.py --part
@@ -357,14 +361,18 @@ def picture_candidates_of(
 LENGTHS = (1, 1, 2, 3, 4, 5, 6)
 
 
-def make_inks(writers, count: int, rng, lengths=LENGTHS):
-    """``count`` numbers, each of one writer's digits; a length of 1 is an isolated digit."""
+def make_inks(writers, count: int, rng, lengths=LENGTHS, styled: float = STYLED):
+    """``count`` numbers, each of one writer's digits; a length of 1 is an isolated digit.
+
+    A digit that has writing styles is written in one of them with chance ``styled``."""
     names = sorted(w for w, digits in writers.items() if len(digits) >= 2)
     inks = []
     for _ in range(count):
         pool = writers[names[rng.integers(len(names))]]
         length = int(rng.choice(lengths))
         chosen = [pool[i] for i in rng.integers(len(pool), size=length)]
+        if styled:
+            chosen = [restyled(d, rng) if rng.random() < styled else d for d in chosen]
         if length == 1:
             ink = chosen[0].ink
             inks.append((ink, [np.zeros(len(s), int) for s in ink.strokes], [chosen[0].label]))
@@ -372,6 +380,12 @@ def make_inks(writers, count: int, rng, lengths=LENGTHS):
             ink, owners = write_number(chosen, rng)
             inks.append((ink, owners, [d.label for d in chosen]))
     return inks
+
+
+def restyled(digit: WrittenDigit, rng) -> WrittenDigit:
+    """The digit in one of its writing styles, drawn at random; itself if it has none."""
+    made = random_style(digit.ink, digit.label, rng)
+    return digit if made is None or made[1].is_empty else WrittenDigit(digit.label, made[1])
 
 
 def train_number_model(table, rng, hidden: int = 64, epochs: int = 30, batch: int = 256):
@@ -425,6 +439,7 @@ def export_number_model(
     exclude_sources=(),
     hold_out_writers: bool = False,
     numbers: int = NUMBERS_WRITTEN,
+    styled: float = STYLED,
     digit_bonus: float = DIGIT_BONUS,
     mark_penalty: float = MARK_PENALTY,
     whole_bonus: float = WHOLE_BONUS,
@@ -444,7 +459,7 @@ def export_number_model(
         unipen, pendigits, exclude_sources=excluded, hold_out_writers=hold_out_writers
     )
     rng = np.random.default_rng(seed)
-    inks = make_inks(writers, numbers, rng)
+    inks = make_inks(writers, numbers, rng, styled=styled)
     if kind == "picture":
         table = picture_candidate_table(inks, Predictor(tflite_path), rng, wide_blob)
     else:
@@ -478,7 +493,13 @@ def export_number_model(
             "digit_bonus": digit_bonus,
             "mark_penalty": mark_penalty,
             "whole_bonus": whole_bonus,
-            "synthesis": {"gap": GAP, "slant": SLANT, "join": JOIN, "late_stroke": LATE_STROKE},
+            "synthesis": {
+                "gap": GAP,
+                "slant": SLANT,
+                "join": JOIN,
+                "late_stroke": LATE_STROKE,
+                "styled": styled,
+            },
             "seed": seed,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
@@ -511,6 +532,12 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--model", type=Path, default=bundled_model_path(), help="the classifier")
     parser.add_argument("--numbers", type=int, default=NUMBERS_WRITTEN, help="numbers to write")
+    parser.add_argument(
+        "--styled",
+        type=float,
+        default=STYLED,
+        help="chance that a digit is written in one of its writing styles",
+    )
     parser.add_argument(
         "--picture",
         action="store_true",
@@ -548,6 +575,7 @@ def main(argv=None) -> int:
         exclude_sources=[s for s in args.exclude_sources.split(",") if s],
         hold_out_writers=args.hold_out_writers,
         numbers=args.numbers,
+        styled=args.styled,
         digit_bonus=digit_bonus,
         mark_penalty=mark_penalty,
         whole_bonus=whole_bonus,
