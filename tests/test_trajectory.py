@@ -84,3 +84,17 @@ def test_time_and_pressure_columns_are_ignored():
     np.testing.assert_allclose(
         trajectory_features(with_time), trajectory_features(Ink([np.array(BODY, float)]))
     )
+
+
+def test_epoch_set_holds_each_digit_as_written_then_fresh_distorted_copies():
+    from digitpad.pendigits import PenDigit
+    from digitpad.training.trajectory import epoch_set, trajectory_set
+
+    digits = [PenDigit(5, 1, five()), PenDigit(0, 2, Ink([np.array(BODY[::-1], float)]))]
+    as_written, labels = trajectory_set(digits)
+    x, y = epoch_set(digits, distorted=2, styled=1, rng=np.random.default_rng(0))
+    # A 5 has no styles; a 0 gets one styled copy (a slash) beside its 2 distorted ones.
+    assert list(y) == [5, 5, 5, 0, 0, 0, 0] and list(labels) == [5, 0]
+    np.testing.assert_array_equal(x[0], as_written[0])
+    np.testing.assert_array_equal(x[3], as_written[1])
+    assert all(np.abs(x[i] - x[0]).max() > 1e-3 for i in (1, 2))
