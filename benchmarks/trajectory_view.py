@@ -134,7 +134,9 @@ def main(argv=None) -> int:
         help="the trajectory .tflite (several: the mean of their log-probabilities)",
     )
     parser.add_argument("--cnn", type=Path, required=True, help="the picture classifier")
-    parser.add_argument("--weight", type=float, default=0.5, help="of the trajectory view")
+    parser.add_argument(
+        "--weight", type=float, default=0.4, help="of the trajectory view (chosen on tune)"
+    )
     parser.add_argument(
         "--weights",
         type=lambda text: [float(w) for w in text.split(",")],
