@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -58,6 +59,7 @@ from .segment import (
     segment_coverage,
     segment_ink,
 )
+from .trajectory import TrajectoryModel, blend, trajectory_features
 
 __all__ = [
     "DigitInputs",
@@ -271,6 +273,16 @@ class Recognizer:
     convention : str, optional
         How the writer writes 1s and 7s (:data:`digitpad.conventions.CONVENTIONS`):
         ambiguous 1s and 7s read their way. Default: the profile's, if any.
+    trajectory_model : path, TrajectoryModel or False, optional
+        A second view of ink digits, their pen trajectory
+        (:class:`~digitpad.trajectory.TrajectoryModel`: a ``.tflite`` that carries one,
+        a ``.keras`` file, or any object with its ``weight`` and
+        ``log_probabilities``). Default: the one ``model``'s ``.tflite`` carries (the
+        bundled model carries one); False: none. Each ink digit of the final reading
+        (after the search or the box rules chose the digits, with the classifier's
+        probabilities) is read by :func:`~digitpad.trajectory.blend` of the
+        classifier's probabilities and the trajectory's, then adapted to the profile
+        and the convention. Pictures are read by the classifier alone.
 
     Attributes
     ----------
@@ -292,6 +304,7 @@ class Recognizer:
         number_model: str | os.PathLike | NumberModel | None = None,
         convention: str | None = None,
         picture_number_model: str | os.PathLike | NumberModel | None = None,
+        trajectory_model: str | os.PathLike | TrajectoryModel | Literal[False] | None = None,
     ):
         self.predictor: Model = (
             Predictor(model) if model is None or isinstance(model, (str, os.PathLike)) else model
@@ -303,6 +316,7 @@ class Recognizer:
         self.picture_number_model = self._picture_number_model(
             picture_number_model, number_model is None
         )
+        self.trajectory_model = self._trajectory_model(trajectory_model)
         self._personal: PersonalIndex | None = None
         self._warned_no_features = False
         self._convention = check_convention(convention)
@@ -337,6 +351,25 @@ class Recognizer:
             return NumberModel.carried_by(self.predictor.path)
         except ModelError as error:
             warnings.warn(f"{error}: numbers are split by the box rules", UserWarning, stacklevel=3)
+            return None
+
+    def _trajectory_model(self, given) -> TrajectoryModel | None:
+        """The trajectory view of ink digits: ``given``, else the one the model's
+        ``.tflite`` carries; None for none (``False``, or a model that carries none)."""
+        if given is False:
+            return None
+        if given is not None:
+            return given if not isinstance(given, (str, os.PathLike)) else TrajectoryModel(given)
+        if self.predictor.path is None:
+            return None
+        try:
+            return TrajectoryModel.carried_by(self.predictor.path)
+        except ModelError as error:
+            warnings.warn(
+                f"{error}: digits are read by the picture classifier alone",
+                UserWarning,
+                stacklevel=3,
+            )
             return None
 
     def _picture_number_model(self, given, carried: bool) -> NumberModel | None:
@@ -487,31 +520,78 @@ class Recognizer:
         sources = [getattr(digits, "source", "ink") for digits in inputs for _ in digits]
         searched = any(getattr(digits, "search", None) for digits in inputs)
         probabilities, features = np.zeros((0, 10), np.float32), None
+        raw, index = probabilities, None
         if pictures:
-            probabilities, features = self._probabilities(np.stack(pictures), sources, searched)
+            raw, features, index = self._classify(np.stack(pictures), sources, searched)
+            probabilities = self._adapted(raw, features, index)
         results, start = [], 0
+        chosen: list[tuple[int, int, int, Ink]] = []  # (result, digit, row, ink) to blend
         for digits in inputs:
             stop = start + len(digits)
             if getattr(digits, "search", None) is not None:
                 # Searched ink asked for features; it is searched only with a number
                 # model, which only a model with features has (_searchable, _number_model).
                 assert features is not None
-                results.append(
-                    self._read_by_search(digits, probabilities[start:stop], features[start:stop])
+                prediction, rows = self._read_by_search(
+                    digits, probabilities[start:stop], features[start:stop]
                 )
+                candidates = getattr(digits.search, "candidates", [])
+                inks = [getattr(candidates[i], "ink", None) for i in rows]
+                results.append(prediction)
             else:
                 inks = getattr(digits, "inks", None) or [None] * len(digits)
-                rows = zip(probabilities[start:stop], digits, inks, strict=True)
+                rows = list(range(len(digits)))
+                table = zip(probabilities[start:stop], digits, inks, strict=True)
                 results.append(
                     Prediction.from_digits(
                         [
                             DigitPrediction.from_probabilities(row, x, box, ink)
-                            for row, (x, box), ink in rows
+                            for row, (x, box), ink in table
                         ]
                     )
                 )
+            if getattr(digits, "source", "ink") == "ink":
+                chosen += [
+                    (len(results) - 1, k, start + row, ink)
+                    for k, (row, ink) in enumerate(zip(rows, inks, strict=True))
+                    if ink is not None
+                ]
             start = stop
+        if self.trajectory_model is not None and chosen:
+            self._blend_trajectories(results, chosen, raw, features, index)
         return results
+
+    def _blend_trajectories(self, results, chosen, raw, features, index) -> None:
+        """Read the ``chosen`` ink digits of ``results`` again with both views: the
+        classifier's probabilities (``raw``, before the profile and the convention)
+        blended with the trajectory model's, then adapted as :meth:`_adapted` does. All
+        the digits go through the trajectory model in one call."""
+        model = self.trajectory_model
+        assert model is not None
+        kept, trajectories = [], []
+        for entry in chosen:
+            points = trajectory_features(entry[3])
+            if points is not None:  # empty ink has no trajectory: it keeps its reading
+                kept.append(entry)
+                trajectories.append(points)
+        if not kept:
+            return
+        log_trajectory = model.log_probabilities(np.stack(trajectories))
+        rows = np.array([row for _, _, row, _ in kept])
+        blended = blend(raw[rows], log_trajectory, model.weight)
+        adapted = self._adapted(blended, None if features is None else features[rows], index)
+        touched = set()
+        for (result, k, _, _), probabilities in zip(kept, adapted, strict=True):
+            old = results[result].digits[k]
+            results[result].digits[k] = DigitPrediction.from_probabilities(
+                probabilities, old.input, old.box, old.ink
+            )
+            touched.add(result)
+        for result in touched:
+            old = results[result]
+            new = Prediction.from_digits(old.digits)
+            new.alternatives, new.share = old.alternatives, old.share
+            results[result] = new
 
     def _searchable(self, digits: DigitInputs) -> DigitInputs:
         """``digits``, or for candidates this recognizer cannot search, the box rules' digits."""
@@ -520,7 +600,11 @@ class Recognizer:
             return digits
         return search_.by_box_rules()
 
-    def _read_by_search(self, digits: DigitInputs, probabilities, features) -> Prediction:
+    def _read_by_search(
+        self, digits: DigitInputs, probabilities, features
+    ) -> tuple[Prediction, list[int]]:
+        """The best reading, with the others as its alternatives, and which candidates
+        (rows of ``probabilities``) are its digits."""
         found = digits.search
         model = self.picture_number_model if digits.source == "picture" else self.number_model
         assert found is not None and model is not None  # as _predict and _searchable see to
@@ -552,12 +636,20 @@ class Recognizer:
             predictions.append(prediction)
         best = predictions[0]
         best.alternatives = predictions[1:]
-        return best
+        return best, [i for i, _ in readings[0].digits]
 
     def _probabilities(
         self, batch: np.ndarray, sources: list[str], with_features: bool = False
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Probabilities (adapted to the profile) and, when asked or used, features."""
+        probabilities, features, index = self._classify(batch, sources, with_features)
+        return self._adapted(probabilities, features, index), features
+
+    def _classify(
+        self, batch: np.ndarray, sources: list[str], with_features: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None, PersonalIndex | None]:
+        """The classifier's probabilities (before the profile and the convention),
+        features when asked or used, and the profile's index (None: no profile to use)."""
         # A model without a picture layer reads every source alike.
         by_source = {"source": sources} if self.predictor.has_picture_output else {}
         index = self._personal_index()
@@ -565,14 +657,19 @@ class Recognizer:
             index.update(self.profile)
             if not len(index):
                 index = None
-        convention = self.convention
         if index is None and not with_features:
-            probabilities = self.predictor.predict(batch, **by_source)
-            return apply_convention(probabilities, convention), None
+            return self.predictor.predict(batch, **by_source), None, None
         probabilities, features = self.predictor.predict_with_features(batch, **by_source)
+        return probabilities, features, index if features is not None else None
+
+    def _adapted(
+        self, probabilities: np.ndarray, features: np.ndarray | None, index: PersonalIndex | None
+    ) -> np.ndarray:
+        """``probabilities`` adapted to the profile (by ``index``, with ``features``)
+        and to the convention."""
         if index is not None and features is not None:
             probabilities = index.adapt(probabilities, features)
-        return apply_convention(probabilities, convention), features
+        return apply_convention(probabilities, self.convention)
 
 
 class _PictureCache:

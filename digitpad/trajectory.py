@@ -22,15 +22,47 @@ Each point has :data:`CHANNELS` values:
     the air), else 0.
 
 Numpy only: the app can compute it without TensorFlow.
+
+:class:`TrajectoryModel` runs a network trained on these features
+(:mod:`digitpad.training.trajectory`): the bundled ``model.tflite`` carries one
+as its :data:`SIGNATURE` signature (``points`` ``[n, POINTS, CHANNELS]`` float32
+to ``log_probabilities`` ``[n, 10]``), and the model card's ``trajectory`` entry
+its :attr:`~TrajectoryModel.weight`. The recognizer reads each ink digit of its
+final reading as :func:`blend` of the classifier's probabilities and this view's.
 """
 
 from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from .ink import Ink
 
-__all__ = ["CHANNELS", "POINTS", "trajectory_features"]
+__all__ = [
+    "CHANNELS",
+    "FLOOR",
+    "INPUT",
+    "OUTPUT",
+    "POINTS",
+    "SIGNATURE",
+    "WEIGHT",
+    "TrajectoryModel",
+    "blend",
+    "trajectory_features",
+]
+
+#: The ``.tflite`` signature of the trajectory model, its input and its output.
+SIGNATURE, INPUT, OUTPUT = "trajectory", "points", "log_probabilities"
+
+#: The trajectory view's weight in :func:`blend` when a model's card gives none:
+#: chosen on held-out tablets (``benchmarks/trajectory_view.py --part tune``).
+WEIGHT = 0.4
+
+#: Probabilities below this are taken as this in :func:`blend`, so that a log is finite.
+FLOOR = 1e-30
 
 #: Points of the resampled trajectory.
 POINTS = 64
@@ -87,3 +119,150 @@ def trajectory_features(ink: Ink, points: int = POINTS) -> np.ndarray | None:
     out[:, 2:4] = direction
     out[:, 4] = in_air[segment]
     return out
+
+
+def blend(probabilities: np.ndarray, log_trajectory: np.ndarray, weight: float) -> np.ndarray:
+    """The probabilities of both views: ``softmax((1 - w) log p + w log q)``, row by row.
+
+    ``probabilities`` ``[n, 10]`` are the picture classifier's (floored at
+    :data:`FLOOR`), ``log_trajectory`` ``[n, 10]`` the trajectory model's
+    log-probabilities, ``weight`` ``w`` the trajectory's. Returns float32 ``[n, 10]``.
+    """
+    p = np.log(np.maximum(np.asarray(probabilities, np.float64), FLOOR))
+    scores = (1.0 - weight) * p + weight * np.asarray(log_trajectory, np.float64)
+    scores -= scores.max(axis=-1, keepdims=True)
+    out = np.exp(scores)
+    return (out / out.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+class TrajectoryModel:
+    """A digit classifier of :func:`trajectory_features`: log-probabilities of the ten digits.
+
+    Read from a ``.tflite`` (run by LiteRT) that carries it as its :data:`SIGNATURE`
+    signature (:meth:`carried_by`; the bundled model does), or whose only signature
+    it is (``trajectory.tflite`` of :mod:`digitpad.training.trajectory`), or from a
+    ``.keras`` file (through TensorFlow, as :class:`~digitpad.predictor.Predictor`
+    reads one). One from a ``.tflite`` is for one thread at a time.
+
+    Parameters
+    ----------
+    path : path
+    weight : float, optional
+        Its weight in :func:`blend`; default: the model card's ``trajectory``
+        ``weight`` of a ``.tflite`` that carries it, else :data:`WEIGHT`.
+
+    Raises
+    ------
+    ModelError
+        For a file that cannot be read, or that maps no ``[n, POINTS, CHANNELS]``
+        to ``[n, 10]``.
+    """
+
+    def __init__(self, path: str | os.PathLike, weight: float | None = None):
+        from .predictor import ModelError
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelError(f"{self.path}: trajectory model file not found")
+        card_weight = None
+        if self.path.suffix == ".keras":
+            self._run = _keras_runner(self.path)
+        else:
+            self._run, carried = _litert_runner(self.path)
+            if carried:
+                card_weight = _card_weight(self.path)
+        if weight is None:
+            weight = card_weight if card_weight is not None else WEIGHT
+        self.weight = float(weight)
+
+    @classmethod
+    def carried_by(cls, model_path: str | os.PathLike) -> TrajectoryModel | None:
+        """The trajectory model of a classifier's ``.tflite``; None when the file carries
+        none (any other file, a ``.keras`` one too)."""
+        path = Path(model_path)
+        if path.suffix != ".tflite" or not path.is_file():
+            return None
+        from .number_model import _open_tflite
+
+        if SIGNATURE not in _open_tflite(path).get_signature_list():
+            return None
+        return cls(path)
+
+    def log_probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """Log-probabilities ``[n, 10]`` of trajectories ``[n, POINTS, CHANNELS]``."""
+        batch = np.ascontiguousarray(batch, dtype=np.float32)
+        if batch.ndim != 3 or batch.shape[1:] != (POINTS, CHANNELS):
+            raise ValueError(
+                f"expected trajectories of shape [n, {POINTS}, {CHANNELS}], got {batch.shape}"
+            )
+        if not len(batch):
+            return np.zeros((0, 10), np.float32)
+        return np.asarray(self._run(batch), np.float32)
+
+
+def _card_weight(path: Path) -> float | None:
+    from .predictor import _read_card
+
+    entry = (_read_card(path) or {}).get("trajectory")
+    try:
+        return float(entry["weight"])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _litert_runner(path: Path) -> tuple[Callable[[np.ndarray], np.ndarray], bool]:
+    """The runner of a ``.tflite``'s trajectory model, and whether it is carried (its
+    :data:`SIGNATURE` signature) rather than the file's only signature."""
+    from .number_model import _open_tflite
+    from .predictor import ModelError
+
+    interpreter = _open_tflite(path)
+    signatures = interpreter.get_signature_list()
+    carried = SIGNATURE in signatures
+    key = SIGNATURE if carried else (next(iter(signatures)) if len(signatures) == 1 else None)
+    if key is None:
+        raise ModelError(f"{path}: no {SIGNATURE} signature: it carries no trajectory model")
+    runner = interpreter.get_signature_runner(key)
+    inputs, outputs = runner.get_input_details(), runner.get_output_details()
+    if len(inputs) != 1 or OUTPUT not in outputs:
+        raise ModelError(f"{path}: the {key} signature must map one input to {OUTPUT}")
+    (name,) = inputs
+    shape = inputs[name]["shape_signature"].tolist()
+    if shape[1:] != [POINTS, CHANNELS] or outputs[OUTPUT]["shape_signature"].tolist()[1:] != [10]:
+        raise ModelError(
+            f"{path}: the {key} signature must map [n, {POINTS}, {CHANNELS}] to [n, 10]"
+        )
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        count = len(batch)
+        # Padded to a power of two, so that the tensors are resized for a few sizes only
+        # (as the classifier's are, digitpad.predictor).
+        size = 1 << (count - 1).bit_length()
+        if size != count:
+            batch = np.concatenate([batch, np.zeros((size - count, *batch.shape[1:]), batch.dtype)])
+        return runner(**{name: batch})[OUTPUT][:count]
+
+    return run, carried
+
+
+def _keras_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
+    from .predictor import ModelError, _first_line
+
+    try:
+        import keras
+    except ImportError:
+        raise ModelError(
+            f"{path}: loading .keras files needs TensorFlow (pip install 'digitpad[train]')"
+        ) from None
+    try:
+        # safe_mode stays on: a .keras file must never run code of its own.
+        model = keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many kinds for a bad archive
+        raise ModelError(f"{path}: not a loadable Keras model ({_first_line(error)})") from None
+    if tuple(model.input_shape)[1:] != (POINTS, CHANNELS) or model.output_shape[-1] != 10:
+        raise ModelError(f"{path}: not a trajectory model ([n, {POINTS}, {CHANNELS}] to [n, 10])")
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        return np.asarray(model(batch, training=False))
+
+    return run

@@ -67,14 +67,21 @@ STYLED: tuple[InkTransform, ...] = (WritingStyle(STYLE_SETTINGS), DISTORTION, TA
 
 
 def training_digits(
-    pendigits: Path, unipen: Path, held_out_sources: Sequence[str] = HELD_OUT_SOURCES
+    pendigits: Path,
+    unipen: Path | None,
+    held_out_sources: Sequence[str] = HELD_OUT_SOURCES,
+    hold_out_writers: bool = True,
 ) -> list[PenDigit]:
-    """The pen digits the held-out picture classifier is trained on: the UCI writers
-    :func:`~digitpad.pendigits.split_by_writer` keeps for training, and the
-    isolated UNIPEN digits of every source but ``held_out_sources``."""
-    uci = split_by_writer(read_unipen(pendigits))[0]
+    """The pen digits a picture classifier of the same split is trained on: the UCI
+    writers :func:`~digitpad.pendigits.split_by_writer` keeps for training (all of
+    them without ``hold_out_writers``), and the isolated UNIPEN digits of every
+    source but ``held_out_sources`` (none without ``unipen``)."""
+    uci = read_unipen(pendigits)
+    if hold_out_writers:
+        uci = split_by_writer(uci)[0]
     held = set(held_out_sources)
-    return uci + [d for d in read_unipen_digits(unipen) if d.source not in held]
+    unipen_digits = read_unipen_digits(unipen) if unipen is not None else []
+    return uci + [d for d in unipen_digits if d.source not in held]
 
 
 def trajectory_set(digits: Sequence[PenDigit]) -> tuple[np.ndarray, np.ndarray]:
@@ -252,11 +259,27 @@ def main(argv=None) -> int:
     parser.add_argument("--distorted", type=int, default=2, help="distorted copies an epoch")
     parser.add_argument("--styled", type=int, default=1, help="styled copies an epoch")
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument(
+        "--hold-out-sources",
+        default=",".join(HELD_OUT_SOURCES),
+        help="UNIPEN sources kept out of training, comma-separated ('' for none); "
+        "default: those of runs/held-out-sources",
+    )
+    parser.add_argument(
+        "--hold-out-writers",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep every third UCI writer out of training (default: yes)",
+    )
     args = parser.parse_args(argv)
-    digits = training_digits(args.pendigits, args.unipen)
+    sources = [s for s in args.hold_out_sources.split(",") if s]
+    digits = training_digits(args.pendigits, args.unipen, sources, args.hold_out_writers)
     card = train(
         digits, args.out, args.epochs, args.width, args.distorted, args.styled, seed=args.seed
     )
+    card["held_out_sources"] = sorted(sources)
+    card["held_out_writers"] = bool(args.hold_out_writers)
+    (args.out / "trajectory-card.json").write_text(json.dumps(card, indent=2) + "\n")
     print(f"written {args.out}: {card['parameters']} parameters, {card['training_seconds']} s")
     return 0
 
