@@ -24,14 +24,23 @@ Given a number model of pictures' candidates too (``--picture-number-model``,
 one as a third signature, ``one_digit_picture``, of the same input and
 output, and the card's ``number_model`` its weights as its ``picture`` entry.
 
+Given a trajectory model (``--trajectory-model``, a ``.keras`` file of
+:mod:`digitpad.training.trajectory`), it carries that one too as the
+``trajectory`` signature: input ``points`` ``[n, 64, 5]`` float32
+(:func:`digitpad.trajectory.trajectory_features`), output
+``log_probabilities`` ``[n, 10]``; :func:`record_trajectory_model` writes its
+``trajectory`` entry in the card, with the weight the recognizer blends it by
+(:func:`digitpad.trajectory.blend`). The classifier's and the number models'
+signatures are converted as without it.
+
 Beside it, :func:`export_class_bank` writes the model's class bank
 (:mod:`digitpad.training.bank`), which is kept with the model file's SHA-256:
 ``train_model.py`` writes both. Re-export an existing ``.keras`` file (same
 weights) with its number model and its bank::
 
     python -m digitpad.training.export resources/model.keras resources/model.tflite \
-        --number-model resources/number-model.npz --data mnist.npz \
-        --pendigits pendigits-train.unipen --unipen unipen-dev.jsonl
+        --number-model resources/number-model.npz --trajectory-model trajectory.keras \
+        --data mnist.npz --pendigits pendigits-train.unipen --unipen unipen-dev.jsonl
 
 TensorFlow is imported only when a model is exported, never on import.
 """
@@ -49,6 +58,10 @@ from ..number_model import INPUT, OUTPUT, PICTURE_SIGNATURE, SIGNATURE, WEIGHTS,
 from ..personal import BANK_FILE, ClassBank, model_digest
 from ..predictor import Predictor, with_features
 from ..segment import GEOMETRY
+from ..trajectory import CHANNELS, POINTS, WEIGHT
+from ..trajectory import INPUT as TRAJECTORY_INPUT
+from ..trajectory import OUTPUT as TRAJECTORY_OUTPUT
+from ..trajectory import SIGNATURE as TRAJECTORY_SIGNATURE
 
 __all__ = [
     "NUMBER_MODEL_OUTPUT_CARD",
@@ -56,8 +69,11 @@ __all__ = [
     "export_class_bank",
     "export_tflite",
     "forget_number_model",
+    "forget_trajectory_model",
     "main",
     "record_number_model",
+    "record_trajectory_model",
+    "trajectory_about",
 ]
 
 #: The ``outputs`` entry of a model card for a model written by :func:`export_tflite`.
@@ -80,12 +96,15 @@ def export_tflite(
     path: str | os.PathLike,
     number_model: NumberModel | str | os.PathLike | None = None,
     picture_number_model: NumberModel | str | os.PathLike | None = None,
+    trajectory_model=None,
 ) -> None:
     """Write ``model`` as a LiteRT file with its probabilities and features outputs, and
     with ``number_model`` (a :class:`~digitpad.number_model.NumberModel` read from an
     ``.npz``, or the path of one) as its ``one_digit`` signature, and
     ``picture_number_model`` (the same, of pictures' candidates; only with a
-    ``number_model``) as its ``one_digit_picture`` one.
+    ``number_model``) as its ``one_digit_picture`` one, and ``trajectory_model`` (a
+    Keras trajectory model, or the path of its ``.keras`` file) as its ``trajectory``
+    one.
 
     The file appears at ``path`` complete or not at all (written beside it,
     then renamed).
@@ -101,13 +120,18 @@ def export_tflite(
         if head.arrays is None:
             raise ValueError(f"{head.path}: a number model to export must be an .npz of its arrays")
         heads[signature] = head
+    if trajectory_model is not None and isinstance(trajectory_model, (str, os.PathLike)):
+        import keras
+
+        # safe_mode stays on: a .keras file must never run code of its own.
+        trajectory_model = keras.models.load_model(trajectory_model, compile=False, safe_mode=True)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tflite", dir=path.parent)
     os.close(handle)
     try:
         with open(staging, "wb") as f:
-            f.write(_convert(with_features(model), heads))
+            f.write(_convert(with_features(model), heads, trajectory_model))
         os.chmod(staging, 0o644)  # mkstemp makes it private; a model is for everyone to read
         os.replace(staging, path)
     finally:
@@ -115,10 +139,10 @@ def export_tflite(
             os.unlink(staging)
 
 
-def _convert(model, heads: dict[str, NumberModel]) -> bytes:
-    """The LiteRT file of a Keras model (``serving_default``) and of number models by
-    signature (``one_digit``, ``one_digit_picture``), converted as Keras' own LiteRT
-    export converts a model."""
+def _convert(model, heads: dict[str, NumberModel], trajectory_model=None) -> bytes:
+    """The LiteRT file of a Keras model (``serving_default``), of number models by
+    signature (``one_digit``, ``one_digit_picture``) and of a trajectory model
+    (``trajectory``), converted as Keras' own LiteRT export converts a model."""
     import functools
 
     import keras
@@ -144,6 +168,18 @@ def _convert(model, heads: dict[str, NumberModel]) -> bytes:
             signature,
             _one_digit({name: tf.constant(a) for name, a in number_model.arrays.items()}),
             input_signature=[tf.TensorSpec([None, width], tf.float32, INPUT)],
+        )
+    if trajectory_model is not None:
+        archive.track(trajectory_model)
+
+        def trajectory(points):
+            # A dict, so that the output is named in the signature.
+            return {TRAJECTORY_OUTPUT: trajectory_model(points, training=False)}
+
+        archive.add_endpoint(
+            TRAJECTORY_SIGNATURE,
+            trajectory,
+            input_signature=[tf.TensorSpec([None, POINTS, CHANNELS], tf.float32, TRAJECTORY_INPUT)],
         )
     with tempfile.TemporaryDirectory() as saved_model:
         archive.write_out(saved_model, verbose=False)
@@ -224,6 +260,85 @@ def record_number_model(
     card_path.write_text(json.dumps(card, indent=2) + "\n")
 
 
+def record_trajectory_model(
+    tflite_path: str | os.PathLike, about: dict | None = None, weight: float = WEIGHT
+) -> None:
+    """Say in the model card beside ``tflite_path`` that the file carries a trajectory
+    model (its ``trajectory`` signature), read with ``weight``
+    (:func:`digitpad.trajectory.blend`); ``about`` is what its training says of it
+    (``trajectory-card.json`` of :mod:`digitpad.training.trajectory`). Without a card,
+    one is written with this entry alone."""
+    tflite_path = Path(tflite_path)
+    card_path = tflite_path.with_name("model-card.json")
+    card = json.loads(card_path.read_text()) if card_path.exists() else {}
+    about = dict(about or {})
+    entry: dict = {
+        "file": tflite_path.name,
+        "signature": TRAJECTORY_SIGNATURE,
+        "inputs": {
+            TRAJECTORY_INPUT: f"[n, {POINTS}, {CHANNELS}] float32: the pen's path resampled "
+            "in writing order, x, y, cos, sin, pen_up (digitpad.trajectory.trajectory_features)"
+        },
+        "outputs": {TRAJECTORY_OUTPUT: "[n, 10] log-probabilities of the digits 0-9"},
+        "what": "a second view of ink digits, their pen trajectory: the recognizer reads each "
+        "ink digit of its final reading as softmax((1 - weight) log p_classifier + weight "
+        "log p_trajectory), before the profile and the convention (digitpad.trajectory.blend)",
+        "weight": float(weight),
+        "points": POINTS,
+        "channels": CHANNELS,
+    }
+    for name in ("epochs", "width", "seed", "created", "parameters"):
+        if name in about:
+            entry[name] = about[name]
+    entry["trained_on"] = {
+        name: about[name]
+        for name in (
+            "training_digits",
+            "held_out_sources",
+            "held_out_writers",
+            "validation_writers",
+            "best_epoch",
+            "distorted_copies",
+            "styled_copies",
+            "training_seconds",
+        )
+        if name in about
+    }
+    card["trajectory"] = entry
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+
+
+def forget_trajectory_model(tflite_path: str | os.PathLike) -> bool:
+    """Take the trajectory model out of the card beside ``tflite_path`` (which carries
+    none now); whether the card had one."""
+    card_path = Path(tflite_path).with_name("model-card.json")
+    try:
+        card = json.loads(card_path.read_text())
+    except (OSError, ValueError):
+        return False
+    if card.pop("trajectory", None) is None:
+        return False
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    return True
+
+
+def trajectory_about(keras_path: str | os.PathLike) -> dict:
+    """What the training of the trajectory model ``keras_path`` says of it: its
+    ``trajectory-card.json`` when there is one beside it, and its file's date as
+    ``created`` when that does not say."""
+    keras_path = Path(keras_path)
+    try:
+        about = json.loads(keras_path.with_name("trajectory-card.json").read_text())
+    except (OSError, ValueError):
+        about = {}
+    if "created" not in about:
+        import datetime
+
+        stamp = datetime.datetime.fromtimestamp(keras_path.stat().st_mtime, datetime.UTC)
+        about["created"] = stamp.isoformat(timespec="seconds")
+    return about
+
+
 def forget_number_model(tflite_path: str | os.PathLike) -> bool:
     """Take the number model out of the card beside ``tflite_path`` (which carries none
     now); whether the card had one."""
@@ -279,6 +394,19 @@ def main(argv=None) -> int:
         help="the number model (.npz) of pictures' candidates, for the .tflite to carry "
         "beside --number-model; without it pictures are read with the number model",
     )
+    parser.add_argument(
+        "--trajectory-model",
+        type=Path,
+        help="the trajectory model (.keras, python -m digitpad.training.trajectory) for the "
+        ".tflite to carry as its trajectory signature; without it ink is read by the "
+        "picture classifier alone",
+    )
+    parser.add_argument(
+        "--trajectory-weight",
+        type=float,
+        default=WEIGHT,
+        help=f"the trajectory's weight in the blend, written in the card (default {WEIGHT})",
+    )
     parser.add_argument("--data", type=Path, help="MNIST, to write the class bank too")
     parser.add_argument("--pendigits", type=Path, help="pen digits (UNIPEN) for the bank")
     parser.add_argument("--unipen", type=Path, help="UNIPEN JSON lines: their digits too")
@@ -308,9 +436,25 @@ def main(argv=None) -> int:
         return 2
     # safe_mode stays on: a .keras file must never run code of its own.
     model = keras.models.load_model(args.keras_model, compile=False, safe_mode=True)
-    export_tflite(model, args.tflite_model, number_model, picture_number_model)
+    trajectory = None
+    if args.trajectory_model:
+        if not args.trajectory_model.is_file():
+            print(f"error: {args.trajectory_model}: no such file", file=sys.stderr)
+            return 2
+        trajectory = keras.models.load_model(args.trajectory_model, compile=False, safe_mode=True)
+    export_tflite(model, args.tflite_model, number_model, picture_number_model, trajectory)
     print(f"written {args.tflite_model}")
     card = args.tflite_model.with_name("model-card.json")
+    if trajectory is not None:
+        about = trajectory_about(args.trajectory_model)
+        record_trajectory_model(args.tflite_model, about, args.trajectory_weight)
+        print(f"written {card} (the trajectory model's entry)")
+    elif forget_trajectory_model(args.tflite_model):
+        print(
+            f"note: {args.tflite_model} carries no trajectory model now, and {card} no longer "
+            "names one: ink is read by the picture classifier alone (give --trajectory-model)",
+            file=sys.stderr,
+        )
     if number_model is not None:
         record_number_model(args.tflite_model, number_model, picture_number_model)
         print(f"written {card} (the number model's search weights)")

@@ -29,6 +29,7 @@ TensorFlow is imported only to train or export, never on import.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import sys
@@ -202,6 +203,7 @@ def train(
     export_tflite(model, out / "trajectory.tflite")
     card = {
         "what": "pen-trajectory digit classifier (digitpad.trajectory features)",
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "points": POINTS,
         "channels": CHANNELS,
         "width": width,
