@@ -11,9 +11,19 @@ trained without them (``train_model.py --hold-out-writers``); the bundled
 model is trained on all 30. ``--sources`` counts only those sources: give
 ``--model`` a model trained without them (``train_model.py --hold-out-sources``).
 
+A model whose ``.tflite`` carries a trajectory model (the bundled one does) reads
+each digit as the recognizer does: :func:`digitpad.trajectory.blend` of the
+classifier's probabilities and the trajectory's, by the card's weight; the
+picture classifier alone is scored too. ``--trajectory-model`` gives another
+trajectory model (a ``.tflite`` or ``.keras``, say one trained without the
+held-out digits: ``python -m digitpad.training.trajectory``);
+``--no-trajectory`` reads with the picture classifier alone.
+
     python benchmarks/pen_accuracy.py ../shared/data/pendigits-train.unipen --held-out --model M
     python benchmarks/pen_accuracy.py ../shared/data/unipen-dev.jsonl --sources sta,hpp --model M
     python benchmarks/pen_accuracy.py pendigits-orig.tes          # other writers entirely
+    python benchmarks/pen_accuracy.py ../shared/data/unipen-dev.jsonl --sources sta,hpp \
+        --model M --trajectory-model runs/trajectory/trajectory.keras
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from digitpad.pendigits import read_unipen, read_unipen_digits, split_by_writer  # noqa: E402
 from digitpad.predictor import Predictor  # noqa: E402
 from digitpad.preprocess import ink_to_input  # noqa: E402
+from digitpad.trajectory import TrajectoryModel, blend, trajectory_features  # noqa: E402
 
 
 def confusion_table(confusion: np.ndarray) -> str:
@@ -52,6 +63,18 @@ def main(argv=None) -> int:
         help="JSON lines only: count only these sources, comma-separated",
     )
     parser.add_argument("--errors", type=Path, help="save a PNG sheet of the misread digits here")
+    parser.add_argument(
+        "--trajectory-model",
+        type=Path,
+        help="a trajectory model (.tflite or .keras) to blend with; default: the one the "
+        "model's .tflite carries, if any",
+    )
+    parser.add_argument(
+        "--trajectory-weight", type=float, help="its weight; default: its card's, else 0.4"
+    )
+    parser.add_argument(
+        "--no-trajectory", action="store_true", help="read with the picture classifier alone"
+    )
     args = parser.parse_args(argv)
 
     jsonl = args.unipen.suffix == ".jsonl"
@@ -61,11 +84,27 @@ def main(argv=None) -> int:
     if args.held_out:
         digits = split_by_writer(digits)[1]
     predictor = Predictor(args.model)
+    trajectory = None
+    if not args.no_trajectory:
+        if args.trajectory_model is not None:
+            trajectory = TrajectoryModel(args.trajectory_model, args.trajectory_weight)
+        else:
+            trajectory = TrajectoryModel.carried_by(predictor.path)
+            if trajectory is not None and args.trajectory_weight is not None:
+                trajectory.weight = args.trajectory_weight
 
     started = time.perf_counter()
     inputs = [ink_to_input(d.ink) for d in digits]
     kept = [i for i, x in enumerate(inputs) if x is not None]
-    probabilities = predictor.predict(np.stack([inputs[i] for i in kept]))
+    picture = predictor.predict(np.stack([inputs[i] for i in kept]))
+    probabilities = picture
+    if trajectory is not None:
+        paths = [trajectory_features(digits[i].ink) for i in kept]
+        has_path = [k for k, f in enumerate(paths) if f is not None]
+        probabilities = picture.copy()
+        if has_path:
+            logs = trajectory.log_probabilities(np.stack([paths[k] for k in has_path]))
+            probabilities[has_path] = blend(picture[has_path], logs, trajectory.weight)
     elapsed = time.perf_counter() - started
 
     labels = np.array([digits[i].label for i in kept])
@@ -76,6 +115,10 @@ def main(argv=None) -> int:
     writers = sorted({d.writer for d in digits})
 
     print(f"file: {args.unipen}  model: {predictor.path}")
+    if trajectory is not None:
+        print(f"trajectory: {trajectory.path}, weight {trajectory.weight} (blended)")
+    else:
+        print("trajectory: none (the picture classifier alone)")
     print(f"writers: {len(writers)} ({'held out from training' if args.held_out else 'all'})")
     print(f"digits: {len(digits)}  empty: {len(digits) - len(kept)}")
     print(confusion_table(confusion))
@@ -89,7 +132,18 @@ def main(argv=None) -> int:
         for source in sorted(set(source_of)):
             total = sum(d.source == source for d in digits)
             print(f"source {source}: {right[source_of == source].sum() / total:.2%} of {total}")
-    print(f"time: {elapsed / len(digits) * 1000:.2f} ms per digit (preprocess + batched predict)")
+    if trajectory is not None:
+        alone = int((picture.argmax(axis=1) == labels).sum())
+        print(
+            f"picture alone: {alone / len(digits):.2%} ({alone}/{len(digits)}, "
+            f"{len(digits) - alone} misread)"
+        )
+        print(
+            f"blended:       {correct / len(digits):.2%} ({correct}/{len(digits)}, "
+            f"{len(digits) - correct} misread)"
+        )
+    time_what = "preprocess + batched predict" + (" + trajectory" if trajectory else "")
+    print(f"time: {elapsed / len(digits) * 1000:.2f} ms per digit ({time_what})")
     print(
         f"accuracy: {correct / len(digits):.2%} ({correct}/{len(digits)}; "
         "empty ink counts as wrong)"
