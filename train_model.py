@@ -13,9 +13,10 @@ install) in the rest of ``digitpad.training``.
 
 Writes model.tflite, model.keras, model-card.json, class-bank.npz (typical features
 of each class, for the profile), training-curves.png (per epoch: the training's, and
-the digits kept out by --validation or --hold-out-writers if any; never MNIST test)
-and confusion-matrix.png (MNIST test, scored once) to ``--output`` (default
-``resources/``), all at the end.
+the digits kept out by --validation or --hold-out-writers if any; never MNIST test),
+confusion-matrix.png (MNIST test, scored once) and, with pen digits, number-model.npz
+and trajectory.keras (the number and trajectory models model.tflite carries) to
+``--output`` (default ``resources/``), all at the end.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from digitpad.training.run import (
     load_data,
     monitored_set,
     training_set,
+    trajectory_digits,
 )
 from digitpad.training.seed import adadelta_classic, build_seed_model
 from digitpad.training.styles import StyleSettings, settings_record, style_images
@@ -207,7 +209,9 @@ def main(argv=None) -> int:
     pen_trained = [d for d in pen_digits if d.writer not in held_out]
     bank = bank_sources(*train_set, pen_trained, args.seed)
     monitored_name = monitored[0] if monitored else None
-    export_outputs(model, history, monitored_name, card, args.output, bank, args)
+    # The trajectory model learns from the same pen digits as the classifier.
+    trajectory = trajectory_digits(pen_trained, args)
+    export_outputs(model, history, monitored_name, card, args.output, bank, args, trajectory)
     print(f"\n{summary(card)}\nwritten to {args.output}")
     return 0
 

@@ -224,14 +224,19 @@ def _litert_runner(path: Path) -> tuple[Callable[[np.ndarray], np.ndarray], bool
         raise ModelError(f"{path}: no {SIGNATURE} signature: it carries no trajectory model")
     runner = interpreter.get_signature_runner(key)
     inputs, outputs = runner.get_input_details(), runner.get_output_details()
-    if len(inputs) != 1 or OUTPUT not in outputs:
-        raise ModelError(f"{path}: the {key} signature must map one input to {OUTPUT}")
-    (name,) = inputs
-    shape = inputs[name]["shape_signature"].tolist()
-    if shape[1:] != [POINTS, CHANNELS] or outputs[OUTPUT]["shape_signature"].tolist()[1:] != [10]:
+    shapes = [details["shape_signature"].tolist()[1:] for details in inputs.values()]
+    fits = (
+        shapes == [[POINTS, CHANNELS]]
+        and OUTPUT in outputs
+        and outputs[OUTPUT]["shape_signature"].tolist()[1:] == [10]
+    )
+    if not fits and not carried:  # another model's only signature (a classifier's, say)
+        raise ModelError(f"{path}: no {SIGNATURE} signature: it carries no trajectory model")
+    if not fits:
         raise ModelError(
-            f"{path}: the {key} signature must map [n, {POINTS}, {CHANNELS}] to [n, 10]"
+            f"{path}: the {key} signature must map [n, {POINTS}, {CHANNELS}] to {OUTPUT} [n, 10]"
         )
+    (name,) = inputs
 
     def run(batch: np.ndarray) -> np.ndarray:
         count = len(batch)

@@ -192,15 +192,27 @@ def test_export_writes_both_outputs_with_the_same_probabilities(tmp_path, mnist_
 
 
 def test_the_bundled_model_exports_again_with_its_number_model(tmp_path, mnist_sample):
-    # resources/model.keras and resources/number-model.npz make resources/model.tflite.
+    # resources/model.keras, resources/number-model.npz and resources/trajectory.keras
+    # make resources/model.tflite.
     keras = pytest.importorskip("keras")
     from digitpad.training.export import export_tflite
+    from digitpad.trajectory import POINTS, TrajectoryModel
 
     bundled = bundled_model_path()
     model = keras.models.load_model(bundled.with_name("model.keras"), compile=False)
     path = tmp_path / "model.tflite"
-    export_tflite(model, path, number_model=bundled.with_name("number-model.npz"))
+    export_tflite(
+        model,
+        path,
+        number_model=bundled.with_name("number-model.npz"),
+        trajectory_model=bundled.with_name("trajectory.keras"),
+    )
     assert signatures(path) == signatures(bundled)
+    x = np.random.default_rng(4).normal(size=(9, POINTS, 5)).astype(np.float32) * 0.3
+    np.testing.assert_array_equal(
+        TrajectoryModel(path).log_probabilities(x),
+        TrajectoryModel.carried_by(bundled).log_probabilities(x),
+    )
     x = mnist_sample[0][:300].astype(np.float32) / 255
     ours, theirs = Predictor(path), Predictor(bundled)
     for source in ("ink", "picture"):
@@ -319,6 +331,46 @@ def test_a_picture_number_model_is_exported_as_a_third_signature(tmp_path):
         NumberModel(one, kind="picture")
     with pytest.raises(ValueError, match="beside a number model only"):
         export_tflite(model, tmp_path / "again.tflite", picture_number_model=picture)
+
+
+def test_a_trajectory_model_is_exported_as_a_signature_of_its_own(tmp_path, mnist_sample):
+    keras = pytest.importorskip("keras")
+    from digitpad.training.export import export_tflite, record_trajectory_model
+    from digitpad.training.trajectory import build_model
+    from digitpad.trajectory import POINTS, TrajectoryModel
+
+    model = two_layer_model(keras)
+    trajectory = build_model(width=4)
+    path, plain = tmp_path / "model.tflite", tmp_path / "plain" / "model.tflite"
+    export_tflite(model, path, trajectory_model=trajectory)
+    export_tflite(model, plain)
+    assert signatures(path)["trajectory"] == {
+        "inputs": ["points"],
+        "outputs": ["log_probabilities"],
+    }
+    assert "trajectory" not in signatures(plain)
+    # The classifier reads as it does without it.
+    x = mnist_sample[0][:20].astype(np.float32) / 255
+    for source in ("ink", "picture"):
+        carrying, alone = (Predictor(p).predict_with_features(x, source) for p in (path, plain))
+        for a, b in zip(carrying, alone, strict=True):
+            np.testing.assert_array_equal(a, b)
+    points = np.random.default_rng(0).normal(size=(5, POINTS, 5)).astype(np.float32)
+    carried = TrajectoryModel.carried_by(path)
+    assert carried is not None and carried.weight == 0.4  # no card: the default
+    np.testing.assert_allclose(
+        carried.log_probabilities(points), np.asarray(trajectory(points)), atol=1e-4
+    )
+    assert TrajectoryModel.carried_by(plain) is None
+    assert Recognizer(path).trajectory_model is not None
+    assert Recognizer(plain).trajectory_model is None
+    record_trajectory_model(path, {"epochs": 3, "width": 4, "seed": 7}, weight=0.25)
+    card = json.loads(path.with_name("model-card.json").read_text())
+    assert card["trajectory"]["signature"] == "trajectory" and card["trajectory"]["epochs"] == 3
+    assert TrajectoryModel(path).weight == 0.25
+    assert Recognizer(path).trajectory_model.weight == 0.25
+    with pytest.raises(ModelError, match="no trajectory signature"):
+        TrajectoryModel(plain)
 
 
 def test_a_model_file_without_a_number_model_reads_numbers_by_the_box_rules(tmp_path, pen_digits):

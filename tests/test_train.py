@@ -26,6 +26,7 @@ OUTPUTS = [
     "model-card.json",
     "class-bank.npz",
     "number-model.npz",
+    "trajectory.keras",
     "training-curves.png",
     "confusion-matrix.png",
 ]
@@ -207,6 +208,65 @@ def test_the_export_command_puts_a_number_model_in_and_takes_it_out(trained, tmp
     card = json.loads((tmp_path / "model-card.json").read_text())
     assert "number_model" not in card and "logits" not in card["outputs"]
     assert NumberModel.carried_by(tflite) is None
+
+
+def test_the_trajectory_model_is_trained_on_the_pen_digits_and_carried(trained):
+    from digitpad.recognize import Recognizer
+    from digitpad.trajectory import POINTS, TrajectoryModel
+
+    output, result = trained
+    carried = TrajectoryModel.carried_by(output / "model.tflite")
+    assert carried is not None and carried.weight == 0.4
+    assert isinstance(Recognizer(output / "model.tflite").trajectory_model, TrajectoryModel)
+    saved = TrajectoryModel(output / "trajectory.keras")
+    x = np.random.default_rng(0).normal(size=(6, POINTS, 5)).astype(np.float32)
+    np.testing.assert_allclose(
+        carried.log_probabilities(x), saved.log_probabilities(x), rtol=1e-4, atol=1e-4
+    )
+    entry = json.loads((output / "model-card.json").read_text())["trajectory"]
+    assert entry["signature"] == "trajectory" and entry["weight"] == 0.4
+    assert entry["epochs"] == 1 and entry["width"] == 32 and entry["seed"] == 1234
+    # --limit 256 keeps the first 26 digits of each pen data set, as for the classifier.
+    assert entry["trained_on"]["held_out_sources"] == []
+    assert entry["trained_on"]["held_out_writers"] is False
+    assert entry["trained_on"]["unipen"] == "mini-unipen.jsonl"
+    assert entry["trained_on"]["training_digits"] <= 2 * 26
+
+
+def test_the_trajectory_model_learns_from_the_classifiers_pen_digits_only(
+    mini_pen_digits, unipen_digits
+):
+    digits = mini_pen_digits + unipen_digits
+    args = argparse.Namespace(limit=None, hold_out_writers=True, hold_out_sources=("fixture",))
+    trained_on, held_out = run.hold_out(digits, args)
+    assert run.trajectory_digits(trained_on, args) == trained_on
+    assert not {d.writer for d in held_out} & {d.writer for d in trained_on}
+    args.limit = 30
+    limited = run.trajectory_digits(trained_on, args)
+    assert len([d for d in limited if d.source == "pendigits"]) <= 4
+    assert len([d for d in limited if d.source != "pendigits"]) <= 4
+
+
+def test_the_export_command_puts_a_trajectory_model_in_and_takes_it_out(trained, tmp_path, capsys):
+    from digitpad.training import export
+    from digitpad.trajectory import TrajectoryModel
+
+    output, _ = trained
+    tflite = tmp_path / "model.tflite"
+    arguments = [str(output / "model.keras"), str(tflite)]
+    number = ["--number-model", str(output / "number-model.npz")]
+    trajectory = ["--trajectory-model", str(output / "trajectory.keras")]
+    assert export.main([*arguments, *number, *trajectory, "--trajectory-weight", "0.3"]) == 0
+    card = json.loads((tmp_path / "model-card.json").read_text())
+    assert card["trajectory"]["weight"] == 0.3 and card["trajectory"]["points"] == 64
+    assert "created" in card["trajectory"] and "number_model" in card
+    carried = TrajectoryModel.carried_by(tflite)
+    assert carried is not None and carried.weight == 0.3
+    capsys.readouterr()
+    assert export.main([*arguments, *number]) == 0
+    assert "carries no trajectory model now" in capsys.readouterr().err
+    assert "trajectory" not in json.loads((tmp_path / "model-card.json").read_text())
+    assert TrajectoryModel.carried_by(tflite) is None
 
 
 def test_the_outputs_load_and_agree(trained, mnist_sample):

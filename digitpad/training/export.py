@@ -287,13 +287,19 @@ def record_trajectory_model(
         "points": POINTS,
         "channels": CHANNELS,
     }
+    # What the card said of its training stays where ``about`` does not say (a
+    # re-export from a .keras without its training's card).
+    before = card.get("trajectory") or {}
     for name in ("epochs", "width", "seed", "created", "parameters"):
-        if name in about:
-            entry[name] = about[name]
-    entry["trained_on"] = {
-        name: about[name]
+        if name in about or name in before:
+            entry[name] = about.get(name, before.get(name))
+    trained_on = dict(before.get("trained_on") or {})
+    trained_on.update(
+        (name, about[name])
         for name in (
             "training_digits",
+            "pendigits",
+            "unipen",
             "held_out_sources",
             "held_out_writers",
             "validation_writers",
@@ -303,7 +309,8 @@ def record_trajectory_model(
             "training_seconds",
         )
         if name in about
-    }
+    )
+    entry["trained_on"] = trained_on
     card["trajectory"] = entry
     card_path.write_text(json.dumps(card, indent=2) + "\n")
 
@@ -324,13 +331,13 @@ def forget_trajectory_model(tflite_path: str | os.PathLike) -> bool:
 
 def trajectory_about(keras_path: str | os.PathLike) -> dict:
     """What the training of the trajectory model ``keras_path`` says of it: its
-    ``trajectory-card.json`` when there is one beside it, and its file's date as
-    ``created`` when that does not say."""
+    ``trajectory-card.json`` when there is one beside it (with the file's date as
+    ``created`` when that does not say), else nothing."""
     keras_path = Path(keras_path)
     try:
         about = json.loads(keras_path.with_name("trajectory-card.json").read_text())
     except (OSError, ValueError):
-        about = {}
+        return {}
     if "created" not in about:
         import datetime
 

@@ -20,13 +20,15 @@ __all__ = ["OUTPUT_FILES", "install", "signals_deferred", "staging_folder"]
 #: What a training run writes, in install order: the model last, once
 #: everything that describes it is in place. With ``--unipen``, ``model.tflite``
 #: carries the number model, and ``number-model.npz`` holds its arrays, which
-#: ``python -m digitpad.training.export --number-model`` exports from.
+#: ``python -m digitpad.training.export --number-model`` exports from; with pen
+#: digits, ``trajectory.keras`` is the trajectory model it carries (``--trajectory-model``).
 OUTPUT_FILES = (
     "training-curves.png",
     "confusion-matrix.png",
     "model.keras",
     "class-bank.npz",
     "number-model.npz",
+    "trajectory.keras",
     "model-card.json",
     "model.tflite",
 )

@@ -14,7 +14,13 @@ from ..number_model import NumberModel
 from ..pendigits import split_by_writer
 from .card import pen_split, scores, source_split, write_card
 from .data import load_mnist, load_pendigits, load_unipen_digits, writer_ordered
-from .export import export_class_bank, export_tflite, record_number_model
+from .export import (
+    export_class_bank,
+    export_tflite,
+    record_number_model,
+    record_trajectory_model,
+    trajectory_about,
+)
 from .images import make_dataset
 from .install import OUTPUT_FILES, install, staging_folder
 from .numbers import NUMBERS_WRITTEN, export_number_model
@@ -32,12 +38,16 @@ __all__ = [
     "monitored_set",
     "read",
     "training_set",
+    "trajectory_digits",
 ]
 
 #: Batch size for reading digits (the per-epoch validation and the final scores).
 EVALUATION_BATCH_SIZE = 512
 #: The part of the training images rendered from pen digits (the ink layer's alone).
 PEN_RENDERS = "pen renders"
+#: The trajectory model the recipe trains on its pen digits (:mod:`.trajectory`): epochs
+#: and width (filters of its first layers); a --limit run trains one epoch.
+TRAJECTORY_EPOCHS, TRAJECTORY_WIDTH = 12, 32
 
 
 # --- Data ---------------------------------------------------------------------
@@ -108,6 +118,19 @@ def hold_out(pen_digits, args):
         uci_train + [d for d in unipen if d.source not in sources],
         uci_held_out + [d for d in unipen if d.source in sources],
     )
+
+
+def trajectory_digits(pen_trained, args):
+    """The pen digits the trajectory model learns from: those the classifier learned
+    from (``pen_trained``, the held-out writers and sources left out), each data set's
+    first ``--limit // 10 + 1`` with --limit, as :func:`training_set` takes them."""
+    if not args.limit:
+        return list(pen_trained)
+    return [
+        d
+        for name in ("pendigits", "unipen")
+        for d in [d for d in pen_trained if data_set(d) == name][: args.limit // 10 + 1]
+    ]
 
 
 def loss_weights(parts, recipe):
@@ -243,10 +266,14 @@ def evaluate(model, pen_held_out, test, validation, rng):
 # --- Export -------------------------------------------------------------------
 
 
-def export_outputs(model, history, monitored_name, card, output, bank_digits, args):
+def export_outputs(
+    model, history, monitored_name, card, output, bank_digits, args, trajectory_digits=()
+):
     """Write every output to a staging folder, then move them all into ``output``;
-    the number model from ``args.unipen`` and ``args.pendigits`` when given, carried
-    by the ``.tflite`` too, and the class bank from ``bank_digits``
+    the number model from ``args.unipen`` and ``args.pendigits`` when given, and the
+    trajectory model (:mod:`.trajectory`) trained on ``trajectory_digits`` (the pen
+    digits the classifier was trained on) when there are any, both carried by the
+    ``.tflite`` too, and the class bank from ``bank_digits``
     (:func:`.bank.bank_sources`). ``monitored_name`` describes the curves'
     validation data (None: the run had none)."""
     test = card["test"]["mnist"]
@@ -258,6 +285,7 @@ def export_outputs(model, history, monitored_name, card, output, bank_digits, ar
         title = f"MNIST test, accuracy {test['accuracy']:.2%}"
         plot_confusion(test["confusion_matrix"], staging / "confusion-matrix.png", title)
         write_card(card, staging / "model-card.json")
+        number_model = None
         if args.unipen is not None:
             # Trained on the classifier's features, then exported with it: the
             # classifier's outputs are the same in both files.
@@ -272,8 +300,45 @@ def export_outputs(model, history, monitored_name, card, output, bank_digits, ar
                 hold_out_writers=args.hold_out_writers,
                 numbers=min(args.limit or NUMBERS_WRITTEN, NUMBERS_WRITTEN),
             )
-            export_tflite(model, tflite, number_model=number_model)
+        trajectory = None
+        if trajectory_digits:
+            trajectory = train_trajectory_model(trajectory_digits, staging, args)
+        if number_model is not None or trajectory is not None:
+            export_tflite(model, tflite, number_model=number_model, trajectory_model=trajectory)
+        if number_model is not None:
             record_number_model(tflite, NumberModel(number_model))
+        if trajectory is not None:
+            record_trajectory_model(tflite, trajectory_about(trajectory))
         # Last: the bank is kept with the SHA-256 of the final model file.
         export_class_bank(tflite, bank_digits)
         install(staging, output, [name for name in OUTPUT_FILES if (staging / name).exists()])
+
+
+def train_trajectory_model(digits, staging, args):
+    """Train the trajectory model on ``digits`` into ``staging`` (``trajectory.keras``
+    and, in a folder of its own, its training's card); the ``.keras`` file's path.
+
+    What it trained on is recorded in its card: the data files, and what --hold-out-*
+    kept out, as for the classifier."""
+    import json
+    import shutil
+
+    from .trajectory import train
+
+    folder = staging / "trajectory-training"
+    about = train(
+        digits,
+        folder,
+        epochs=1 if args.limit else TRAJECTORY_EPOCHS,
+        width=TRAJECTORY_WIDTH,
+        seed=args.seed,
+    )
+    about["held_out_sources"] = sorted(args.hold_out_sources or ())
+    about["held_out_writers"] = bool(args.hold_out_writers)
+    about["pendigits"] = getattr(args.pendigits, "name", None)
+    about["unipen"] = getattr(args.unipen, "name", None)
+    (folder / "trajectory-card.json").write_text(json.dumps(about, indent=2) + "\n")
+    shutil.copyfile(folder / "trajectory.keras", staging / "trajectory.keras")
+    shutil.copyfile(folder / "trajectory-card.json", staging / "trajectory-card.json")
+    shutil.rmtree(folder)
+    return staging / "trajectory.keras"
