@@ -64,6 +64,10 @@ WEIGHT = 0.4
 #: Probabilities below this are taken as this in :func:`blend`, so that a log is finite.
 FLOOR = 1e-30
 
+#: Trajectories go through LiteRT this many at a time at most: larger batches are no
+#: faster a digit, and take more memory (25 MB more for 256 than for 1).
+CHUNK = 32
+
 #: Points of the resampled trajectory.
 POINTS = 64
 
@@ -78,30 +82,51 @@ def trajectory_features(ink: Ink, points: int = POINTS) -> np.ndarray | None:
     leaves the result unchanged, up to rounding; writing the same strokes
     in another order or direction changes it.
     """
-    strokes = [s[:, :2] for s in ink.strokes if len(s)]
+    # Few numpy calls on small arrays: the recognizer computes this for every digit
+    # it reads, so the Python overhead of each call counts.
+    strokes = [s for s in ink.strokes if len(s)]
     if not strokes:
         return None
-    path = np.concatenate(strokes)
-    # Segment i joins path[i] and path[i + 1]; the one that leaves a stroke's
-    # last point is the pen's travel in the air to the next stroke.
-    ends = np.cumsum([len(s) for s in strokes])[:-1] - 1
-    in_air = np.zeros(max(len(path) - 1, 0), dtype=bool)
-    in_air[ends] = True
+    path = np.concatenate(strokes) if len(strokes) > 1 else strokes[0]
+    path = np.asarray(path[:, :2], dtype=np.float64)
+    low, high = path.min(axis=0), path.max(axis=0)
+    extent = float(max(high[0] - low[0], high[1] - low[1]))
+    # Centred on the box, divided by its longer side; a dot has no extent: any scale
+    # keeps it at the centre.
+    xy = (path - (low + high) / 2) / (extent if extent > 0 else 1.0)
 
-    x0, y0 = path.min(axis=0)
-    x1, y1 = path.max(axis=0)
-    extent = max(x1 - x0, y1 - y0)
-    centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
-    # A dot has no extent: any scale keeps it at the centre.
-    xy = (path - centre) / (extent if extent > 0 else 1.0)
-
-    steps = np.linalg.norm(np.diff(xy, axis=0), axis=1)
-    distance = np.concatenate([[0.0], np.cumsum(steps)])
+    # Segment i joins xy[i] and xy[i + 1]; the one that leaves a stroke's last point
+    # is the pen's travel in the air to the next stroke.
+    delta = xy[1:] - xy[:-1]
+    steps = np.sqrt(delta[:, 0] ** 2 + delta[:, 1] ** 2)
+    distance = np.zeros(len(xy))
+    np.cumsum(steps, out=distance[1:])
     total = distance[-1]
     out = np.zeros((points, CHANNELS), dtype=np.float32)
     if total <= 0:  # one point, or all points in one place
         out[:, :2] = xy[0]
         return out
+
+    at = np.linspace(0.0, total, points)
+    # The segment each sample falls on; zero-length segments are never chosen
+    # (searchsorted skips repeated distances), so the division below is safe.
+    segment = np.minimum(distance.searchsorted(at, side="right") - 1, len(steps) - 1)
+    length = steps[segment]
+    part = (at - distance[segment]) / np.where(length > 0, length, 1.0)
+    sampled = xy[segment] + part[:, None] * delta[segment]
+
+    move = np.empty_like(sampled)
+    move[:-1] = sampled[1:] - sampled[:-1]
+    move[-1] = move[-2]  # the last point keeps the direction of the one before
+    length = np.sqrt(move[:, 0] ** 2 + move[:, 1] ** 2)
+    out[:, 0:2] = sampled
+    # Where the path does not move, the direction is 0 (as is the move).
+    out[:, 2:4] = move / np.where(length > 0, length, 1.0)[:, None]
+    if len(strokes) > 1:
+        in_air = np.zeros(len(steps), dtype=np.float32)
+        in_air[np.cumsum([len(s) for s in strokes[:-1]]) - 1] = 1.0
+        out[:, 4] = in_air[segment]
+    return out
 
     at = np.linspace(0.0, total, points)
     # The segment each sample falls on; zero-length segments are never chosen
@@ -213,10 +238,19 @@ def _card_weight(path: Path) -> float | None:
 def _litert_runner(path: Path) -> tuple[Callable[[np.ndarray], np.ndarray], bool]:
     """The runner of a ``.tflite``'s trajectory model, and whether it is carried (its
     :data:`SIGNATURE` signature) rather than the file's only signature."""
-    from .number_model import _open_tflite
-    from .predictor import ModelError
+    from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = _open_tflite(path)
+    from .predictor import ModelError, _first_line, _native_stderr_silenced
+
+    try:
+        with _native_stderr_silenced():  # the delegate's INFO line (digitpad.predictor)
+            # Two threads, as the classifier's: they take a third off a digit's time.
+            threads = min(2, os.cpu_count() or 1)
+            interpreter = Interpreter(model_path=str(path), num_threads=threads)
+    except ValueError:
+        raise ModelError(f"{path}: not a .tflite model, or a damaged one") from None
+    except RuntimeError as error:
+        raise ModelError(f"{path}: a model digitpad cannot run ({_first_line(error)})") from None
     signatures = interpreter.get_signature_list()
     carried = SIGNATURE in signatures
     key = SIGNATURE if carried else (next(iter(signatures)) if len(signatures) == 1 else None)
@@ -239,6 +273,11 @@ def _litert_runner(path: Path) -> tuple[Callable[[np.ndarray], np.ndarray], bool
     (name,) = inputs
 
     def run(batch: np.ndarray) -> np.ndarray:
+        return np.concatenate(
+            [run_chunk(batch[i : i + CHUNK]) for i in range(0, len(batch), CHUNK)]
+        )
+
+    def run_chunk(batch: np.ndarray) -> np.ndarray:
         count = len(batch)
         # Padded to a power of two, so that the tensors are resized for a few sizes only
         # (as the classifier's are, digitpad.predictor).

@@ -98,3 +98,19 @@ def test_epoch_set_holds_each_digit_as_written_then_fresh_distorted_copies():
     np.testing.assert_array_equal(x[0], as_written[0])
     np.testing.assert_array_equal(x[3], as_written[1])
     assert all(np.abs(x[i] - x[0]).max() > 1e-3 for i in (1, 2))
+
+
+def test_a_batch_larger_than_a_chunk_reads_as_its_digits_one_by_one():
+    from digitpad.predictor import bundled_model_path
+    from digitpad.trajectory import CHUNK, TrajectoryModel
+
+    model = TrajectoryModel.carried_by(bundled_model_path())
+    assert model is not None
+    rng = np.random.default_rng(1)
+    batch = (rng.random((CHUNK * 2 + 3, POINTS, CHANNELS)) - 0.5).astype(np.float32)
+    whole = model.log_probabilities(batch)
+    assert whole.shape == (len(batch), 10)
+    for i in (0, CHUNK, len(batch) - 1):
+        np.testing.assert_allclose(
+            whole[i], model.log_probabilities(batch[i : i + 1])[0], atol=1e-5
+        )
