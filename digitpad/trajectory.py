@@ -68,6 +68,9 @@ FLOOR = 1e-30
 #: faster a digit, and take more memory (25 MB more for 256 than for 1).
 CHUNK = 32
 
+#: LiteRT threads of a trajectory model read from a ``.tflite``.
+THREADS = 2
+
 #: Points of the resampled trajectory.
 POINTS = 64
 
@@ -207,11 +210,15 @@ class TrajectoryModel:
         path = Path(model_path)
         if path.suffix != ".tflite" or not path.is_file():
             return None
-        from .number_model import _open_tflite
-
-        if SIGNATURE not in _open_tflite(path).get_signature_list():
+        interpreter = _open_litert(path)
+        if SIGNATURE not in interpreter.get_signature_list():
             return None
-        return cls(path)
+        model = cls.__new__(cls)
+        model.path = path
+        model._run, _ = _litert_runner(path, interpreter)
+        weight = _card_weight(path)
+        model.weight = WEIGHT if weight is None else weight
+        return model
 
     def log_probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Log-probabilities ``[n, 10]`` of trajectories ``[n, POINTS, CHANNELS]``."""
@@ -235,22 +242,31 @@ def _card_weight(path: Path) -> float | None:
         return None
 
 
-def _litert_runner(path: Path) -> tuple[Callable[[np.ndarray], np.ndarray], bool]:
-    """The runner of a ``.tflite``'s trajectory model, and whether it is carried (its
-    :data:`SIGNATURE` signature) rather than the file's only signature."""
+def _open_litert(path: Path):
+    """A LiteRT interpreter of ``path``, of :data:`THREADS` threads."""
     from ai_edge_litert.interpreter import Interpreter
 
     from .predictor import ModelError, _first_line, _native_stderr_silenced
 
     try:
         with _native_stderr_silenced():  # the delegate's INFO line (digitpad.predictor)
-            # Two threads, as the classifier's: they take a third off a digit's time.
-            threads = min(2, os.cpu_count() or 1)
-            interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            # Two threads, as the classifier's: a batch takes half the time.
+            threads = min(THREADS, os.cpu_count() or 1)
+            return Interpreter(model_path=str(path), num_threads=threads)
     except ValueError:
         raise ModelError(f"{path}: not a .tflite model, or a damaged one") from None
     except RuntimeError as error:
         raise ModelError(f"{path}: a model digitpad cannot run ({_first_line(error)})") from None
+
+
+def _litert_runner(path: Path, interpreter=None) -> tuple[Callable[[np.ndarray], np.ndarray], bool]:
+    """The runner of a ``.tflite``'s trajectory model (on ``interpreter``, else one of
+    its own), and whether it is carried (its :data:`SIGNATURE` signature) rather than
+    the file's only signature."""
+    from .predictor import ModelError
+
+    if interpreter is None:
+        interpreter = _open_litert(path)
     signatures = interpreter.get_signature_list()
     carried = SIGNATURE in signatures
     key = SIGNATURE if carried else (next(iter(signatures)) if len(signatures) == 1 else None)
