@@ -99,6 +99,15 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--whole-bonus", type=float, help="default: the number model's")
     parser.add_argument("--digit-bonus", type=float, help="default: the number model's")
+    parser.add_argument(
+        "--trajectory-model",
+        type=Path,
+        help="the trajectory view (.tflite or .keras); default: the one the model file "
+        "carries, if any",
+    )
+    parser.add_argument(
+        "--no-trajectory", action="store_true", help="read with the picture classifier alone"
+    )
     args = parser.parse_args(argv)
 
     everything = read_unipen_jsonl(args.unipen)
@@ -110,12 +119,14 @@ def main(argv=None) -> int:
         number_model.whole_bonus = args.whole_bonus
     if args.digit_bonus is not None:
         number_model.digit_bonus = args.digit_bonus
-    searching = Recognizer(args.model, number_model=number_model)
-    boxes = Recognizer(args.model, number_model=number_model)
+    trajectory = False if args.no_trajectory else args.trajectory_model
+    searching = Recognizer(args.model, number_model=number_model, trajectory_model=trajectory)
+    boxes = Recognizer(args.model, number_model=number_model, trajectory_model=trajectory)
     boxes.number_model = None  # the box rules of digitpad.segment.segment_ink
     print(
         f"part: {args.part}; number model: {number_model.path} (whole bonus "
-        f"{number_model.whole_bonus}, digit bonus {number_model.digit_bonus})"
+        f"{number_model.whole_bonus}, digit bonus {number_model.digit_bonus}); trajectory: "
+        f"{getattr(searching.trajectory_model, 'path', None) or 'none'}"
     )
 
     numbers = [i for i in chosen if i.kind == "number"]
