@@ -34,7 +34,7 @@ final reading as :func:`blend` of the classifier's probabilities and this view's
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +51,7 @@ __all__ = [
     "WEIGHT",
     "TrajectoryModel",
     "blend",
+    "trajectory_batch",
     "trajectory_features",
 ]
 
@@ -147,6 +148,80 @@ def trajectory_features(ink: Ink, points: int = POINTS) -> np.ndarray | None:
     out[:, 2:4] = direction
     out[:, 4] = in_air[segment]
     return out
+
+
+def trajectory_batch(inks: Sequence[Ink], points: int = POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """``(features, kept)``: :func:`trajectory_features` of every ink of ``inks`` that
+    has ink, float32 ``[k, points, CHANNELS]`` (the same values), and their indices
+    in ``inks``.
+
+    For many inks at once (a batch of files): the numpy calls are made once for all
+    but two a digit, which takes a quarter of the time a digit for 256 digits; for
+    a few, :func:`trajectory_features` one by one is quicker.
+    """
+    kept: list[int] = []
+    pieces: list[np.ndarray] = []
+    counts: list[int] = []
+    air: list[int] = []
+    at_point = 0
+    for i, ink in enumerate(inks):
+        strokes = [s[:, :2] for s in ink.strokes if len(s)]
+        if not strokes:
+            continue
+        kept.append(i)
+        pieces += strokes
+        lengths = [len(s) for s in strokes]
+        counts.append(sum(lengths))
+        # The segments that leave a stroke's last point, but for the last stroke's.
+        ends = np.cumsum(lengths[:-1]) - 1 + at_point if len(lengths) > 1 else ()
+        air.extend(int(e) for e in ends)
+        at_point += counts[-1]
+    out = np.zeros((len(kept), points, CHANNELS), np.float32)
+    if not kept:
+        return out, np.zeros(0, int)
+    path = np.asarray(np.concatenate(pieces), np.float64)
+    counts_ = np.array(counts)
+    starts = np.concatenate([[0], np.cumsum(counts_)[:-1]])
+    low = np.minimum.reduceat(path, starts, axis=0)
+    high = np.maximum.reduceat(path, starts, axis=0)
+    extent = np.maximum(high[:, 0] - low[:, 0], high[:, 1] - low[:, 1])
+    digit = np.repeat(np.arange(len(kept)), counts_)
+    xy = (path - ((low + high) / 2)[digit]) / np.where(extent > 0, extent, 1.0)[digit, None]
+    delta = xy[1:] - xy[:-1]  # those from a digit's last point to the next digit's are unused
+    steps = np.sqrt(delta[:, 0] ** 2 + delta[:, 1] ** 2)
+    distance = np.zeros(len(xy))
+    ramp = np.arange(points, dtype=np.float64)
+    at = np.empty((len(kept), points))
+    segment = np.zeros((len(kept), points), int)
+    moving = np.ones(len(kept), bool)
+    for k, (start, count) in enumerate(zip(starts.tolist(), counts, strict=True)):
+        d = distance[start : start + count]
+        np.cumsum(steps[start : start + count - 1], out=d[1:])
+        total = d[-1]
+        if total <= 0:
+            moving[k] = False
+            continue
+        a = ramp * (total / (points - 1))  # np.linspace(0, total, points), exactly
+        a[-1] = total
+        at[k] = a
+        segment[k] = np.minimum(d.searchsorted(a, side="right") - 1, count - 2) + start
+    length = np.where(moving[:, None], steps[segment], 1.0)
+    part = (at - distance[segment]) / np.where(length > 0, length, 1.0)
+    sampled = xy[segment] + part[..., None] * delta[segment]
+    move = np.empty_like(sampled)
+    move[:, :-1] = sampled[:, 1:] - sampled[:, :-1]
+    move[:, -1] = move[:, -2]
+    norm = np.sqrt(move[..., 0] ** 2 + move[..., 1] ** 2)
+    out[..., 0:2] = sampled
+    out[..., 2:4] = move / np.where(norm > 0, norm, 1.0)[..., None]
+    in_air = np.zeros(len(steps) + 1, np.float32)
+    in_air[np.array(air, dtype=np.intp)] = 1.0
+    out[..., 4] = in_air[segment]
+    still = np.flatnonzero(~moving)
+    if len(still):  # one point, or all points in one place: at the centre, not moving
+        out[still] = 0
+        out[still, :, 0:2] = xy[starts[still]][:, None, :]
+    return out, np.array(kept)
 
 
 def blend(probabilities: np.ndarray, log_trajectory: np.ndarray, weight: float) -> np.ndarray:

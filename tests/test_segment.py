@@ -300,13 +300,23 @@ def test_separate_digits_split_left_to_right(readable, recognizer):
 
 
 def test_single_digits_are_recognized_exactly_as_before(pen_digits, recognizer):
+    from digitpad.trajectory import blend, trajectory_features
+
     predictor = recognizer.predictor
+    picture_alone = Recognizer(predictor, trajectory_model=False)
+    trajectory = recognizer.trajectory_model
+    assert trajectory is not None  # the bundled model carries one
     for _, ink in pen_digits[::10]:
         result = recognizer.ink(ink)
         expected = predictor.predict(ink_to_input(ink))[0]
         # The same picture; a digit of several strokes is read in one batch with its
         # candidate parts, which changes the model's arithmetic in the last bits only.
-        np.testing.assert_allclose(result.probabilities, expected, rtol=1e-4, atol=1e-6)
+        alone = picture_alone.ink(ink)
+        np.testing.assert_allclose(alone.probabilities, expected, rtol=1e-4, atol=1e-6)
+        # With the trajectory view, the blend of those and the trajectory's.
+        logs = trajectory.log_probabilities(trajectory_features(ink)[None])
+        both = blend(expected[None], logs, trajectory.weight)[0]
+        np.testing.assert_allclose(result.probabilities, both, rtol=1e-4, atol=1e-6)
         (digit,) = result.digits
         assert result.number == str(result.digit) == str(digit.digit)
         assert digit.box == ink.bounds() and digit.confidence == result.confidence

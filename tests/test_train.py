@@ -256,10 +256,15 @@ def test_the_export_command_puts_a_trajectory_model_in_and_takes_it_out(trained,
     arguments = [str(output / "model.keras"), str(tflite)]
     number = ["--number-model", str(output / "number-model.npz")]
     trajectory = ["--trajectory-model", str(output / "trajectory.keras")]
+    # The run's card: what it says of the trajectory model's training stays.
+    (tmp_path / "model-card.json").write_text((output / "model-card.json").read_text())
+    trained_entry = json.loads((output / "model-card.json").read_text())["trajectory"]
     assert export.main([*arguments, *number, *trajectory, "--trajectory-weight", "0.3"]) == 0
     card = json.loads((tmp_path / "model-card.json").read_text())
     assert card["trajectory"]["weight"] == 0.3 and card["trajectory"]["points"] == 64
-    assert "created" in card["trajectory"] and "number_model" in card
+    assert card["trajectory"]["created"] == trained_entry["created"]
+    assert card["trajectory"]["trained_on"] == trained_entry["trained_on"]
+    assert "number_model" in card
     carried = TrajectoryModel.carried_by(tflite)
     assert carried is not None and carried.weight == 0.3
     capsys.readouterr()

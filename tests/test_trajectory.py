@@ -114,3 +114,18 @@ def test_a_batch_larger_than_a_chunk_reads_as_its_digits_one_by_one():
         np.testing.assert_allclose(
             whole[i], model.log_probabilities(batch[i : i + 1])[0], atol=1e-5
         )
+
+
+def test_a_batch_of_inks_gives_each_its_own_features(pen_digits):
+    from digitpad.trajectory import trajectory_batch
+
+    inks = [ink for _, ink in pen_digits[:40]]
+    inks[3:3] = [Ink([]), Ink([[(5.0, 5.0)]]), Ink([[(5.0, 5.0), (5.0, 5.0)], [(5.0, 5.0)]])]
+    inks.append(five())
+    features, kept = trajectory_batch(inks)
+    one_by_one = [trajectory_features(ink) for ink in inks]
+    assert kept.tolist() == [i for i, f in enumerate(one_by_one) if f is not None]
+    assert 3 not in kept.tolist() and features.dtype == np.float32
+    np.testing.assert_array_equal(features, np.stack([one_by_one[i] for i in kept]))
+    empty, none = trajectory_batch([Ink([])])
+    assert empty.shape == (0, POINTS, CHANNELS) and len(none) == 0

@@ -187,3 +187,18 @@ def test_the_bundled_models_blend_reads_the_pen_digits(pen_digits):
     right_both = sum(r == str(y) for r, y in zip(read_both, labels, strict=True))
     right_alone = sum(r == str(y) for r, y in zip(read_alone, labels, strict=True))
     assert right_both >= 0.99 * len(labels) and right_both >= right_alone - 1
+
+
+def test_a_large_batch_reads_each_file_as_it_reads_alone(tmp_path, pen_digits):
+    for n, (_, ink) in enumerate(pen_digits[:12]):
+        ink.save(tmp_path / f"{n:02d}.json")
+    paths = sorted(tmp_path.glob("*.json"))
+    trajectory = FixedTrajectory(LEANS_ONE)
+    recognizer = Recognizer(FixedModel(), trajectory_model=trajectory)
+    together = [p for _, p in recognizer.files(paths)]
+    assert len(trajectory.batches) == 1 and len(trajectory.batches[0]) == 12
+    for path, read in zip(paths, together, strict=True):
+        alone = recognizer.file(path)
+        np.testing.assert_array_equal(read.probabilities, alone.probabilities)
+        assert read.digit == 1
+    np.testing.assert_array_equal(trajectory.batches[0][5], trajectory_features(pen_digits[5][1]))
