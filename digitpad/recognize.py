@@ -290,6 +290,8 @@ class Recognizer:
     number_model : NumberModel or None
     picture_number_model : NumberModel or None
         What pictures are searched with (None exactly when ``number_model`` is).
+    trajectory_model : TrajectoryModel or None
+        The trajectory view of ink digits (None: the classifier alone).
     picture_wide_blob : float
         How wide a picture's blob is cut (times the writing's height,
         :func:`~digitpad.segment.picture_pieces`): the picture number model's
@@ -642,13 +644,6 @@ class Recognizer:
         best = predictions[0]
         best.alternatives = predictions[1:]
         return best, [i for i, _ in readings[0].digits]
-
-    def _probabilities(
-        self, batch: np.ndarray, sources: list[str], with_features: bool = False
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Probabilities (adapted to the profile) and, when asked or used, features."""
-        probabilities, features, index = self._classify(batch, sources, with_features)
-        return self._adapted(probabilities, features, index), features
 
     def _classify(
         self, batch: np.ndarray, sources: list[str], with_features: bool = False
