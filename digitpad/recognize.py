@@ -597,7 +597,9 @@ class Recognizer:
         for result in touched:
             old = results[result]
             new = Prediction.from_digits(old.digits)
-            new.alternatives, new.share = old.alternatives, old.share
+            # The alternatives were read by the classifier alone: one may now be this number.
+            new.alternatives = [a for a in old.alternatives if a.number != new.number]
+            new.share = old.share
             results[result] = new
 
     def _searchable(self, digits: DigitInputs) -> DigitInputs:

@@ -357,3 +357,27 @@ def test_numbers_for_the_number_model_can_be_written_in_writing_styles():
     assert all(same(ink, zero) for ink in plain[0])
     assert not any(same(ink, zero) for ink in styled[0])  # slashed, every one
     assert all(same(ink, two) for ink in plain[2] + styled[2])  # a 2 has no styles
+
+
+def test_no_alternative_repeats_the_number_the_trajectory_view_reads(pen_digits):
+    picture_alone = Recognizer(trajectory_model=False)
+    ink = side_by_side([by_label(pen_digits, 1, 1)[0], by_label(pen_digits, 7, 1)[0]], 0.3)
+    before = picture_alone.ink(ink)
+    two_digits = [a.number for a in before.alternatives if len(a.number or "") == 2]
+    assert before.number == "17" and two_digits
+
+    class SaysTheAlternative:
+        """A trajectory view sure of the first two-digit alternative's digits, in order."""
+
+        weight = 1.0
+
+        def log_probabilities(self, points):
+            logs = np.full((len(points), 10), -20.0, np.float32)
+            for k, digit in enumerate(two_digits[0]):
+                logs[k, int(digit)] = 0.0
+            return logs
+
+    after = Recognizer(trajectory_model=SaysTheAlternative()).ink(ink)
+    assert after.number == two_digits[0]
+    assert after.number not in [a.number for a in after.alternatives]
+    assert len(after.alternatives) == len(before.alternatives) - 1
