@@ -39,6 +39,7 @@ __all__ = [
     "Source",
     "bundled_model_path",
     "predict_with_required_features",
+    "load_keras_model",
     "with_features",
 ]
 
@@ -417,7 +418,11 @@ def _litert_roles(outputs: dict[str, dict], path: Path) -> dict[str, str]:
     return {_OUTPUT_ROLES[name]: name for name in outputs}
 
 
-def _keras_runner(path: Path):
+def load_keras_model(path: Path):
+    """The Keras model in ``path``, loaded without running any code of the file's own.
+
+    Raises ModelError without TensorFlow or for a file Keras cannot load.
+    """
     try:
         import keras
     except ImportError:
@@ -426,9 +431,13 @@ def _keras_runner(path: Path):
         ) from None
     try:
         # safe_mode stays on: a .keras file must never run code of its own.
-        model = keras.models.load_model(path, compile=False, safe_mode=True)
+        return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many kinds for a bad archive
         raise ModelError(f"{path}: not a loadable Keras model ({_first_line(error)})") from None
+
+
+def _keras_runner(path: Path):
+    model = load_keras_model(path)
     shapes = [tuple(o.shape) for o in model.outputs]
     shape = tuple(model.input_shape)
     if (

@@ -381,19 +381,9 @@ def _litert_runner(path: Path, interpreter=None) -> tuple[Callable[[np.ndarray],
 
 
 def _keras_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
-    from .predictor import ModelError, _first_line
+    from .predictor import ModelError, load_keras_model
 
-    try:
-        import keras
-    except ImportError:
-        raise ModelError(
-            f"{path}: loading .keras files needs TensorFlow (pip install 'digitpad[train]')"
-        ) from None
-    try:
-        # safe_mode stays on: a .keras file must never run code of its own.
-        model = keras.models.load_model(path, compile=False, safe_mode=True)
-    except Exception as error:  # Keras raises many kinds for a bad archive
-        raise ModelError(f"{path}: not a loadable Keras model ({_first_line(error)})") from None
+    model = load_keras_model(path)
     if tuple(model.input_shape)[1:] != (POINTS, CHANNELS) or model.output_shape[-1] != 10:
         raise ModelError(f"{path}: not a trajectory model ([n, {POINTS}, {CHANNELS}] to [n, 10])")
 
