@@ -59,7 +59,7 @@ from .segment import (
     segment_coverage,
     segment_ink,
 )
-from .trajectory import TrajectoryModel, blend, trajectory_batch, trajectory_features
+from .trajectory import TrajectoryModel, blend, trajectory_batch
 
 __all__ = [
     "DigitInputs",
@@ -570,17 +570,9 @@ class Recognizer:
         the digits go through the trajectory model in one call."""
         model = self.trajectory_model
         assert model is not None
-        if len(chosen) >= 8:  # a batch: all at once is quicker
-            trajectories, found = trajectory_batch([ink for _, _, _, ink in chosen])
-            kept = [chosen[i] for i in found]
-        else:
-            kept, found_one = [], []
-            for entry in chosen:
-                points = trajectory_features(entry[3])
-                if points is not None:  # empty ink has no trajectory: it keeps its reading
-                    kept.append(entry)
-                    found_one.append(points)
-            trajectories = np.stack(found_one) if found_one else np.zeros((0, 1))
+        # Empty ink has no trajectory: it keeps its reading.
+        trajectories, found = trajectory_batch([ink for _, _, _, ink in chosen])
+        kept = [chosen[i] for i in found]
         if not kept:
             return
         log_trajectory = model.log_probabilities(trajectories)

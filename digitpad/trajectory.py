@@ -86,68 +86,8 @@ def trajectory_features(ink: Ink, points: int = POINTS) -> np.ndarray | None:
     leaves the result unchanged, up to rounding; writing the same strokes
     in another order or direction changes it.
     """
-    # Few numpy calls on small arrays: the recognizer computes this for every digit
-    # it reads, so the Python overhead of each call counts.
-    strokes = [s for s in ink.strokes if len(s)]
-    if not strokes:
-        return None
-    path = np.concatenate(strokes) if len(strokes) > 1 else strokes[0]
-    path = np.asarray(path[:, :2], dtype=np.float64)
-    low, high = path.min(axis=0), path.max(axis=0)
-    extent = float(max(high[0] - low[0], high[1] - low[1]))
-    # Centred on the box, divided by its longer side; a dot has no extent: any scale
-    # keeps it at the centre.
-    xy = (path - (low + high) / 2) / (extent if extent > 0 else 1.0)
-
-    # Segment i joins xy[i] and xy[i + 1]; the one that leaves a stroke's last point
-    # is the pen's travel in the air to the next stroke.
-    delta = xy[1:] - xy[:-1]
-    steps = np.sqrt(delta[:, 0] ** 2 + delta[:, 1] ** 2)
-    distance = np.zeros(len(xy))
-    np.cumsum(steps, out=distance[1:])
-    total = distance[-1]
-    out = np.zeros((points, CHANNELS), dtype=np.float32)
-    if total <= 0:  # one point, or all points in one place
-        out[:, :2] = xy[0]
-        return out
-
-    at = np.linspace(0.0, total, points)
-    # The segment each sample falls on; zero-length segments are never chosen
-    # (searchsorted skips repeated distances), so the division below is safe.
-    segment = np.minimum(distance.searchsorted(at, side="right") - 1, len(steps) - 1)
-    length = steps[segment]
-    part = (at - distance[segment]) / np.where(length > 0, length, 1.0)
-    sampled = xy[segment] + part[:, None] * delta[segment]
-
-    move = np.empty_like(sampled)
-    move[:-1] = sampled[1:] - sampled[:-1]
-    move[-1] = move[-2]  # the last point keeps the direction of the one before
-    length = np.sqrt(move[:, 0] ** 2 + move[:, 1] ** 2)
-    out[:, 0:2] = sampled
-    # Where the path does not move, the direction is 0 (as is the move).
-    out[:, 2:4] = move / np.where(length > 0, length, 1.0)[:, None]
-    if len(strokes) > 1:
-        in_air = np.zeros(len(steps), dtype=np.float32)
-        in_air[np.cumsum([len(s) for s in strokes[:-1]]) - 1] = 1.0
-        out[:, 4] = in_air[segment]
-    return out
-
-    at = np.linspace(0.0, total, points)
-    # The segment each sample falls on; zero-length segments are never chosen
-    # (searchsorted skips repeated distances), so the division below is safe.
-    segment = np.clip(np.searchsorted(distance, at, side="right") - 1, 0, len(steps) - 1)
-    part = (at - distance[segment]) / np.where(steps[segment] > 0, steps[segment], 1.0)
-    sampled = xy[segment] + part[:, None] * (xy[segment + 1] - xy[segment])
-
-    delta = np.diff(sampled, axis=0)
-    delta = np.concatenate([delta, delta[-1:]])
-    length = np.linalg.norm(delta, axis=1, keepdims=True)
-    direction = np.divide(delta, length, out=np.zeros_like(delta), where=length > 0)
-
-    out[:, 0:2] = sampled
-    out[:, 2:4] = direction
-    out[:, 4] = in_air[segment]
-    return out
+    features, kept = trajectory_batch([ink], points)
+    return features[0] if len(kept) else None
 
 
 def trajectory_batch(inks: Sequence[Ink], points: int = POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -155,9 +95,8 @@ def trajectory_batch(inks: Sequence[Ink], points: int = POINTS) -> tuple[np.ndar
     has ink, float32 ``[k, points, CHANNELS]`` (the same values), and their indices
     in ``inks``.
 
-    For many inks at once (a batch of files): the numpy calls are made once for all
-    but two a digit, which takes a quarter of the time a digit for 256 digits; for
-    a few, :func:`trajectory_features` one by one is quicker.
+    The numpy calls are made once for all the inks but two an ink: for 256 inks
+    at once (a batch of files) a quarter of the time an ink of one at a time.
     """
     kept: list[int] = []
     pieces: list[np.ndarray] = []
@@ -187,7 +126,9 @@ def trajectory_batch(inks: Sequence[Ink], points: int = POINTS) -> tuple[np.ndar
     extent = np.maximum(high[:, 0] - low[:, 0], high[:, 1] - low[:, 1])
     digit = np.repeat(np.arange(len(kept)), counts_)
     xy = (path - ((low + high) / 2)[digit]) / np.where(extent > 0, extent, 1.0)[digit, None]
-    delta = xy[1:] - xy[:-1]  # those from a digit's last point to the next digit's are unused
+    # Segment i leaves point i; those that leave a digit's last point are unused (the
+    # last one, a point to itself, is there so that ink of one point has a segment).
+    delta = np.diff(xy, axis=0, append=xy[-1:])
     steps = np.sqrt(delta[:, 0] ** 2 + delta[:, 1] ** 2)
     distance = np.zeros(len(xy))
     ramp = np.arange(points, dtype=np.float64)

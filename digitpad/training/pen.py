@@ -27,6 +27,7 @@ __all__ = [
     "PenRenders",
     "WritingStyle",
     "render_pen_digits",
+    "transformed",
 ]
 
 #: ``(ink, label, rng) -> Ink | None``: one random change to a digit's ink; None: no copy.
@@ -99,6 +100,19 @@ class PenRenders:
     pen_width_scale: tuple[float, float]
 
 
+def transformed(
+    digit: PenDigit, transforms: Sequence[InkTransform], rng: np.random.Generator
+) -> Ink | None:
+    """The digit's ink through ``transforms`` in turn; None as soon as one gives none."""
+    ink = digit.ink
+    for transform in transforms:
+        changed = transform(ink, digit.label, rng)
+        if changed is None:
+            return None
+        ink = changed
+    return ink
+
+
 def render_pen_digits(
     digits: Sequence[PenDigit], renders: Sequence[PenRenders], rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -113,13 +127,8 @@ def render_pen_digits(
         variants = [(digit.ink, PEN_WIDTH)]
         for group in renders:
             for _ in range(group.copies):
-                ink = digit.ink
-                for transform in group.transforms:
-                    transformed = transform(ink, digit.label, rng)
-                    if transformed is None:
-                        break
-                    ink = transformed
-                else:
+                ink = transformed(digit, group.transforms, rng)
+                if ink is not None:
                     variants.append((ink, rng.uniform(*group.pen_width_scale) * PEN_WIDTH))
         for ink, width in variants:
             x = ink_to_input(ink, pen_width=width)

@@ -42,7 +42,7 @@ import numpy as np
 
 from ..pendigits import PenDigit, read_unipen, read_unipen_digits, split_by_writer
 from ..trajectory import CHANNELS, POINTS, trajectory_features
-from .pen import InkDistortion, InkTransform, LowGradeTablet, WritingStyle
+from .pen import InkDistortion, InkTransform, LowGradeTablet, WritingStyle, transformed
 from .styles import StyleSettings
 
 __all__ = [
@@ -105,17 +105,10 @@ def epoch_set(
     digits that have styles), each made afresh from ``rng``."""
     rows, labels = [], []
     for digit in digits:
-        inks = [digit.ink]
-        for transforms in [DISTORTED] * distorted + [STYLED] * styled:
-            ink = digit.ink
-            for transform in transforms:
-                changed = transform(ink, digit.label, rng)
-                if changed is None:
-                    break
-                ink = changed
-            else:
-                inks.append(ink)
-        for ink in inks:
+        copies = [transformed(digit, t, rng) for t in [DISTORTED] * distorted + [STYLED] * styled]
+        for ink in [digit.ink, *copies]:
+            if ink is None:
+                continue
             features = trajectory_features(ink)
             if features is not None:
                 rows.append(features)
