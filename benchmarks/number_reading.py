@@ -5,7 +5,12 @@ predict``'s path), the numbers of ``unipen-dev.jsonl`` written by real people,
 and numbers made of isolated pen digits the way people write them
 (:func:`digitpad.training.numbers.write_number`: overlapping, slanted,
 drifting, joined, strokes added late), each both by recognition (the search
-with the number model) and by the box rules alone, for comparison. Also: how
+with the number model) and by the box rules alone, for comparison. Numbers
+with separators (``-`` ``:`` ``.`` ``,``, and a stray dot; ``--marks``, a
+separator in each gap with that chance) are right when their digits are read
+and their marks are not; so are those of the file's numbers with separators
+(its ``mixed`` items, all of sources ``hpp`` and ``hpb``: report part only),
+counted apart where they hold a ``/``, which is written as a 1 is. Also: how
 often an isolated digit is split into several (of all, and of those the
 classifier reads right as one whole ink, which leaves out the file's few
 "digits" that are two digits or a stray mark), and how long a number takes.
@@ -15,7 +20,7 @@ The parts (``--part``), so that nothing reported was chosen on:
 * ``tune``: the numbers of every other writer of source ``sta`` (sorted by
   name), numbers synthesized from their digits, and the isolated digits of
   sources ``tos`` and ``imp``; the search's weights were chosen on these
-  (``--whole-bonus``, ``--digit-bonus`` try others);
+  (``--whole-bonus``, ``--digit-bonus``, ``--mark-penalty`` try others);
 * ``report``: all other numbers (the other ``sta`` writers, sources ``hpp``
   and ``hpb``), the synthesized numbers made of those sources' isolated
   digits, and those digits.
@@ -34,6 +39,7 @@ are trained on every source.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections import Counter
@@ -97,8 +103,12 @@ def main(argv=None) -> int:
     parser.add_argument("--part", choices=("tune", "report"), default="report")
     parser.add_argument("--synthesized", type=int, default=1000, help="numbers to make")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--marks", type=float, default=0.5, help="chance of a separator in each gap (and a dot)"
+    )
     parser.add_argument("--whole-bonus", type=float, help="default: the number model's")
     parser.add_argument("--digit-bonus", type=float, help="default: the number model's")
+    parser.add_argument("--mark-penalty", type=float, help="default: the number model's")
     parser.add_argument(
         "--trajectory-model",
         type=Path,
@@ -119,13 +129,16 @@ def main(argv=None) -> int:
         number_model.whole_bonus = args.whole_bonus
     if args.digit_bonus is not None:
         number_model.digit_bonus = args.digit_bonus
+    if args.mark_penalty is not None:
+        number_model.mark_penalty = args.mark_penalty
     trajectory = False if args.no_trajectory else args.trajectory_model
     searching = Recognizer(args.model, number_model=number_model, trajectory_model=trajectory)
     boxes = Recognizer(args.model, number_model=number_model, trajectory_model=trajectory)
     boxes.number_model = None  # the box rules of digitpad.segment.segment_ink
     print(
         f"part: {args.part}; number model: {number_model.path} (whole bonus "
-        f"{number_model.whole_bonus}, digit bonus {number_model.digit_bonus}); trajectory: "
+        f"{number_model.whole_bonus}, digit bonus {number_model.digit_bonus}, mark penalty "
+        f"{number_model.mark_penalty}); trajectory: "
         f"{getattr(searching.trajectory_model, 'path', None) or 'none'}"
     )
 
@@ -152,6 +165,28 @@ def main(argv=None) -> int:
         outcomes, times = read_all(recognizer, made, truths)
         report(name, outcomes, times)
         print(f"  {'':<12} 6 digits: median {np.median([times[k] for k in six]) * 1000:.1f} ms")
+
+    # The same writers' numbers with separators, from a stream of their own, so that the
+    # numbers above stay those of the seed.
+    rng = np.random.default_rng([args.seed, 1])
+    made, truths = [], []
+    for _ in range(args.synthesized):
+        pool = by_writer[writers[rng.integers(len(writers))]]
+        picked = [pool[i] for i in rng.integers(len(pool), size=int(rng.integers(2, 7)))]
+        made.append(write_number(picked, rng, marks=args.marks)[0])
+        truths.append("".join(str(d.label) for d in picked))
+    print(f"synthesized numbers with separators and stray dots (chance {args.marks}):")
+    for name, recognizer in (("recognition", searching), ("box rules", boxes)):
+        report(name, *read_all(recognizer, made, truths))
+    mixed = [i for i in chosen if i.kind == "mixed"]
+    if mixed:
+        print(f"numbers with separators written by real people ({len(mixed)}), digits only:")
+        for slashed in (False, True):
+            group = [i for i in mixed if ("/" in i.label) == slashed]
+            truths = [re.sub(r"\D", "", i.label) for i in group]
+            print(f"  {'with' if slashed else 'without'} a /: {len(group)}")
+            for name, recognizer in (("recognition", searching), ("box rules", boxes)):
+                report(name, *read_all(recognizer, [i.ink for i in group], truths))
 
     if args.part == "tune":
         digits = [i for i in everything if i.kind == "digit" and i.source in TUNE_DIGIT_SOURCES]

@@ -55,6 +55,10 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--styled", type=float, help="share of digits written in a style (default: the recipe's)"
     )
+    parser.add_argument(
+        "--marks", type=float, help="share of numbers with marks (default: the recipe's)"
+    )
+    parser.add_argument("--mark-penalty", type=float, help="default: the recipe's")
     parser.add_argument("--seed", type=int, default=0, help="of the number models' training")
     args = parser.parse_args(argv)
     model = args.model or bundled_model_path()
@@ -64,6 +68,10 @@ def main(argv=None) -> int:
         extra["numbers"] = args.numbers
     if args.styled is not None:
         extra["styled"] = args.styled
+    if args.marks is not None:
+        extra["marks"] = args.marks
+    if args.mark_penalty is not None:
+        extra["mark_penalty"] = args.mark_penalty
     counts: dict = {}  # whole bonus -> [split, not right, digits]
     for fold in FOLDS:
         with tempfile.TemporaryDirectory() as folder:

@@ -22,10 +22,15 @@ writes the network as an ``.npz`` file of its arrays and weights
 (:func:`save_number_model`), which runs in numpy and from which the
 ``.tflite`` is exported.
 
+A number model may have a second output, :data:`MARK_OUTPUT`: how likely a
+candidate is a mark that is no part of any digit (a dash, a full stop, a stray
+dot), as opposed to a fragment of a digit, which is not one digit either. One
+without it takes ``P(not one digit)`` for ``P(mark)``.
+
 The search's weights (:func:`digitpad.segment.search`): a reading's score is
 the sum over its digits of ``log P(one digit) + log P(digit) + digit_bonus``
 (plus ``whole_bonus`` for the whole ink read as one digit), and over its marks
-(pieces read as no digit) of ``log P(not a digit) + mark_penalty``.
+(pieces read as no digit) of ``log P(mark) + mark_penalty``.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from .segment import GEOMETRY
 __all__ = [
     "INPUT",
     "KINDS",
+    "MARK_OUTPUT",
     "OUTPUT",
     "PICTURE_SIGNATURE",
     "SIGNATURE",
@@ -60,6 +66,9 @@ __all__ = [
 #: The ``.tflite`` signature of the number model, its input (rows ``[n, k + 10 + 12]``)
 #: and its output (logits ``[n]``).
 SIGNATURE, INPUT, OUTPUT = "one_digit", "rows", "logits"
+#: The signature's second output, when the number model has one: log-odds that a
+#: candidate is a mark that is no part of a digit (``[n]``).
+MARK_OUTPUT = "mark_logits"
 #: The signature of the number model of pictures' candidates (same input and output).
 PICTURE_SIGNATURE = "one_digit_picture"
 #: The number models a ``.tflite`` may carry: of ink's candidates and of pictures'.
@@ -94,6 +103,9 @@ class NumberModel:
         The search's weights (see the module's docstring).
     feature_count : int
         How many penultimate features of the classifier it reads.
+    has_mark_output : bool
+        Whether it says how likely a candidate is a mark (:data:`MARK_OUTPUT`);
+        else a mark's likelihood is that of not being one digit.
     wide_blob : float or None
         Of a number model of pictures' candidates: how wide a blob it was trained to
         judge cut (times the writing's height, :func:`digitpad.segment.picture_pieces`);
@@ -104,7 +116,8 @@ class NumberModel:
     arrays : dict of ndarray or None
         The network's arrays (``mean``, ``scale``, ``w1``, ``b1``, ``w2``, ``b2``)
         of an ``.npz``, which :func:`~digitpad.training.export.export_tflite` puts
-        in a ``.tflite``; None for a ``.tflite``, whose graph holds them.
+        in a ``.tflite``; None for a ``.tflite``, whose graph holds them. ``w2``
+        and ``b2`` have a second column when it has the mark output.
 
     Raises
     ------
@@ -117,6 +130,7 @@ class NumberModel:
     mark_penalty: float
     whole_bonus: float
     feature_count: int
+    has_mark_output: bool
     model_sha256: str
     kind: str
     wide_blob: float | None
@@ -165,6 +179,10 @@ class NumberModel:
             self.model_sha256 = str(data["model_sha256"]) if "model_sha256" in data else ""
             self.wide_blob = float(data["wide_blob"]) if "wide_blob" in data else None
         self._run = None
+        w2 = self.arrays["w2"]
+        if w2.ndim != 2 or w2.shape[1] not in (1, 2) or self.arrays["b2"].shape != w2.shape[1:]:
+            raise ModelError(f"{self.path}: its output layer is neither one output nor two")
+        self.has_mark_output = w2.shape[1] == 2
         if self.arrays["w1"].shape[0] != self.feature_count + 10 + len(GEOMETRY):
             raise ModelError(
                 f"{self.path}: a number model of another geometry than this digitpad's "
@@ -182,11 +200,19 @@ class NumberModel:
         inputs, outputs = runner.get_input_details(), runner.get_output_details()
         width = inputs[INPUT]["shape_signature"].tolist() if INPUT in inputs else []
         logits = outputs[OUTPUT]["shape_signature"].tolist() if OUTPUT in outputs else []
-        if len(width) != 2 or width[1] <= 10 + len(GEOMETRY) or logits not in ([-1], [-1, 1]):
+        marks = outputs[MARK_OUTPUT]["shape_signature"].tolist() if MARK_OUTPUT in outputs else None
+        if (
+            len(width) != 2
+            or width[1] <= 10 + len(GEOMETRY)
+            or logits not in ([-1], [-1, 1])
+            or marks not in (None, [-1], [-1, 1])
+        ):
             raise ModelError(
                 f"{path}: the {signature} signature must map {INPUT} [n, k + "
-                f"{10 + len(GEOMETRY)}] to {OUTPUT} [n]"
+                f"{10 + len(GEOMETRY)}] to {OUTPUT} [n] (and {MARK_OUTPUT} [n], if any)"
             )
+        self.has_mark_output = marks is not None
+        names = [OUTPUT, MARK_OUTPUT] if marks is not None else [OUTPUT]
         about = ((_read_card(path) or {}).get("number_model")) or {}
         entry = "number_model"
         if self.kind == "picture":
@@ -215,7 +241,8 @@ class NumberModel:
             size = 1 << (count - 1).bit_length()
             if size != count:
                 rows = np.concatenate([rows, np.zeros((size - count, rows.shape[1]), rows.dtype)])
-            return runner(**{INPUT: rows})[OUTPUT].reshape(-1)[:count]
+            out = runner(**{INPUT: rows})
+            return np.column_stack([out[name].reshape(-1)[:count] for name in names])
 
         self._run = run
 
@@ -234,6 +261,17 @@ class NumberModel:
             When the rows are not as wide as the network reads: a number model of
             other geometry (:data:`digitpad.segment.GEOMETRY`) or of another classifier.
         """
+        return self.outputs(rows)[:, 0]
+
+    def mark_logits(self, rows: np.ndarray) -> np.ndarray:
+        """Log-odds of being a mark that is no part of a digit, for rows made by
+        :meth:`inputs`; without the mark output, those of not being one digit."""
+        outputs = self.outputs(rows)
+        return outputs[:, 1] if self.has_mark_output else -outputs[:, 0]
+
+    def outputs(self, rows: np.ndarray) -> np.ndarray:
+        """The network's outputs ``(n, 1)``, or ``(n, 2)`` with the mark output: the
+        log-odds of :meth:`logits` and of :meth:`mark_logits`."""
         rows = np.ascontiguousarray(rows, dtype=np.float32)
         width = self.feature_count + 10 + len(GEOMETRY)
         if rows.ndim != 2 or rows.shape[1] != width:
@@ -242,12 +280,15 @@ class NumberModel:
                 f"{rows.shape[-1] if rows.ndim else 0} (trained with another geometry "
                 "or classifier: train it again)"
             )
+        columns = 2 if self.has_mark_output else 1
+        if not len(rows):
+            return np.zeros((0, columns), np.float32)
         if self._run is not None:
-            return self._run(rows) if len(rows) else np.zeros(0, np.float32)
+            return self._run(rows)
         assert self.arrays is not None  # an .npz's (_read_npz)
         a = self.arrays
         hidden = np.maximum((rows - a["mean"]) * a["scale"] @ a["w1"] + a["b1"], 0)
-        return (hidden @ a["w2"] + a["b2"]).reshape(-1)
+        return hidden @ a["w2"] + a["b2"]
 
     def scores(
         self,
@@ -261,9 +302,9 @@ class NumberModel:
         ``single`` flags the candidates of one piece. Returns ``digit_scores``
         ``(n, 10)`` and ``mark_scores`` ``(n,)`` (``-inf`` where not single).
         """
-        logits = self.logits(self.inputs(features, probabilities, geometry))
-        one_digit = -np.logaddexp(0, -logits)  # log sigmoid
-        not_digit = -np.logaddexp(0, logits)
+        outputs = self.outputs(self.inputs(features, probabilities, geometry))
+        one_digit = -np.logaddexp(0, -outputs[:, 0])  # log sigmoid
+        mark = -np.logaddexp(0, -outputs[:, 1] if self.has_mark_output else outputs[:, 0])
         # Most drawings are one digit: the whole ink as one digit has a head start.
         whole = geometry[:, GEOMETRY.index("whole ink")] > 0
         digit_scores = (
@@ -272,7 +313,7 @@ class NumberModel:
             + self.digit_bonus
             + np.where(whole, self.whole_bonus, 0.0)[:, None]
         )
-        mark_scores = np.where(single, not_digit + self.mark_penalty, -np.inf)
+        mark_scores = np.where(single, mark + self.mark_penalty, -np.inf)
         return digit_scores, mark_scores
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from digitpad.ink import Ink
 from digitpad.number_model import NumberModel, save_number_model
-from digitpad.predictor import bundled_model_path
+from digitpad.predictor import ModelError, bundled_model_path
 from digitpad.recognize import Recognizer, ink_inputs
 from digitpad.segment import (
     GEOMETRY,
@@ -132,6 +132,38 @@ def save_tiny_number_model(path, width: int, rng, **weights) -> None:
         mark_penalty=-4.0,
         **weights,
     )
+
+
+def test_a_number_model_with_a_mark_output_scores_marks_by_it(tmp_path):
+    rng = np.random.default_rng(3)
+    width = 8 + 10 + len(GEOMETRY)
+    old, new = tmp_path / "old.npz", tmp_path / "new.npz"
+    save_tiny_number_model(old, width, rng)
+    arrays = dict(np.load(old))
+    # The second column of the output layer says how likely a candidate is a mark.
+    arrays["w2"] = np.column_stack([arrays["w2"], rng.normal(size=4)])
+    arrays["b2"] = np.array([0.0, 0.5])
+    np.savez(new, **arrays)
+    without, with_marks = NumberModel(old), NumberModel(new)
+    assert not without.has_mark_output and with_marks.has_mark_output
+    features, probabilities = rng.normal(size=(5, 8)), np.full((5, 10), 0.1, np.float32)
+    geometry, single = np.zeros((5, len(GEOMETRY))), np.ones(5, bool)
+    rows = NumberModel.inputs(features, probabilities, geometry)
+    np.testing.assert_allclose(with_marks.logits(rows), without.logits(rows), rtol=1e-6)
+    np.testing.assert_allclose(without.mark_logits(rows), -without.logits(rows))
+    marks = with_marks.mark_logits(rows)
+    assert marks.shape == (5,) and not np.allclose(marks, -with_marks.logits(rows))
+    for model, logits in ((without, -without.logits(rows)), (with_marks, marks)):
+        _, mark_scores = model.scores(features, probabilities, geometry, single)
+        np.testing.assert_allclose(
+            mark_scores, -np.logaddexp(0, -logits) + model.mark_penalty, rtol=1e-5
+        )
+    assert with_marks.outputs(rows[:0]).shape == (0, 2)
+    assert with_marks.logits(rows[:0]).shape == (0,)
+    arrays["b2"] = np.zeros(3)
+    np.savez(new, **arrays)
+    with pytest.raises(ModelError):
+        NumberModel(new)
 
 
 def test_a_number_model_file_round_trips(tmp_path):
@@ -381,3 +413,94 @@ def test_no_alternative_repeats_the_number_the_trajectory_view_reads(pen_digits)
     assert after.number == two_digits[0]
     assert after.number not in [a.number for a in after.alternatives]
     assert len(after.alternatives) == len(before.alternatives) - 1
+
+
+def test_numbers_for_the_number_model_can_have_marks_that_are_no_digit():
+    from digitpad.training.numbers import MARK, WrittenDigit, make_inks, write_number
+
+    zero = WrittenDigit(0, Ink([loop(50.0)]))
+    stem = WrittenDigit(1, Ink([np.column_stack([np.full(20, 10.0), np.linspace(0, 100, 20)])]))
+    writers = {"w": [zero, stem]}
+
+    def owners_of(marks: float, lengths) -> list[np.ndarray]:
+        made = make_inks(writers, 30, np.random.default_rng(0), lengths=lengths, marks=marks)
+        return [np.concatenate(owners) for _, owners, _ in made]
+
+    # Without marks, what is written (and how the generator is drawn) is as before.
+    plain = make_inks(writers, 30, np.random.default_rng(0), lengths=(1, 3))
+    again = make_inks(writers, 30, np.random.default_rng(0), lengths=(1, 3), marks=0.0)
+    for (a, _, la), (b, _, lb) in zip(plain, again, strict=True):
+        assert la == lb and all(
+            np.array_equal(s, t) for s, t in zip(a.strokes, b.strokes, strict=True)
+        )
+    assert not any((o == MARK).any() for o in owners_of(0.0, (1, 3)))
+    # With marks every number and every isolated digit has one; a mark's points are its own.
+    assert all((o == MARK).any() for o in owners_of(1.0, (1, 3)))
+
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        ink, owners = write_number([stem, zero, stem], rng, marks=1.0)
+        for owner in owners:
+            assert len(set(owner.tolist())) == 1 or MARK not in owner  # marks are never joined
+        marks = [s for s, o in zip(ink.strokes, owners, strict=True) if o[0] == MARK]
+        digits = [s for s, o in zip(ink.strokes, owners, strict=True) if o[0] != MARK]
+        height = np.ptp(np.concatenate(digits)[:, 1])
+        # Two separators and a stray dot, each small beside the digits.
+        assert len(marks) >= 3
+        assert all(np.ptp(m[:, 1]) < 0.5 * height for m in marks)
+
+
+def test_a_candidate_of_a_mark_alone_is_no_digit():
+    from digitpad.predictor import Predictor
+    from digitpad.training.numbers import (
+        MARK,
+        WrittenDigit,
+        candidate_table,
+        picture_candidates_of,
+        write_number,
+    )
+
+    three = WrittenDigit(
+        3, Ink([np.array([[0.0, 0.0], [50.0, 10.0], [10.0, 50.0], [50.0, 80.0], [0.0, 100.0]])])
+    )
+    rng = np.random.default_rng(2)
+    inks = []
+    while len(inks) < 3:
+        ink, owners = write_number([three, three], rng, marks=1.0)
+        if any(o[0] == MARK for o in owners):
+            inks.append((ink, owners, [3, 3]))
+    table = candidate_table(inks, Predictor(bundled_model_path()))
+    for k, (ink, owners, _) in enumerate(inks):
+        pieces = ink_pieces(ink)
+        rows = np.flatnonzero(table["ink_index"] == k)
+        for row in rows:
+            start, stop = table["start"][row], table["stop"][row]
+            strokes = pieces[start:stop]
+            mark_only = all(
+                any(
+                    np.array_equal(p, s)
+                    for s, o in zip(ink.strokes, owners, strict=True)
+                    if o[0] == MARK
+                )
+                for p in strokes
+            )
+            assert table["mark"][row] == mark_only
+            if mark_only:
+                assert not table["one_digit"][row] and table["label"][row] == -1
+        assert table["one_digit"][rows].sum() >= 2  # the two 3s
+    # As a picture: the blob of a dash between the 3s is no digit either.
+    shape = three.ink.strokes[0]
+    dash = np.array([[70.0, 50.0], [100.0, 52.0]])
+    strokes = [shape, dash, shape + (120.0, 0.0)]
+    ink = Ink(strokes, 200.0, 120.0)
+    owners = [np.full(len(s), owner) for s, owner in zip(strokes, (0, MARK, 1), strict=True)]
+    cut = picture_candidates_of(ink, owners, [3, 3], 1.0, 3.0)
+    assert cut is not None
+    kept, _, one_digit, digit_labels, mark, _ = cut
+    read = {
+        (c.start, c.stop): labelled
+        for c, *labelled in zip(kept, one_digit, digit_labels, mark, strict=True)
+    }
+    assert read[(0, 1)] == [True, 3, False] and read[(2, 3)] == [True, 3, False]
+    assert read[(1, 2)] == [False, -1, True]  # the dash
+    assert read[(0, 2)] == [False, -1, False]  # a 3 with the dash

@@ -259,8 +259,8 @@ def test_pictures_are_searched_with_the_picture_number_model_and_ink_with_the_in
     ink_head, picture_head = NumberModel(saved), NumberModel(saved, kind="picture")
     used = []
     for head in (ink_head, picture_head):
-        logits = head.logits
-        head.logits = lambda rows, head=head, logits=logits: used.append(head.kind) or logits(rows)
+        outputs = head.outputs
+        head.outputs = lambda rows, head=head, run=outputs: used.append(head.kind) or run(rows)
     recognizer = Recognizer(number_model=ink_head, picture_number_model=picture_head)
     ink, _ = write_number([readable[2], readable[5]], gaps=[0.3])
     assert recognizer.ink(ink).number == "25" and used == ["ink"]

@@ -54,7 +54,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..number_model import INPUT, OUTPUT, PICTURE_SIGNATURE, SIGNATURE, WEIGHTS, NumberModel
+from ..number_model import (
+    INPUT,
+    MARK_OUTPUT,
+    OUTPUT,
+    PICTURE_SIGNATURE,
+    SIGNATURE,
+    WEIGHTS,
+    NumberModel,
+)
 from ..personal import BANK_FILE, ClassBank, model_digest
 from ..predictor import Predictor, with_features
 from ..segment import GEOMETRY
@@ -88,6 +96,8 @@ OUTPUTS_CARD = {
 NUMBER_MODEL_OUTPUT_CARD = {
     OUTPUT: f"[n] of the {SIGNATURE} signature: log-odds that a candidate digit of a number "
     "is exactly one digit, from its features, probabilities and geometry (number_model)",
+    MARK_OUTPUT: f"[n] of the {SIGNATURE} signature, when the number model has it: log-odds "
+    "that a candidate is a mark that is no part of a digit (a dash, a dot)",
 }
 
 
@@ -198,9 +208,21 @@ def _one_digit(a):
 
     def one_digit(rows):
         hidden = tf.nn.relu(tf.matmul((rows - a["mean"]) * a["scale"], a["w1"]) + a["b1"])
-        return {OUTPUT: tf.reshape(tf.matmul(hidden, a["w2"]) + a["b2"], [-1])}
+        outputs = tf.matmul(hidden, a["w2"]) + a["b2"]
+        named = {OUTPUT: tf.reshape(outputs[:, 0], [-1])}
+        if a["w2"].shape[1] == 2:
+            named[MARK_OUTPUT] = tf.reshape(outputs[:, 1], [-1])
+        return named
 
     return one_digit
+
+
+def _number_model_outputs(number_model: NumberModel) -> dict[str, str]:
+    """What a number model's signature outputs, for the model card."""
+    outputs = {OUTPUT: "[n] log-odds that the candidate is exactly one digit"}
+    if number_model.has_mark_output:
+        outputs[MARK_OUTPUT] = "[n] log-odds that the candidate is a mark, no part of a digit"
+    return outputs
 
 
 def record_number_model(
@@ -225,6 +247,8 @@ def record_number_model(
             if name != "picture_probabilities" or exported.has_picture_output
         }
     card["outputs"].update(NUMBER_MODEL_OUTPUT_CARD)
+    if not number_model.has_mark_output:
+        del card["outputs"][MARK_OUTPUT]
     width = number_model.feature_count + 10 + len(GEOMETRY)
     carried: dict = {
         "file": tflite_path.name,
@@ -234,7 +258,7 @@ def record_number_model(
             "features and 10 log-probabilities (floored at 1e-6) by the classifier, and its "
             f"{len(GEOMETRY)} geometry values (digitpad.segment.GEOMETRY)"
         },
-        "outputs": {OUTPUT: "[n] log-odds that the candidate is exactly one digit"},
+        "outputs": _number_model_outputs(number_model),
         "what": "reject output: P(a candidate is exactly one digit), from the classifier's "
         "features and probabilities and the candidate's geometry",
     }
@@ -247,6 +271,7 @@ def record_number_model(
         carried = {
             **carried,
             "signature": PICTURE_SIGNATURE,
+            "outputs": _number_model_outputs(picture_number_model),
             "what": carried["what"]
             + ", of the candidates of pictures (blobs of ink and their cuts)",
         }

@@ -3,10 +3,11 @@
 :func:`write_number` sets one writer's digits left to right as a person writes
 a number: overlapping or apart, slanted, on a drifting baseline, changing size
 along the number, now and then a stroke added late (the bar of a 5 after the
-next digit). :func:`candidate_table` cuts every candidate digit out of such
-numbers, as the recognizer does, and labels it one digit or not;
-:func:`train_number_model` fits the reject output (:mod:`digitpad.number_model`)
-to them.
+next digit), and with marks that are no digit (a dash, a full stop, a colon or
+a comma between digits, a stray dot). :func:`candidate_table` cuts every
+candidate digit out of such numbers, as the recognizer does, and labels it one
+digit or not, and a mark or not; :func:`train_number_model` fits the reject
+output and the mark output (:mod:`digitpad.number_model`) to them.
 
     python -m digitpad.training.numbers --unipen ../shared/data/unipen-dev.jsonl \\
         --pendigits ../shared/data/pendigits-train.unipen \\
@@ -65,6 +66,14 @@ SIZE_DRIFT = 0.08
 LATE_STROKE = 0.15
 #: Chance that a digit is joined to the next without lifting the pen.
 JOIN = 0.15
+#: Chance that a number written to train the number model has marks that are no digit:
+#: a separator in each gap between digits, each with this chance, and a stray dot
+#: (:func:`write_number`).
+MARKS = 0.0
+#: Space between a mark and the digits beside it, times the digits' height.
+MARK_SPACE = (0.05, 0.35)
+#: The owner (digit index) of a mark's points in :func:`write_number`'s owners.
+MARK = -1
 #: Chance that a digit with writing styles (a slashed zero, a flagged 1, a crossed 7, an
 #: open 4, ...: :data:`digitpad.training.styles.STYLES`) is written in one of them.
 STYLED = 0.0
@@ -126,20 +135,31 @@ def writers_digits(
 
 
 def write_number(
-    digits: list[WrittenDigit], rng: np.random.Generator
+    digits: list[WrittenDigit], rng: np.random.Generator, marks: float = 0.0
 ) -> tuple[Ink, list[np.ndarray]]:
-    """One number of the given digits; returns the ink and, per stroke, each point's digit."""
+    """One number of the given digits; returns the ink and, per stroke, each point's digit
+    (:data:`MARK` for a mark's points).
+
+    With chance ``marks`` each gap between two digits holds a separator
+    (:func:`separator`), and the number has a stray dot before or after it."""
     bounds = np.array([d.ink.bounds() for d in digits])
     height = float(np.median(bounds[:, 3] - bounds[:, 1]))
     slant = np.tan(rng.uniform(*SLANT))
     drift = rng.uniform(-DRIFT, DRIFT) * height
     size = 1.0
     placed: list[list[np.ndarray]] = []
+    separators: list[list[np.ndarray]] = [[] for _ in digits]
     right = 0.0
     for k, (digit, (x0, _, _, y1)) in enumerate(zip(digits, bounds, strict=True)):
         size *= 1 + rng.uniform(-SIZE_DRIFT, SIZE_DRIFT)
         baseline = k * drift + rng.uniform(-JITTER, JITTER) * height
         gap = 0.0 if k == 0 else rng.uniform(*GAP) * height
+        if k > 0 and marks and rng.random() < marks:
+            mark = separator(rng, height * size)
+            start = right + rng.uniform(*MARK_SPACE) * height - float(mark[0][:, 0].min())
+            separators[k] = [_as_mark(s + (start, baseline)) for s in mark]
+            right = max(float(s[:, 0].max()) for s in separators[k])
+            gap = rng.uniform(*MARK_SPACE) * height
         left = right + gap
         strokes = []
         for stroke in digit.ink.strokes:
@@ -154,9 +174,9 @@ def write_number(
     late: np.ndarray | None = None
     for k, strokes in enumerate(placed):
         strokes = list(strokes)
-        if order and k > 0 and late is None and rng.random() < JOIN:
+        if order and k > 0 and late is None and not separators[k] and rng.random() < JOIN:
             order[-1] = np.concatenate([order[-1], strokes.pop(0)])
-        order += strokes
+        order += separators[k] + strokes
         if late is not None:
             order.append(late)
             late = None
@@ -164,12 +184,64 @@ def write_number(
             late = order.pop()
     if late is not None:
         order.append(late)
+    if marks and rng.random() < marks:
+        order = _with_stray_dot(order, rng, height)
     xy = np.concatenate(order)[:, :2]
     shift = np.array([*(xy.min(axis=0) - 0.15 * height), 0.0])
     strokes = [s - shift for s in order]
     extent = np.concatenate(strokes)[:, :2].max(axis=0) + 0.15 * height
     ink = Ink([s[:, :2] for s in strokes], float(extent[0]), float(extent[1]))
     return ink, [s[:, 2].astype(int) for s in strokes]
+
+
+def separator(rng: np.random.Generator, height: float) -> list[np.ndarray]:
+    """The strokes of a mark written between two digits, its baseline at y = 0 (y down):
+    a dash, a full stop, a colon or a comma, ``height`` being the digits'."""
+    kind = rng.choice(("dash", "stop", "colon", "comma"))
+    if kind == "dash":
+        length = rng.uniform(0.15, 0.5) * height
+        count = int(rng.integers(2, 9))
+        x = np.linspace(0.0, length, count)
+        y = -rng.uniform(0.35, 0.65) * height + np.linspace(0, rng.normal(0, 0.04), count) * height
+        return [np.column_stack([x, y + rng.normal(0, 0.01 * height, count)])]
+    if kind == "colon":
+        upper, lower = rng.uniform(0.55, 0.8), rng.uniform(0.1, 0.35)
+        return [dot(rng, height) + (0.0, -y * height) for y in (upper, lower)]
+    if kind == "comma":
+        count = int(rng.integers(2, 6))
+        t = np.linspace(0.0, 1.0, count)[:, None]
+        tail = np.array([-rng.uniform(0.0, 0.1), rng.uniform(0.1, 0.25)]) * height
+        return [(0.0, -rng.uniform(0.0, 0.1) * height) + t * tail]
+    return [dot(rng, height) + (0.0, -rng.uniform(0.0, 0.1) * height)]
+
+
+def dot(rng: np.random.Generator, height: float) -> np.ndarray:
+    """A dot as a pen writes one, about (0, 0): a tap, or a scribble a few hundredths of
+    the digits' ``height`` across."""
+    count = int(rng.integers(1, 8))
+    radius = rng.uniform(0.005, 0.06) * height
+    angles = rng.uniform(0, 2 * np.pi) + np.linspace(0, rng.uniform(0, 2.5 * np.pi), count)
+    return radius * np.column_stack([np.cos(angles), np.sin(angles)])
+
+
+def _as_mark(stroke: np.ndarray) -> np.ndarray:
+    """A mark's stroke with :data:`MARK` as its points' owner (the third column)."""
+    return np.column_stack([stroke, np.full(len(stroke), float(MARK))])
+
+
+def _with_stray_dot(order: list[np.ndarray], rng, height: float) -> list[np.ndarray]:
+    """``order`` with a dot written at the end of the number, at its baseline, or before
+    its start."""
+    xy = np.concatenate(order)[:, :2]
+    space = rng.uniform(*MARK_SPACE) * height
+    spot = dot(rng, height)
+    if rng.random() < 0.5:
+        x = float(xy[:, 0].max()) + space - float(spot[:, 0].min())
+        y = float(np.median(order[-1][:, 1])) if rng.random() < 0.3 else float(xy[:, 1].max())
+        return [*order, _as_mark(spot + (x, y))]
+    x = float(xy[:, 0].min()) - space - float(spot[:, 0].max())
+    y = rng.uniform(float(xy[:, 1].min()), float(xy[:, 1].max()))
+    return [_as_mark(spot + (x, y)), *order]
 
 
 def _owned(ink: Ink, owners: list[np.ndarray]) -> Ink:
@@ -186,16 +258,19 @@ def candidate_table(
     ``inks`` are ``(ink, each point's digit index by stroke, labels of the digits)``.
     Returns arrays ``features``, ``probabilities``, ``geometry``, ``one_digit``
     (the candidate is exactly one digit's strokes), ``label`` (that digit, or
-    -1), ``ink_index``, ``start``, ``stop``.
+    -1), ``mark`` (its strokes are all marks'), ``ink_index``, ``start``, ``stop``.
     """
     columns = defaultdict(list)
     pictures = []
     for ink_index, (ink, owners, labels) in enumerate(inks):
         owned = _owned(ink, owners)
         pieces = ink_pieces(owned)
-        piece_owner = np.array([np.bincount(p[:, 2].astype(int)).argmax() for p in pieces])
+        # Each piece's owner: the digit most of its points belong to, or MARK.
+        piece_owner = np.array(
+            [np.bincount(p[:, 2].astype(int) - MARK).argmax() + MARK for p in pieces]
+        )
         pieces = [p[:, :2] for p in pieces]
-        sizes = np.bincount(piece_owner, minlength=len(labels))
+        sizes = np.bincount(piece_owner[piece_owner != MARK], minlength=len(labels))
         candidates = ink_candidates(pieces, ink)
         kept = []
         for c in candidates:
@@ -205,11 +280,14 @@ def candidate_table(
             kept.append(c)
             pictures.append(picture)
             owners_here = piece_owner[c.start : c.stop]
-            one = bool(np.all(owners_here == owners_here[0])) and (
-                sizes[owners_here[0]] == len(owners_here)
+            one = (
+                bool(np.all(owners_here == owners_here[0]))
+                and owners_here[0] != MARK
+                and sizes[owners_here[0]] == len(owners_here)
             )
             columns["one_digit"].append(one)
             columns["label"].append(labels[owners_here[0]] if one else -1)
+            columns["mark"].append(bool(np.all(owners_here == MARK)))
             columns["ink_index"].append(ink_index)
             columns["start"].append(c.start)
             columns["stop"].append(c.stop)
@@ -279,7 +357,8 @@ def picture_candidate_table(
     Each digit's strokes are drawn alone on the same canvas, which tells how much of
     each digit's ink a candidate holds: it is exactly one digit when at least
     :data:`PICTURE_PURITY` of its ink is one digit's and it holds at least
-    :data:`PICTURE_WHOLENESS` of that digit's ink. Blobs wider than ``wide_blob``
+    :data:`PICTURE_WHOLENESS` of that digit's ink, and a mark when at least
+    :data:`PICTURE_PURITY` of its ink is marks'. Blobs wider than ``wide_blob``
     times the writing's height are cut.
     """
     columns: dict[str, list] = defaultdict(list)
@@ -288,10 +367,11 @@ def picture_candidate_table(
         cut = picture_candidates_of(ink, owners, labels, *picture_scale(rng), wide_blob)
         if cut is None:
             continue
-        kept, inputs, one_digit, digit, geometry = cut
+        kept, inputs, one_digit, digit, mark, geometry = cut
         pictures += inputs
         columns["one_digit"] += one_digit
         columns["label"] += digit
+        columns["mark"] += mark
         columns["ink_index"] += [ink_index] * len(kept)
         columns["start"] += [c.start for c in kept]
         columns["stop"] += [c.stop for c in kept]
@@ -313,7 +393,7 @@ def picture_candidates_of(
     height cut, labelled as :func:`picture_candidate_table` says.
 
     Returns None for a picture that is not searched (blank, one piece, too many),
-    else ``(candidates, their model inputs, one_digit, label, geometry)``.
+    else ``(candidates, their model inputs, one_digit, label, mark, geometry)``.
     """
     size = picture_size(ink, scale, pen)
     image = _dark_on_white(picture_coverage(ink, scale, pen, size))
@@ -323,15 +403,16 @@ def picture_candidates_of(
     pieces = picture_pieces(coverage, wide_blob)
     if pieces is None or pieces.count < 2:
         return None
-    own = np.zeros((len(labels), *coverage.shape), np.float32)
-    for k in range(len(labels)):
-        strokes = [s[o == k] for s, o in zip(ink.strokes, owners, strict=True)]
+    # Each digit's ink, and last that of the marks (which are no digit's).
+    own = np.zeros((len(labels) + 1, *coverage.shape), np.float32)
+    for k, owner in enumerate([*range(len(labels)), MARK]):
+        strokes = [s[o == owner] for s, o in zip(ink.strokes, owners, strict=True)]
         strokes = [s for s in strokes if len(s)]
         if strokes:
             digit = Ink(strokes, ink.width, ink.height)
             own[k] = _reduced(picture_coverage(digit, scale, pen, size), coverage.shape)
-    totals = own.reshape(len(labels), -1).sum(axis=1)
-    kept, inputs, one_digit, digit_labels = [], [], [], []
+    totals = own.reshape(len(own), -1).sum(axis=1)
+    kept, inputs, one_digit, digit_labels, marks = [], [], [], [], []
     for c in picture_candidates(pieces, coverage):
         picture = coverage_to_input(c.segment.coverage)
         if picture is None:
@@ -343,7 +424,7 @@ def picture_candidates_of(
             if pieces.factor > 1:
                 inside = np.repeat(np.repeat(inside, pieces.factor, 0), pieces.factor, 1)
             held = own[:, inside[: coverage.shape[0], : coverage.shape[1]]].sum(axis=1)
-        main = int(held.argmax())
+        main = int(held[:-1].argmax())
         one = bool(
             held[main] >= PICTURE_PURITY * max(held.sum(), 1e-9)
             and held[main] >= PICTURE_WHOLENESS * totals[main]
@@ -352,19 +433,24 @@ def picture_candidates_of(
         inputs.append(picture)
         one_digit.append(one)
         digit_labels.append(labels[main] if one else -1)
+        marks.append(bool(held[-1] >= PICTURE_PURITY * max(held.sum(), 1e-9)))
     if not kept:
         return None
-    return kept, inputs, one_digit, digit_labels, picture_geometry(kept, pieces)
+    return kept, inputs, one_digit, digit_labels, marks, picture_geometry(kept, pieces)
 
 
 #: Lengths of the numbers written for training; isolated digits (1) twice as often.
 LENGTHS = (1, 1, 2, 3, 4, 5, 6)
 
 
-def make_inks(writers, count: int, rng, lengths=LENGTHS, styled: float = STYLED):
+def make_inks(
+    writers, count: int, rng, lengths=LENGTHS, styled: float = STYLED, marks: float = MARKS
+):
     """``count`` numbers, each of one writer's digits; a length of 1 is an isolated digit.
 
-    A digit that has writing styles is written in one of them with chance ``styled``."""
+    A digit that has writing styles is written in one of them with chance ``styled``;
+    marks that are no digit come with chance ``marks`` (:func:`write_number`), an
+    isolated digit's a stray dot."""
     names = sorted(w for w, digits in writers.items() if len(digits) >= 2)
     inks = []
     for _ in range(count):
@@ -373,11 +459,11 @@ def make_inks(writers, count: int, rng, lengths=LENGTHS, styled: float = STYLED)
         chosen = [pool[i] for i in rng.integers(len(pool), size=length)]
         if styled:
             chosen = [restyled(d, rng) if rng.random() < styled else d for d in chosen]
-        if length == 1:
+        if length == 1 and not (marks and rng.random() < marks):
             ink = chosen[0].ink
             inks.append((ink, [np.zeros(len(s), int) for s in ink.strokes], [chosen[0].label]))
         else:
-            ink, owners = write_number(chosen, rng)
+            ink, owners = write_number(chosen, rng, marks=marks if length > 1 else 1.0)
             inks.append((ink, owners, [d.label for d in chosen]))
     return inks
 
@@ -389,20 +475,24 @@ def restyled(digit: WrittenDigit, rng) -> WrittenDigit:
 
 
 def train_number_model(table, rng, hidden: int = 64, epochs: int = 30, batch: int = 256):
-    """Fit the reject output to a :func:`candidate_table` (numpy, Adam, cross-entropy).
+    """Fit the reject output to a :func:`candidate_table` (numpy, Adam, cross-entropy),
+    and the mark output too when any candidate of the table is a mark.
 
     Returns the arrays for :func:`~digitpad.number_model.save_number_model`.
     """
     rows = NumberModel.inputs(table["features"], table["probabilities"], table["geometry"])
-    target = table["one_digit"].astype(np.float32)
+    targets = [table["one_digit"]]
+    if table["mark"].any():
+        targets.append(table["mark"])
+    target = np.column_stack(targets).astype(np.float32)
     mean = rows.mean(axis=0)
     scale = 1 / (rows.std(axis=0) + 1e-3)
     x = (rows - mean) * scale
     params = {
         "w1": rng.normal(0, np.sqrt(2 / x.shape[1]), (x.shape[1], hidden)).astype(np.float32),
         "b1": np.zeros(hidden, np.float32),
-        "w2": rng.normal(0, np.sqrt(1 / hidden), (hidden, 1)).astype(np.float32),
-        "b2": np.zeros(1, np.float32),
+        "w2": rng.normal(0, np.sqrt(1 / hidden), (hidden, len(targets))).astype(np.float32),
+        "b2": np.zeros(len(targets), np.float32),
     }
     moments = {k: (np.zeros_like(v), np.zeros_like(v)) for k, v in params.items()}
     step, rate, decay = 0, 1e-3, 1e-4
@@ -410,8 +500,8 @@ def train_number_model(table, rng, hidden: int = 64, epochs: int = 30, batch: in
         for chunk in np.array_split(rng.permutation(len(x)), max(1, len(x) // batch)):
             xb, yb = x[chunk], target[chunk]
             h = np.maximum(xb @ params["w1"] + params["b1"], 0)
-            logit = (h @ params["w2"] + params["b2"]).reshape(-1)
-            g = (1 / (1 + np.exp(-logit)) - yb)[:, None] / len(chunk)
+            logit = h @ params["w2"] + params["b2"]
+            g = (1 / (1 + np.exp(-logit)) - yb) / len(chunk)
             grads = {"w2": h.T @ g, "b2": g.sum(axis=0)}
             gh = (g @ params["w2"].T) * (h > 0)
             grads["w1"], grads["b1"] = xb.T @ gh, gh.sum(axis=0)
@@ -440,6 +530,7 @@ def export_number_model(
     hold_out_writers: bool = False,
     numbers: int = NUMBERS_WRITTEN,
     styled: float = STYLED,
+    marks: float = MARKS,
     digit_bonus: float = DIGIT_BONUS,
     mark_penalty: float = MARK_PENALTY,
     whole_bonus: float = WHOLE_BONUS,
@@ -459,7 +550,7 @@ def export_number_model(
         unipen, pendigits, exclude_sources=excluded, hold_out_writers=hold_out_writers
     )
     rng = np.random.default_rng(seed)
-    inks = make_inks(writers, numbers, rng, styled=styled)
+    inks = make_inks(writers, numbers, rng, styled=styled, marks=marks)
     if kind == "picture":
         table = picture_candidate_table(inks, Predictor(tflite_path), rng, wide_blob)
     else:
@@ -499,6 +590,7 @@ def export_number_model(
                 "join": JOIN,
                 "late_stroke": LATE_STROKE,
                 "styled": styled,
+                "marks": marks,
             },
             "seed": seed,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -539,6 +631,12 @@ def main(argv=None) -> int:
         help="chance that a digit is written in one of its writing styles",
     )
     parser.add_argument(
+        "--marks",
+        type=float,
+        default=MARKS,
+        help="chance that a number has marks that are no digit (separators, a stray dot)",
+    )
+    parser.add_argument(
         "--picture",
         action="store_true",
         help="the number model of pictures' candidates (the numbers drawn as pictures)",
@@ -576,6 +674,7 @@ def main(argv=None) -> int:
         hold_out_writers=args.hold_out_writers,
         numbers=args.numbers,
         styled=args.styled,
+        marks=args.marks,
         digit_bonus=digit_bonus,
         mark_penalty=mark_penalty,
         whole_bonus=whole_bonus,
