@@ -60,6 +60,7 @@ __all__ = [
     "SIGNATURE",
     "WEIGHTS",
     "NumberModel",
+    "number_model_about",
     "save_number_model",
 ]
 
@@ -315,6 +316,15 @@ class NumberModel:
         )
         mark_scores = np.where(single, mark + self.mark_penalty, -np.inf)
         return digit_scores, mark_scores
+
+
+def number_model_about(has_mark_output: bool) -> str:
+    """What a number model is, in a model card's words."""
+    about = (
+        "reject output: P(a candidate is exactly one digit), from the classifier's features "
+        "and probabilities and the candidate's geometry"
+    )
+    return about + (", and P(it is a mark that is no part of a digit)" if has_mark_output else "")
 
 
 def _signature(kind: str) -> str:

@@ -183,8 +183,14 @@ def test_the_number_model_is_trained_for_the_new_network_and_carried_by_it(train
     assert carried is not None and Recognizer(output / "model.tflite").number_model is not None
     rows = np.random.default_rng(0).normal(size=(20, saved.feature_count + 10 + len(GEOMETRY)))
     np.testing.assert_allclose(carried.logits(rows), saved.logits(rows), rtol=1e-5, atol=1e-4)
+    # It learned marks that are no digit too, and the .tflite carries that output.
+    assert saved.has_mark_output and carried.has_mark_output
+    np.testing.assert_allclose(
+        carried.mark_logits(rows), saved.mark_logits(rows), rtol=1e-5, atol=1e-4
+    )
     card = json.loads((output / "model-card.json").read_text())
     assert card["number_model"]["signature"] == "one_digit" and "logits" in card["outputs"]
+    assert "mark_logits" in card["number_model"]["outputs"]
     assert card["number_model"]["trained_on"]["numbers_written"] == 256
     assert card["number_model"]["trained_on"]["unipen"] == "mini-unipen.jsonl"
     assert carried.digit_bonus == saved.digit_bonus == card["number_model"]["digit_bonus"]
@@ -200,13 +206,22 @@ def test_the_export_command_puts_a_number_model_in_and_takes_it_out(trained, tmp
     assert export.main([*arguments, "--number-model", str(output / "number-model.npz")]) == 0
     # No card was there: one is written, with the outputs and the search's weights.
     card = json.loads((tmp_path / "model-card.json").read_text())
-    assert set(card["outputs"]) == {"probabilities", "picture_probabilities", "features", "logits"}
+    # The recipe's number model has the mark output: the card says so.
+    assert set(card["outputs"]) == {
+        "probabilities",
+        "picture_probabilities",
+        "features",
+        "logits",
+        "mark_logits",
+    }
     assert NumberModel(tflite).whole_bonus == NumberModel(output / "number-model.npz").whole_bonus
+    assert NumberModel(tflite).has_mark_output
     capsys.readouterr()
     assert export.main(arguments) == 0
     assert "carries no number model now" in capsys.readouterr().err
     card = json.loads((tmp_path / "model-card.json").read_text())
     assert "number_model" not in card and "logits" not in card["outputs"]
+    assert "mark_logits" not in card["outputs"]
     assert NumberModel.carried_by(tflite) is None
 
 

@@ -62,6 +62,7 @@ from ..number_model import (
     SIGNATURE,
     WEIGHTS,
     NumberModel,
+    number_model_about,
 )
 from ..personal import BANK_FILE, ClassBank, model_digest
 from ..predictor import Predictor, with_features
@@ -259,8 +260,7 @@ def record_number_model(
             f"{len(GEOMETRY)} geometry values (digitpad.segment.GEOMETRY)"
         },
         "outputs": _number_model_outputs(number_model),
-        "what": "reject output: P(a candidate is exactly one digit), from the classifier's "
-        "features and probabilities and the candidate's geometry",
+        "what": number_model_about(number_model.has_mark_output),
     }
     # The carried fields first, then what the card said of its training.
     before = card.get("number_model", {})
@@ -381,6 +381,7 @@ def forget_number_model(tflite_path: str | os.PathLike) -> bool:
         return False
     had = card.pop("number_model", None) is not None
     had = (card.get("outputs") or {}).pop(OUTPUT, None) is not None or had
+    had = (card.get("outputs") or {}).pop(MARK_OUTPUT, None) is not None or had
     if had:
         card_path.write_text(json.dumps(card, indent=2) + "\n")
     return had

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from ..ink import Ink, rasterize
-from ..number_model import NumberModel, save_number_model
+from ..number_model import NumberModel, number_model_about, save_number_model
 from ..pendigits import read_unipen, read_unipen_jsonl, split_by_writer
 from ..personal import model_digest
 from ..predictor import Predictor, bundled_model_path, predict_with_required_features
@@ -68,8 +68,9 @@ LATE_STROKE = 0.15
 JOIN = 0.15
 #: Chance that a number written to train the number model has marks that are no digit:
 #: a separator in each gap between digits, each with this chance, and a stray dot
-#: (:func:`write_number`).
-MARKS = 0.0
+#: (:func:`write_number`). Chosen with MARK_PENALTY below, as its weights were
+#: (docs/benchmarks.md, "Marks that are no digit").
+MARKS = 0.15
 #: Space between a mark and the digits beside it, times the digits' height.
 MARK_SPACE = (0.05, 0.35)
 #: The owner (digit index) of a mark's points in :func:`write_number`'s owners.
@@ -81,8 +82,9 @@ STYLED = 0.0
 #: number model trained without sources sta, hpp, hpb, tos and imp: the most numbers of
 #: every other writer of source ``sta`` read right (benchmarks/number_reading.py --part
 #: tune), then the fewest isolated digits of sources ``tos`` and ``imp`` split in several
-#: (docs/benchmarks.md, "Numbers by recognition").
-DIGIT_BONUS, MARK_PENALTY, WHOLE_BONUS = 1.0, -4.0, 1.0
+#: (docs/benchmarks.md, "Numbers by recognition"); the mark penalty with the marks
+#: above, the most tune numbers right with and without separators.
+DIGIT_BONUS, MARK_PENALTY, WHOLE_BONUS = 1.0, 0.0, 1.0
 #: Numbers written to train the number model.
 NUMBERS_WRITTEN = 6000
 #: A picture's scan resolution (dots per inch) and pen width (mm), drawn per picture
@@ -449,8 +451,11 @@ def make_inks(
     """``count`` numbers, each of one writer's digits; a length of 1 is an isolated digit.
 
     A digit that has writing styles is written in one of them with chance ``styled``;
-    marks that are no digit come with chance ``marks`` (:func:`write_number`), an
-    isolated digit's a stray dot."""
+    a number of two digits or more has marks that are no digit with chance ``marks``
+    (:func:`write_number`). An isolated digit has none: with a stray dot, the
+    whole ink of a digit and a small stroke of its own (the bar of a 5) would be
+    taught as no digit, and isolated digits split more often
+    (benchmarks/split_folds.py, docs/benchmarks.md)."""
     names = sorted(w for w, digits in writers.items() if len(digits) >= 2)
     inks = []
     for _ in range(count):
@@ -459,11 +464,11 @@ def make_inks(
         chosen = [pool[i] for i in rng.integers(len(pool), size=length)]
         if styled:
             chosen = [restyled(d, rng) if rng.random() < styled else d for d in chosen]
-        if length == 1 and not (marks and rng.random() < marks):
+        if length == 1:
             ink = chosen[0].ink
             inks.append((ink, [np.zeros(len(s), int) for s in ink.strokes], [chosen[0].label]))
         else:
-            ink, owners = write_number(chosen, rng, marks=marks if length > 1 else 1.0)
+            ink, owners = write_number(chosen, rng, marks=marks)
             inks.append((ink, owners, [d.label for d in chosen]))
     return inks
 
@@ -569,12 +574,12 @@ def export_number_model(
         data = json.loads(card.read_text())
         entry: dict = {
             "file": out.name,
-            "what": "reject output: P(a candidate is exactly one digit), from the classifier's "
-            "features and probabilities and the candidate's geometry",
+            "what": number_model_about(params["w2"].shape[1] == 2),
             "trained_on": {
                 "numbers_written": numbers,
                 "candidates": int(len(table["one_digit"])),
                 "one_digit": round(float(table["one_digit"].mean()), 4),
+                "marks": round(float(table["mark"].mean()), 4),
                 "writers": len(writers),
                 "unipen": unipen.name if unipen else None,
                 "excluded_sources": sorted(excluded),
