@@ -293,17 +293,23 @@ class NumberModel:
 
     def scores(
         self,
-        features: np.ndarray,
+        features: np.ndarray | None,
         probabilities: np.ndarray,
         geometry: np.ndarray,
         single: np.ndarray,
+        outputs: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The search's scores of each candidate as a digit and of single pieces as marks.
 
-        ``single`` flags the candidates of one piece. Returns ``digit_scores``
-        ``(n, 10)`` and ``mark_scores`` ``(n,)`` (``-inf`` where not single).
+        ``single`` flags the candidates of one piece; ``outputs``, the network's for
+        them when already run (:meth:`outputs`; then ``features`` is not read).
+        Returns ``digit_scores`` ``(n, 10)`` and ``mark_scores`` ``(n,)`` (``-inf``
+        where not single).
         """
-        outputs = self.outputs(self.inputs(features, probabilities, geometry))
+        if outputs is None:
+            if features is None:
+                raise ValueError("features are needed when the outputs are not given")
+            outputs = self.outputs(self.inputs(features, probabilities, geometry))
         one_digit = -np.logaddexp(0, -outputs[:, 0])  # log sigmoid
         mark = -np.logaddexp(0, -outputs[:, 1] if self.has_mark_output else outputs[:, 0])
         # Most drawings are one digit: the whole ink as one digit has a head start.

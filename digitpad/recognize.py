@@ -526,17 +526,14 @@ class Recognizer:
         if pictures:
             raw, features, index = self._classify(np.stack(pictures), sources, searched)
             probabilities = self._adapted(raw, features, index)
+        number_outputs = self._number_outputs(inputs, probabilities, features)
         results, start = [], 0
         chosen: list[tuple[int, int, int, Ink]] = []  # (result, digit, row, ink) to blend
-        for digits in inputs:
+        for digits, outputs in zip(inputs, number_outputs, strict=True):
             stop = start + len(digits)
             if getattr(digits, "search", None) is not None:
-                # Searched ink asked for features; it is searched only with a number
-                # model, which only a model with features has (_searchable, _number_model).
-                assert features is not None
-                prediction, rows = self._read_by_search(
-                    digits, probabilities[start:stop], features[start:stop]
-                )
+                assert outputs is not None  # _number_outputs ran the number model on it
+                prediction, rows = self._read_by_search(digits, probabilities[start:stop], outputs)
                 candidates = getattr(digits.search, "candidates", [])
                 inks = [getattr(candidates[i], "ink", None) for i in rows]
                 results.append(prediction)
@@ -601,17 +598,57 @@ class Recognizer:
             return digits
         return search_.by_box_rules()
 
+    def _search_model(self, digits: DigitInputs) -> NumberModel:
+        """The number model that searches ``digits`` (of ink, or of a picture)."""
+        model = self.picture_number_model if digits.source == "picture" else self.number_model
+        assert model is not None  # as _searchable sees to
+        return model
+
+    def _number_outputs(
+        self, inputs: list[DigitInputs], probabilities, features
+    ) -> list[np.ndarray | None]:
+        """The number model's outputs (:meth:`NumberModel.outputs`) for the candidates of
+        each searched input (None for the others): one call of each number model for
+        all of them, as a batch of files is read."""
+        rows: dict[str, list[np.ndarray]] = {}  # by source: of ink, of pictures
+        models: dict[str, NumberModel] = {}
+        spans: list[tuple[str, int] | None] = []
+        start = 0
+        for digits in inputs:
+            stop = start + len(digits)
+            found = getattr(digits, "search", None)
+            if found is None:
+                spans.append(None)
+            else:
+                # Searched inputs asked for features; they are searched only with a
+                # number model, which only a model with features has (_searchable).
+                assert features is not None
+                model = models.setdefault(digits.source, self._search_model(digits))
+                table = rows.setdefault(digits.source, [])
+                table.append(
+                    model.inputs(features[start:stop], probabilities[start:stop], found.geometry)
+                )
+                spans.append((digits.source, len(table) - 1))
+            start = stop
+        sizes = {source: np.cumsum([len(t) for t in table[:-1]]) for source, table in rows.items()}
+        outputs = {
+            source: np.split(models[source].outputs(np.concatenate(table)), sizes[source])
+            for source, table in rows.items()
+        }
+        return [None if span is None else outputs[span[0]][span[1]] for span in spans]
+
     def _read_by_search(
-        self, digits: DigitInputs, probabilities, features
+        self, digits: DigitInputs, probabilities, outputs
     ) -> tuple[Prediction, list[int]]:
         """The best reading, with the others as its alternatives, and which candidates
-        (rows of ``probabilities``) are its digits."""
+        (rows of ``probabilities``) are its digits; ``outputs``, the number model's of
+        the candidates."""
         found = digits.search
-        model = self.picture_number_model if digits.source == "picture" else self.number_model
-        assert found is not None and model is not None  # as _predict and _searchable see to
+        model = self._search_model(digits)
+        assert found is not None  # as _predict sees to
         single = np.array([c.stop - c.start == 1 for c in found.candidates], dtype=bool)
         digit_scores, candidate_marks = model.scores(
-            features, probabilities, found.geometry, single
+            None, probabilities, found.geometry, single, outputs=outputs
         )
         # A piece too small to give a picture (a tap) is a mark; so may any piece be.
         mark_scores = np.full(found.piece_count, model.mark_penalty)

@@ -546,3 +546,31 @@ def test_separators_between_digits_are_no_digits(bundled, pen_digits):
                 total += 1
                 right += bundled.ink(ink).number == f"{a}{b}"
     assert right >= 0.9 * total, (right, total)
+
+
+def test_a_batch_of_files_runs_the_number_model_once_and_reads_as_one_file_at_a_time(
+    pen_digits, tmp_path
+):
+    from PIL import Image
+
+    from digitpad.training.numbers import picture_of
+
+    recognizer = Recognizer()
+    inks = [side_by_side([pen_digits[k][1], pen_digits[k + 40][1]], 0.2) for k in (0, 7, 13)]
+    for k, ink in enumerate(inks):
+        ink.save(tmp_path / f"{k}.json")
+    picture = picture_of(inks[0], np.random.default_rng(0))
+    Image.fromarray(picture).save(tmp_path / "3.png")
+    paths = sorted(tmp_path.iterdir())
+    alone = [recognizer.file(path) for path in paths]
+
+    calls = []
+    model = recognizer.number_model
+    outputs = model.outputs
+    model.outputs = lambda rows: calls.append(len(rows)) or outputs(rows)
+    together = [prediction for _, prediction in recognizer.files(paths)]
+    # One call for the three inks' candidates, one for the picture's.
+    assert len(calls) == 2 and sum(calls) > 3 * 3
+    for a, b in zip(alone, together, strict=True):
+        assert a.number == b.number and a.confidence == pytest.approx(b.confidence, abs=1e-6)
+        assert [x.number for x in a.alternatives] == [x.number for x in b.alternatives]
