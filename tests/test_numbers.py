@@ -574,3 +574,29 @@ def test_a_batch_of_files_runs_the_number_model_once_and_reads_as_one_file_at_a_
     for a, b in zip(alone, together, strict=True):
         assert a.number == b.number and a.confidence == pytest.approx(b.confidence, abs=1e-6)
         assert [x.number for x in a.alternatives] == [x.number for x in b.alternatives]
+
+
+def test_averaged_networks_are_one_network_giving_the_mean_of_their_outputs(tmp_path):
+    from digitpad.training.numbers import averaged_networks
+
+    rng = np.random.default_rng(4)
+    width = 8 + 10 + len(GEOMETRY)
+    networks = [
+        {
+            "mean": rng.normal(size=width).astype(np.float32),
+            "scale": rng.uniform(0.5, 2, width).astype(np.float32),
+            "w1": rng.normal(size=(width, 5)).astype(np.float32),
+            "b1": rng.normal(size=5).astype(np.float32),
+            "w2": rng.normal(size=(5, 2)).astype(np.float32),
+            "b2": rng.normal(size=2).astype(np.float32),
+        }
+        for _ in range(3)
+    ]
+    rows = rng.normal(size=(7, width)).astype(np.float32)
+    each = []
+    for k, network in enumerate([*networks, averaged_networks(networks)]):
+        path = tmp_path / f"{k}.npz"
+        save_number_model(path, **network, digit_bonus=1.0, mark_penalty=0.0)
+        each.append(NumberModel(path).outputs(rows))
+    assert each[-1].shape == (7, 2)
+    np.testing.assert_allclose(each[-1], np.mean(each[:-1], axis=0), rtol=1e-4, atol=1e-4)
