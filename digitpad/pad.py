@@ -480,6 +480,10 @@ class Pad:
         area = max(x1 - x0, 1.0) * max(y1 - y0, 1.0)
         best, best_share = None, 0.0
         for (bx0, by0, bx1, by1), members in self.digit_strokes():
+            if not members:
+                # A digit of no stroke of the drawing is read from the stroke being
+                # written (the pad is read live): there is nothing there to scratch out.
+                continue
             margin = HIT_MARGIN * (by1 - by0)
             width = min(x1, bx1 + margin) - max(x0, bx0 - margin)
             height = min(y1, by1 + margin) - max(y0, by0 - margin)
@@ -499,7 +503,9 @@ class Pad:
 
         A stroke goes with the digit that holds most of its points, so a stroke
         joining two digits written without lifting the pen goes with one of them.
-        Before the drawing is read, its strokes are split by the box rules.
+        A digit read from the stroke being written (the pad is read live) has no
+        stroke of the drawing yet. Before the drawing is read, its strokes are
+        split by the box rules.
         """
         strokes = self._drawing.strokes
         if not strokes:

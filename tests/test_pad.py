@@ -719,6 +719,27 @@ def test_other_strokes_over_a_digit_are_strokes(points):
     assert len(pad.drawing.strokes) == count + 1
 
 
+def test_a_zigzag_digit_read_while_it_is_written_is_a_stroke():
+    # The pad is read live, the stroke being written with it: a 3 written after a
+    # digit is in the reading when it is released, a digit of no stroke of the
+    # drawing yet, and what it lies over is itself, not a digit to scratch out.
+    pad = Pad()
+    one = stroke(50, 50, 50, 200)
+    pad.add_stroke(one, SPACE)
+    three = zigzag(150, 250, 50, 200, turns=3)
+    box_one, box_three = (50.0, 50.0, 50.0, 200.0), (150.0, 50.0, 250.0, 200.0)
+    live = Prediction.from_digits(
+        [
+            DigitPrediction(1, 0.9, one_hot(1), box_one, np.zeros((28, 28)), Ink([one[:, :2]])),
+            DigitPrediction(3, 0.9, one_hot(3), box_three, np.zeros((28, 28)), Ink([three[:, :2]])),
+        ]
+    )
+    pad.set_reading(live)
+    assert pad.digit_strokes() == [(box_one, [0]), (box_three, [])]
+    pad.add_stroke(three, SPACE)
+    assert len(pad.drawing.strokes) == 2
+
+
 def test_a_zigzag_on_an_empty_pad_is_a_stroke():
     pad = Pad()
     pad.add_stroke(zigzag(210, 290, 70, 180, turns=5), SPACE)

@@ -38,7 +38,9 @@ What it does, unlike the tests (which draw with Qt's synthetic events offscreen)
    pointer position sent in the same stroke.
 
 Checks: as many strokes recorded as drawn; max deviation <= ``--max-deviation``
-(3 px); the clipboard text is the number written. The report is printed and
+(3 px); the clipboard text is the digits of the number written (``--number``
+may hold the separators ``-``, ``.`` and ``:``, written as small marks: they
+are no digits). The report is printed and
 written, with the screenshot, the pointer path and the clipboard ink, to
 ``--out`` (default ``runs/real-window/``, git-ignored) as ``report-NUMBER.json``,
 ``shot-NUMBER.png``, ``pointer-NUMBER.json`` and ``ink-NUMBER.json`` (and
@@ -91,6 +93,20 @@ def first_pen_digits(labels) -> dict[int, list[np.ndarray]]:
     return found
 
 
+def separator_strokes(character: str) -> list[np.ndarray]:
+    """A separator as a hand writes it, for a digit 1 unit tall (y down, 0 at the top):
+    ``-`` a short dash at mid height, ``.`` a small dot on the baseline, ``:`` two."""
+    angles = np.linspace(0, 2 * np.pi, 9)
+    dot = 0.04 * np.column_stack([np.cos(angles), np.sin(angles)])
+    if character == "-":
+        return [np.column_stack([np.linspace(0.0, 0.35, 8), np.full(8, 0.55)])]
+    if character == ".":
+        return [dot + (0.04, 0.94)]
+    if character == ":":
+        return [dot + (0.04, 0.3), dot + (0.04, 0.85)]
+    raise CheckError(f"no way to write {character!r}: digits, '-', '.' and ':' only")
+
+
 def lay_out(
     number: str, canvas: tuple[int, int, int, int], height: float, gap: float, margin: float
 ):
@@ -102,9 +118,15 @@ def lay_out(
     float (n, 2) arrays, the index of the digit each stroke belongs to, and the
     digit height used.
     """
-    shapes = first_pen_digits(int(c) for c in number)
+    shapes = first_pen_digits(int(c) for c in number if c.isdigit())
     placed, x = [], 0.0
     for index, character in enumerate(number):
+        if not character.isdigit():  # a separator, in a gap of its own
+            strokes = [s * height for s in separator_strokes(character)]
+            x1 = max(float(s[:, 0].max()) for s in strokes)
+            placed += [(index, s + (x, 0.0)) for s in strokes]
+            x += x1 + gap
+            continue
         strokes = shapes[int(character)]
         xy = np.concatenate(strokes)
         (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
@@ -403,7 +425,9 @@ def check(args) -> dict:
         "strokes recorded == strokes drawn": len(ink_strokes) == len(paths),
         f"max deviation <= {args.max_deviation:g} px": comparison["max_deviation"] is not None
         and comparison["max_deviation"] <= args.max_deviation,
-        "clipboard text == number": text.strip() == args.number,
+        # A separator is no digit: the pad reads the digits alone.
+        "clipboard text == the number's digits": text.strip()
+        == "".join(c for c in args.number if c.isdigit()),
     }
     return {
         "number": args.number,
@@ -469,7 +493,9 @@ def print_report(report: dict) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--number", default="2026", help="the digits to write (default 2026)")
+    parser.add_argument(
+        "--number", default="2026", help="the digits to write, and separators - . : (default 2026)"
+    )
     parser.add_argument("--out", default=str(ROOT / "runs" / "real-window"), help="report folder")
     parser.add_argument("--python", default=sys.executable, help="the Python that runs the pad")
     parser.add_argument("--screen", default="1600x1000", help="Xvfb screen size")
@@ -486,8 +512,8 @@ def main(argv=None) -> int:
     parser.add_argument("--start-timeout", type=float, default=60, help="s to wait for the window")
     parser.add_argument("--max-deviation", type=float, default=3, help="px allowed (default 3)")
     args = parser.parse_args(argv)
-    if not args.number.isdigit():
-        parser.error("--number takes digits only")
+    if not args.number[:1].isdigit() or not all(c.isdigit() or c in "-.:" for c in args.number):
+        parser.error("--number takes digits, and the separators - . : between them")
     try:
         report = check(args)
     except CheckError as error:
