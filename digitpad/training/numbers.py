@@ -240,8 +240,8 @@ def _as_mark(stroke: np.ndarray) -> np.ndarray:
 
 
 def _with_stray_dot(order: list[np.ndarray], rng, height: float) -> list[np.ndarray]:
-    """``order`` with a dot written at the end of the number, at its baseline, or before
-    its start."""
+    """``order`` with a stray dot written last after the number (on its baseline, or
+    beside its last stroke), or first before it, at any of its heights."""
     xy = np.concatenate(order)[:, :2]
     space = rng.uniform(*MARK_SPACE) * height
     spot = dot(rng, height)
