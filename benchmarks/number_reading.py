@@ -86,6 +86,18 @@ def read_all(recognizer: Recognizer, inks, truths) -> tuple[Counter, list[float]
     return outcomes, times
 
 
+def synthesized(by_writer, writers, count: int, rng, marks: float = 0.0):
+    """``count`` numbers of 2-6 digits, each of one of ``writers``' digits
+    (:func:`write_number`, with marks at chance ``marks``), and their digits as text."""
+    made, truths = [], []
+    for _ in range(count):
+        pool = by_writer[writers[rng.integers(len(writers))]]
+        picked = [pool[i] for i in rng.integers(len(pool), size=int(rng.integers(2, 7)))]
+        made.append(write_number(picked, rng, marks=marks)[0])
+        truths.append("".join(str(d.label) for d in picked))
+    return made, truths
+
+
 def report(name: str, outcomes: Counter, times: list[float]) -> None:
     total = sum(outcomes.values())
     misses = ", ".join(f"{k} {outcomes[k]}" for k in ("merge", "split", "misread"))
@@ -153,12 +165,7 @@ def main(argv=None) -> int:
         by_writer.setdefault(item.writer, []).append(WrittenDigit(int(item.label), item.ink))
     writers = sorted(w for w, d in by_writer.items() if len(d) >= 6)
     rng = np.random.default_rng(args.seed)
-    made, truths = [], []
-    for _ in range(args.synthesized):
-        pool = by_writer[writers[rng.integers(len(writers))]]
-        picked = [pool[i] for i in rng.integers(len(pool), size=int(rng.integers(2, 7)))]
-        made.append(write_number(picked, rng)[0])
-        truths.append("".join(str(d.label) for d in picked))
+    made, truths = synthesized(by_writer, writers, args.synthesized, rng)
     print(f"synthesized hard numbers of 2-6 digits ({len(writers)} writers):")
     six = [k for k, t in enumerate(truths) if len(t) == 6]
     for name, recognizer in (("recognition", searching), ("box rules", boxes)):
@@ -169,12 +176,7 @@ def main(argv=None) -> int:
     # The same writers' numbers with separators, from a stream of their own, so that the
     # numbers above stay those of the seed.
     rng = np.random.default_rng([args.seed, 1])
-    made, truths = [], []
-    for _ in range(args.synthesized):
-        pool = by_writer[writers[rng.integers(len(writers))]]
-        picked = [pool[i] for i in rng.integers(len(pool), size=int(rng.integers(2, 7)))]
-        made.append(write_number(picked, rng, marks=args.marks)[0])
-        truths.append("".join(str(d.label) for d in picked))
+    made, truths = synthesized(by_writer, writers, args.synthesized, rng, marks=args.marks)
     print(f"synthesized numbers with separators and stray dots (chance {args.marks}):")
     for name, recognizer in (("recognition", searching), ("box rules", boxes)):
         report(name, *read_all(recognizer, made, truths))

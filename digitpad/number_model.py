@@ -267,7 +267,10 @@ class NumberModel:
     def mark_logits(self, rows: np.ndarray) -> np.ndarray:
         """Log-odds of being a mark that is no part of a digit, for rows made by
         :meth:`inputs`; without the mark output, those of not being one digit."""
-        outputs = self.outputs(rows)
+        return self._mark_log_odds(self.outputs(rows))
+
+    def _mark_log_odds(self, outputs: np.ndarray) -> np.ndarray:
+        """The mark's log-odds from the network's :meth:`outputs`."""
         return outputs[:, 1] if self.has_mark_output else -outputs[:, 0]
 
     def outputs(self, rows: np.ndarray) -> np.ndarray:
@@ -311,7 +314,7 @@ class NumberModel:
                 raise ValueError("features are needed when the outputs are not given")
             outputs = self.outputs(self.inputs(features, probabilities, geometry))
         one_digit = -np.logaddexp(0, -outputs[:, 0])  # log sigmoid
-        mark = -np.logaddexp(0, -outputs[:, 1] if self.has_mark_output else outputs[:, 0])
+        mark = -np.logaddexp(0, -self._mark_log_odds(outputs))
         # Most drawings are one digit: the whole ink as one digit has a head start.
         whole = geometry[:, GEOMETRY.index("whole ink")] > 0
         digit_scores = (

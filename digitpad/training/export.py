@@ -65,7 +65,7 @@ from ..number_model import (
     number_model_about,
 )
 from ..personal import BANK_FILE, ClassBank, model_digest
-from ..predictor import Predictor, with_features
+from ..predictor import Predictor, load_keras_model, with_features
 from ..segment import GEOMETRY
 from ..trajectory import CHANNELS, POINTS, WEIGHT
 from ..trajectory import INPUT as TRAJECTORY_INPUT
@@ -132,10 +132,7 @@ def export_tflite(
             raise ValueError(f"{head.path}: a number model to export must be an .npz of its arrays")
         heads[signature] = head
     if trajectory_model is not None and isinstance(trajectory_model, (str, os.PathLike)):
-        import keras
-
-        # safe_mode stays on: a .keras file must never run code of its own.
-        trajectory_model = keras.models.load_model(trajectory_model, compile=False, safe_mode=True)
+        trajectory_model = load_keras_model(Path(trajectory_model))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tflite", dir=path.parent)
@@ -444,8 +441,6 @@ def main(argv=None) -> int:
     parser.add_argument("--pendigits", type=Path, help="pen digits (UNIPEN) for the bank")
     parser.add_argument("--unipen", type=Path, help="UNIPEN JSON lines: their digits too")
     args = parser.parse_args(argv)
-    import keras
-
     from .bank import bank_sources
     from .data import DataError, load_mnist, load_pendigits, load_unipen_digits
 
@@ -467,14 +462,13 @@ def main(argv=None) -> int:
     except (DataError, OSError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    # safe_mode stays on: a .keras file must never run code of its own.
-    model = keras.models.load_model(args.keras_model, compile=False, safe_mode=True)
+    model = load_keras_model(args.keras_model)
     trajectory = None
     if args.trajectory_model:
         if not args.trajectory_model.is_file():
             print(f"error: {args.trajectory_model}: no such file", file=sys.stderr)
             return 2
-        trajectory = keras.models.load_model(args.trajectory_model, compile=False, safe_mode=True)
+        trajectory = load_keras_model(args.trajectory_model)
     export_tflite(model, args.tflite_model, number_model, picture_number_model, trajectory)
     print(f"written {args.tflite_model}")
     card = args.tflite_model.with_name("model-card.json")

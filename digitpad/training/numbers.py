@@ -435,15 +435,13 @@ def picture_candidates_of(
                 inside = np.repeat(np.repeat(inside, pieces.factor, 0), pieces.factor, 1)
             held = own[:, inside[: coverage.shape[0], : coverage.shape[1]]].sum(axis=1)
         main = int(held[:-1].argmax())
-        one = bool(
-            held[main] >= PICTURE_PURITY * max(held.sum(), 1e-9)
-            and held[main] >= PICTURE_WHOLENESS * totals[main]
-        )
+        pure = PICTURE_PURITY * max(held.sum(), 1e-9)
+        one = bool(held[main] >= pure and held[main] >= PICTURE_WHOLENESS * totals[main])
         kept.append(c)
         inputs.append(picture)
         one_digit.append(one)
         digit_labels.append(labels[main] if one else -1)
-        marks.append(bool(held[-1] >= PICTURE_PURITY * max(held.sum(), 1e-9)))
+        marks.append(bool(held[-1] >= pure))
     if not kept:
         return None
     return kept, inputs, one_digit, digit_labels, marks, picture_geometry(kept, pieces)
@@ -583,18 +581,20 @@ def export_number_model(
     writers = writers_digits(
         unipen, pendigits, exclude_sources=excluded, hold_out_writers=hold_out_writers
     )
-    networks, tables = [], []
+    predictor = Predictor(tflite_path)
+    networks, labels = [], []
     for member in range(ensemble):
         rng = np.random.default_rng(seed + member)
         inks = make_inks(writers, numbers, rng, styled=styled, marks=marks)
         if kind == "picture":
-            table = picture_candidate_table(inks, Predictor(tflite_path), rng, wide_blob)
+            table = picture_candidate_table(inks, predictor, rng, wide_blob)
         else:
-            table = candidate_table(inks, Predictor(tflite_path))
+            table = candidate_table(inks, predictor)
         networks.append(train_number_model(table, rng))
-        tables.append(table)
+        labels.append({name: table[name] for name in ("one_digit", "mark")})
     params = networks[0] if ensemble == 1 else averaged_networks(networks)
-    table = {name: np.concatenate([t[name] for t in tables]) for name in ("one_digit", "mark")}
+    # What the card says of the candidates, over all the networks' numbers.
+    table = {name: np.concatenate([t[name] for t in labels]) for name in ("one_digit", "mark")}
     save_number_model(
         out,
         **params,
