@@ -72,6 +72,12 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--count", type=int, default=2000, help="numbers to write (default 2000)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--group-bonus",
+        type=float,
+        help="the whole ink's head start where the box rules see one digit "
+        "(default: the number model's)",
+    )
     args = parser.parse_args(argv)
 
     digits = read_unipen(args.unipen)
@@ -83,6 +89,8 @@ def main(argv=None) -> int:
     writers = sorted(by_writer)
     number_model = NumberModel(args.number_model) if args.number_model else None
     recognizer = Recognizer(args.model, number_model=number_model)
+    if args.group_bonus is not None and recognizer.number_model is not None:
+        recognizer.number_model.group_bonus = args.group_bonus
     rng = np.random.default_rng(args.seed)
 
     right_by_length: dict[int, list[bool]] = defaultdict(list)

@@ -119,6 +119,7 @@ def main(argv=None) -> int:
         "--marks", type=float, default=0.5, help="chance of a separator in each gap (and a dot)"
     )
     parser.add_argument("--whole-bonus", type=float, help="default: the number model's")
+    parser.add_argument("--group-bonus", type=float, help="default: the number model's")
     parser.add_argument("--digit-bonus", type=float, help="default: the number model's")
     parser.add_argument("--mark-penalty", type=float, help="default: the number model's")
     parser.add_argument(
@@ -139,6 +140,8 @@ def main(argv=None) -> int:
     number_model = NumberModel(args.number_model or args.model)
     if args.whole_bonus is not None:
         number_model.whole_bonus = args.whole_bonus
+    if args.group_bonus is not None:
+        number_model.group_bonus = args.group_bonus
     if args.digit_bonus is not None:
         number_model.digit_bonus = args.digit_bonus
     if args.mark_penalty is not None:
@@ -149,7 +152,8 @@ def main(argv=None) -> int:
     boxes.number_model = None  # the box rules of digitpad.segment.segment_ink
     print(
         f"part: {args.part}; number model: {number_model.path} (whole bonus "
-        f"{number_model.whole_bonus}, digit bonus {number_model.digit_bonus}, mark penalty "
+        f"{number_model.whole_bonus}, group bonus {number_model.group_bonus}, digit bonus "
+        f"{number_model.digit_bonus}, mark penalty "
         f"{number_model.mark_penalty}); trajectory: "
         f"{getattr(searching.trajectory_model, 'path', None) or 'none'}"
     )

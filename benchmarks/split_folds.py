@@ -19,12 +19,13 @@ search's weights here and on ``number_reading.py --part tune``; report on
 
     python benchmarks/split_folds.py ../shared/data/unipen-dev.jsonl \\
         --pendigits ../shared/data/pendigits-train.unipen \\
-        --model runs/held-out-sources/model.tflite --whole-bonus 1 1.5 2
+        --model runs/held-out-sources/model.tflite --group-bonus 1 2 4
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import tempfile
 from pathlib import Path
@@ -53,6 +54,13 @@ def main(argv=None) -> int:
     parser.add_argument("--numbers", type=int, help="numbers written to train each model")
     parser.add_argument("--whole-bonus", type=float, nargs="+", help="default: the number model's")
     parser.add_argument(
+        "--group-bonus",
+        type=float,
+        nargs="+",
+        help="the whole ink's head start where the box rules find one digit "
+        "(default: the number model's)",
+    )
+    parser.add_argument(
         "--styled", type=float, help="share of digits written in a style (default: the recipe's)"
     )
     parser.add_argument(
@@ -72,7 +80,7 @@ def main(argv=None) -> int:
         extra["marks"] = args.marks
     if args.mark_penalty is not None:
         extra["mark_penalty"] = args.mark_penalty
-    counts: dict = {}  # whole bonus -> [split, not right, digits]
+    counts: dict = {}  # (whole bonus, group bonus) -> [split, not right, digits]
     for fold in FOLDS:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "number-model.npz"
@@ -88,22 +96,26 @@ def main(argv=None) -> int:
             number_model = NumberModel(path)
         recognizer = Recognizer(model, number_model=number_model)
         inks = [i for i in digits if i.source in fold]
-        for bonus in args.whole_bonus or [number_model.whole_bonus]:
-            number_model.whole_bonus = bonus
+        settings = itertools.product(
+            args.whole_bonus or [number_model.whole_bonus],
+            args.group_bonus or [number_model.group_bonus],
+        )
+        for whole, group in settings:
+            number_model.whole_bonus, number_model.group_bonus = whole, group
             readings = [recognizer.ink(i.ink) for i in inks]
             split = sum(len(r.digits) > 1 for r in readings)
             wrong = sum(r.number != i.label for r, i in zip(readings, inks, strict=True))
             print(
-                f"whole bonus {bonus}: fold {','.join(fold)}: "
+                f"whole bonus {whole}, group bonus {group}: fold {','.join(fold)}: "
                 f"{len(inks)} digits, split {split} ({split / len(inks):.2%}), "
                 f"not read right {wrong}",
                 flush=True,
             )
-            total = counts.setdefault(bonus, [0, 0, 0])
+            total = counts.setdefault((whole, group), [0, 0, 0])
             total[0], total[1], total[2] = total[0] + split, total[1] + wrong, total[2] + len(inks)
-    for bonus, (split, wrong, total) in counts.items():
+    for (whole, group), (split, wrong, total) in counts.items():
         print(
-            f"whole bonus {bonus}: all folds: {total} digits, "
+            f"whole bonus {whole}, group bonus {group}: all folds: {total} digits, "
             f"split {split / total:.2%}, read right {1 - wrong / total:.2%}",
             flush=True,
         )

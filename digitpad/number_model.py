@@ -29,8 +29,10 @@ without it takes ``P(not one digit)`` for ``P(mark)``.
 
 The search's weights (:func:`digitpad.segment.search`): a reading's score is
 the sum over its digits of ``log P(one digit) + log P(digit) + digit_bonus``
-(plus ``whole_bonus`` for the whole ink read as one digit), and over its marks
-(pieces read as no digit) of ``log P(mark) + mark_penalty``.
+(plus a head start for the whole ink read as one digit: ``group_bonus`` when the
+box rules of :mod:`digitpad.segment` find one digit in it too, else
+``whole_bonus``), and over its marks (pieces read as no digit) of
+``log P(mark) + mark_penalty``.
 """
 
 from __future__ import annotations
@@ -77,7 +79,10 @@ KINDS = ("ink", "picture")
 #: Arrays of a number model file.
 _ARRAYS = ("mean", "scale", "w1", "b1", "w2", "b2")
 #: The search's weights, kept in a number model file and in a model card's ``number_model``.
-WEIGHTS = ("digit_bonus", "mark_penalty", "whole_bonus")
+WEIGHTS = ("digit_bonus", "mark_penalty", "whole_bonus", "group_bonus")
+#: Weights a file may lack, and the weight each then takes its value from (files
+#: written before it existed).
+_WEIGHT_DEFAULTS = {"group_bonus": "whole_bonus"}
 
 
 class NumberModel:
@@ -100,7 +105,7 @@ class NumberModel:
 
     Attributes
     ----------
-    digit_bonus, mark_penalty, whole_bonus : float
+    digit_bonus, mark_penalty, whole_bonus, group_bonus : float
         The search's weights (see the module's docstring).
     feature_count : int
         How many penultimate features of the classifier it reads.
@@ -130,6 +135,7 @@ class NumberModel:
     digit_bonus: float
     mark_penalty: float
     whole_bonus: float
+    group_bonus: float
     feature_count: int
     has_mark_output: bool
     model_sha256: str
@@ -176,6 +182,9 @@ class NumberModel:
             self.digit_bonus = float(data["digit_bonus"])
             self.mark_penalty = float(data["mark_penalty"])
             self.whole_bonus = float(data["whole_bonus"]) if "whole_bonus" in data else 0.0
+            self.group_bonus = (
+                float(data["group_bonus"]) if "group_bonus" in data else self.whole_bonus
+            )
             self.feature_count = int(data["feature_count"])
             self.model_sha256 = str(data["model_sha256"]) if "model_sha256" in data else ""
             self.wide_blob = float(data["wide_blob"]) if "wide_blob" in data else None
@@ -219,18 +228,22 @@ class NumberModel:
         if self.kind == "picture":
             about = about.get("picture") if isinstance(about, dict) else None
             entry = "number_model picture entry"
+        required = [name for name in WEIGHTS if name not in _WEIGHT_DEFAULTS]
         try:
-            weights = {name: float(about[name]) for name in WEIGHTS}  # type: ignore[index]
+            weights = {name: float(about[name]) for name in required}  # type: ignore[index]
+            for name, default in _WEIGHT_DEFAULTS.items():
+                weights[name] = float(about.get(name, weights[default]))  # type: ignore[union-attr]
         except (KeyError, TypeError, ValueError):
             raise ModelError(
                 f"{path.with_name('model-card.json')}: no {entry} with "
-                f"{', '.join(WEIGHTS)}: the search's weights of the number model of {path.name}"
+                f"{', '.join(required)}: the search's weights of the number model of {path.name}"
             ) from None
         wide_blob = about.get("wide_blob")  # type: ignore[union-attr]  # a dict: weights read
         self.wide_blob = None if wide_blob is None else float(wide_blob)
         self.digit_bonus = weights["digit_bonus"]
         self.mark_penalty = weights["mark_penalty"]
         self.whole_bonus = weights["whole_bonus"]
+        self.group_bonus = weights["group_bonus"]
         self.feature_count = int(width[1]) - 10 - len(GEOMETRY)
         self.model_sha256 = ""
         self.arrays = None
@@ -301,11 +314,13 @@ class NumberModel:
         geometry: np.ndarray,
         single: np.ndarray,
         outputs: np.ndarray | None = None,
+        one_group: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The search's scores of each candidate as a digit and of single pieces as marks.
 
         ``single`` flags the candidates of one piece; ``outputs``, the network's for
-        them when already run (:meth:`outputs`; then ``features`` is not read).
+        them when already run (:meth:`outputs`; then ``features`` is not read);
+        ``one_group``, whether the box rules find one digit in the whole input.
         Returns ``digit_scores`` ``(n, 10)`` and ``mark_scores`` ``(n,)`` (``-inf``
         where not single).
         """
@@ -315,13 +330,15 @@ class NumberModel:
             outputs = self.outputs(self.inputs(features, probabilities, geometry))
         one_digit = -np.logaddexp(0, -outputs[:, 0])  # log sigmoid
         mark = -np.logaddexp(0, -self._mark_log_odds(outputs))
-        # Most drawings are one digit: the whole ink as one digit has a head start.
+        # Most drawings are one digit: the whole ink as one digit has a head start, a
+        # larger one when the box rules, which rarely split a digit, see one digit too.
         whole = geometry[:, GEOMETRY.index("whole ink")] > 0
+        head_start = self.group_bonus if one_group else self.whole_bonus
         digit_scores = (
             one_digit[:, None]
             + np.log(np.clip(probabilities, 1e-9, 1.0))
             + self.digit_bonus
-            + np.where(whole, self.whole_bonus, 0.0)[:, None]
+            + np.where(whole, head_start, 0.0)[:, None]
         )
         mark_scores = np.where(single, mark + self.mark_penalty, -np.inf)
         return digit_scores, mark_scores
@@ -368,10 +385,12 @@ def save_number_model(
     digit_bonus,
     mark_penalty,
     whole_bonus=0.0,
+    group_bonus=None,
     model_sha256="",
     wide_blob=None,
 ) -> None:
-    """Write a number model file (see :class:`NumberModel`); ``model_sha256`` is that of
+    """Write a number model file (see :class:`NumberModel`; ``group_bonus`` None: that
+    of ``whole_bonus``); ``model_sha256`` is that of
     the classifier file whose features it reads; ``wide_blob``, of a number model of
     pictures' candidates, how wide the blobs it was trained on were cut."""
     extra: dict[str, Any] = {} if wide_blob is None else {"wide_blob": np.float64(wide_blob)}
@@ -388,5 +407,6 @@ def save_number_model(
         digit_bonus=np.float32(digit_bonus),
         mark_penalty=np.float32(mark_penalty),
         whole_bonus=np.float32(whole_bonus),
+        group_bonus=np.float32(whole_bonus if group_bonus is None else group_bonus),
         feature_count=np.int32(np.shape(w1)[0] - 10 - len(GEOMETRY)),
     )

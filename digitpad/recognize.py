@@ -49,6 +49,7 @@ from .segment import (
     Box,
     Candidate,
     PictureCandidate,
+    blobs_grouped_as_one,
     candidate_geometry,
     ink_candidates,
     ink_pieces,
@@ -217,6 +218,8 @@ class InkSearch:
     candidates: list[Candidate]
     geometry: np.ndarray
     ink: Ink
+    #: Whether the box rules find one digit in the ink (the search's ``group_bonus``).
+    one_group: bool = False
 
     def by_box_rules(self) -> DigitInputs:
         """The digits of the ink as the box rules split it, for a recognizer that
@@ -233,6 +236,9 @@ class PictureSearch:
     geometry: np.ndarray
     coverage: np.ndarray
     size: tuple[int, int]
+    #: Whether the box rules take the picture's blobs, two or more, for one digit
+    #: (:func:`~digitpad.segment.blobs_grouped_as_one`; the search's ``group_bonus``).
+    one_group: bool = False
 
     def by_box_rules(self) -> DigitInputs:
         """The digits of the picture as the box rules split it."""
@@ -648,7 +654,7 @@ class Recognizer:
         assert found is not None  # as _predict sees to
         single = np.array([c.stop - c.start == 1 for c in found.candidates], dtype=bool)
         digit_scores, candidate_marks = model.scores(
-            None, probabilities, found.geometry, single, outputs=outputs
+            None, probabilities, found.geometry, single, outputs=outputs, one_group=found.one_group
         )
         # A piece too small to give a picture (a tap) is a mark; so may any piece be.
         mark_scores = np.full(found.piece_count, model.mark_penalty)
@@ -773,7 +779,8 @@ def ink_inputs(ink: Ink, by_recognition: bool = True) -> DigitInputs:
                 inputs.append((picture, candidate.box))
                 kept.append(candidate)
         if kept:
-            found = InkSearch(len(pieces), kept, candidate_geometry(kept, pieces), ink)
+            geometry = candidate_geometry(kept, pieces)
+            found = InkSearch(len(pieces), kept, geometry, ink, len(segment_ink(ink)) == 1)
             return DigitInputs(inputs, "ink", found)
         return DigitInputs(source="ink")
     segments = [(ink_to_input(s.ink), s) for s in segment_ink(ink)]
@@ -810,7 +817,10 @@ def image_inputs(image, by_recognition: bool = True, wide_blob: float = WIDE_BLO
                     kept.append(candidate)
             if kept:
                 geometry = picture_geometry(kept, pieces)
-                found = PictureSearch(pieces.count, kept, geometry, coverage, (width, height))
+                one_group = blobs_grouped_as_one(coverage)
+                found = PictureSearch(
+                    pieces.count, kept, geometry, coverage, (width, height), one_group
+                )
                 return DigitInputs(inputs, "picture", found)
     return _picture_by_box_rules(coverage, width, height)
 

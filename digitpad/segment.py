@@ -62,6 +62,7 @@ __all__ = [
     "PictureCandidate",
     "PicturePieces",
     "Reading",
+    "blobs_grouped_as_one",
     "candidate_geometry",
     "cheapest_cuts",
     "crossing_pieces",
@@ -320,6 +321,17 @@ def segment_coverage(coverage: np.ndarray) -> list[ImageSegment]:
         x1, y1 = boxes[members, 2:].max(axis=0)
         segments.append(_region(coverage, labels, factor, (x0, y0, x1, y1), members + 1))
     return segments
+
+
+def blobs_grouped_as_one(coverage: np.ndarray) -> bool:
+    """Whether the box rules (:func:`segment_coverage`) take the blobs of a coverage map,
+    two or more, for one digit.
+
+    A single blob is not counted: digits that touch make one blob, which the search
+    may cut.
+    """
+    _, _, boxes, mass = _blobs(coverage)
+    return len(boxes) > 1 and len(group_pieces(boxes, mass)) == 1
 
 
 def _blobs(coverage: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:

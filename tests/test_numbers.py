@@ -170,9 +170,10 @@ def test_a_number_model_file_round_trips(tmp_path):
     rng = np.random.default_rng(0)
     path = tmp_path / "number-model.npz"
     width = 8 + 10 + len(GEOMETRY)
-    save_tiny_number_model(path, width, rng, whole_bonus=2.5, model_sha256="abc")
+    save_tiny_number_model(path, width, rng, whole_bonus=2.5, group_bonus=4.5, model_sha256="abc")
     model = NumberModel(path)
     assert model.feature_count == 8 and model.digit_bonus == 1.0 and model.model_sha256 == "abc"
+    assert (model.whole_bonus, model.group_bonus) == (2.5, 4.5)
     probabilities = np.full((3, 10), 0.1, np.float32)
     features, geometry = rng.normal(size=(3, 8)), np.zeros((3, len(GEOMETRY)))
     digit_scores, marks = model.scores(features, probabilities, geometry, np.array([1, 0, 1]))
@@ -185,6 +186,20 @@ def test_a_number_model_file_round_trips(tmp_path):
     without, _ = model.scores(features, probabilities, geometry, single)
     np.testing.assert_allclose(with_head_start[1] - without[1], 2.5, rtol=1e-5)
     np.testing.assert_array_equal(with_head_start[0], without[0])
+    # group_bonus instead, when the box rules find one digit in the whole ink.
+    one_group, _ = model.scores(features, probabilities, geometry, single, one_group=True)
+    np.testing.assert_allclose(one_group[1] - without[1], 4.5, rtol=1e-5)
+    np.testing.assert_array_equal(one_group[[0, 2]], without[[0, 2]])
+
+
+def test_a_number_model_file_without_a_group_bonus_takes_the_whole_bonus(tmp_path):
+    path = tmp_path / "number-model.npz"
+    save_tiny_number_model(path, 8 + 10 + len(GEOMETRY), np.random.default_rng(0), whole_bonus=1.5)
+    arrays = dict(np.load(path))
+    assert arrays["group_bonus"] == 1.5  # None is saved as whole_bonus
+    del arrays["group_bonus"]
+    np.savez(path, **arrays)
+    assert NumberModel(path).group_bonus == 1.5
 
 
 @pytest.fixture(scope="module")
@@ -203,10 +218,11 @@ def test_the_bundled_recognizer_reads_numbers_by_recognition(bundled):
     assert model.arrays is None  # run by LiteRT, not numpy
     assert model.feature_count == 128
     weights = bundled.predictor.card["number_model"]
-    assert (model.digit_bonus, model.mark_penalty, model.whole_bonus) == (
+    assert (model.digit_bonus, model.mark_penalty, model.whole_bonus, model.group_bonus) == (
         weights["digit_bonus"],
         weights["mark_penalty"],
         weights["whole_bonus"],
+        weights["group_bonus"],
     )
 
 
@@ -229,7 +245,7 @@ def test_the_bundled_model_carries_the_number_model_it_was_exported_with(bundled
     assert len(rows) > 100
     carried, saved = bundled.number_model, NumberModel(arrays)
     np.testing.assert_allclose(carried.logits(rows), saved.logits(rows), rtol=1e-5, atol=1e-4)
-    for name in ("digit_bonus", "mark_penalty", "whole_bonus", "feature_count"):
+    for name in ("digit_bonus", "mark_penalty", "whole_bonus", "group_bonus", "feature_count"):
         assert getattr(carried, name) == getattr(saved, name), name
     # One row, and every count between: the padding to a power of two changes nothing.
     np.testing.assert_allclose(carried.logits(rows[:1]), saved.logits(rows[:1]), atol=1e-4)
@@ -252,6 +268,45 @@ def test_digits_written_close_and_overlapping_are_read_apart(bundled, pen_digits
             merged_by_boxes += len(ink_inputs(ink, by_recognition=False)) < 2
     assert merged_by_boxes == total  # the box rules cannot read these
     assert right >= 0.9 * total
+
+
+def with_line(ink: Ink, start, stop) -> Ink:
+    """``ink`` and a straight stroke from ``start`` to ``stop``, each ``(x, y)`` in the ink's
+    height from the middle of its box's top."""
+    points = np.concatenate([s[:, :2] for s in ink.strokes])
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    origin, unit = np.array([(x0 + x1) / 2, y0]), y1 - y0
+    t = np.linspace(0, 1, 12)[:, None]
+    line = origin + unit * (np.asarray(start) + (np.asarray(stop) - np.asarray(start)) * t)
+    return Ink([*ink.strokes, line])
+
+
+def test_the_search_knows_where_the_box_rules_see_one_digit(pen_digits):
+    four = next(i for i in by_label(pen_digits, 4, 30) if len(i.strokes) == 2)
+    assert ink_inputs(four).search.one_group
+    apart = side_by_side([four, by_label(pen_digits, 1, 1)[0]], gap=0.5)
+    assert not ink_inputs(apart).search.one_group
+
+
+def test_zeros_slashed_top_to_bottom_are_seldom_split(bundled, pen_digits):
+    # A zero slashed top to bottom ("Φ"): the number model never saw one and takes some
+    # for "01"; the box rules see one digit, which gives the whole ink a larger head start.
+    zeros = [
+        with_line(i, (0, -reach), (0, 1 + reach))
+        for i in by_label(pen_digits, 0, 30)
+        for reach in (0.15, 0.25)
+    ]
+    assert all(ink_inputs(i).search.one_group for i in zeros)
+    read = [bundled.ink(i) for i in zeros]
+    assert sum(len(r.digits) > 1 for r in read) <= 4
+    assert sum(r.number == "0" for r in read) >= 55
+    # Without the larger head start, more than twice as many are split.
+    model = bundled.number_model
+    saved, model.group_bonus = model.group_bonus, model.whole_bonus
+    try:
+        assert sum(len(bundled.ink(i).digits) > 1 for i in zeros) >= 10
+    finally:
+        model.group_bonus = saved
 
 
 def test_single_pen_digits_stay_single(bundled, pen_digits):

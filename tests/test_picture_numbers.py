@@ -17,6 +17,7 @@ from digitpad.segment import (
     _label,
     _label_boxes,
     _pen_width,
+    blobs_grouped_as_one,
     ink_cuts,
     picture_candidates,
     picture_pieces,
@@ -60,6 +61,24 @@ def test_touching_digits_in_a_picture_read_as_two_digits(readable, recognizer, l
     assert result.number == f"{left}{right}"
     first, second = (d.box for d in result.digits)
     assert first[0] < second[0] and first[2] <= second[2]
+
+
+def test_the_picture_search_knows_where_the_box_rules_group_blobs_as_one_digit(readable):
+    # A 6 whose loop is apart from its stem: two blobs, one above the other.
+    six = np.zeros((60, 40))
+    six[5:35, 8:12] = 1
+    six[38:55, 8:32] = 1
+    assert blobs_grouped_as_one(six)
+    assert image_inputs(1 - six).search.one_group  # dark ink on white
+    # One blob, even two digits touching, is no group of blobs.
+    ink, _ = write_number([readable[1], readable[7]], gaps=[0.0])
+    picture = render(ink)
+    assert not blobs_grouped_as_one(ink_coverage(picture))
+    assert not image_inputs(picture).search.one_group
+    # Two digits apart are two groups.
+    assert not blobs_grouped_as_one(
+        ink_coverage(render(write_number([readable[1], readable[7]], gaps=[0.5])[0]))
+    )
 
 
 def zero_and_hook(tip=(55.5, 83.0)):

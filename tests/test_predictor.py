@@ -247,6 +247,7 @@ def random_number_model(path, feature_count, seed=3):
         digit_bonus=0.5,
         mark_penalty=-3.0,
         whole_bonus=2.0,
+        group_bonus=3.0,
     )
     return path
 
@@ -279,7 +280,14 @@ def test_a_number_model_is_exported_as_a_signature_of_its_own(tmp_path, mnist_sa
     assert card["number_model"]["signature"] == "one_digit"
     carried = NumberModel(path)
     assert (carried.digit_bonus, carried.mark_penalty, carried.whole_bonus) == (0.5, -3.0, 2.0)
+    assert carried.group_bonus == 3.0
     assert carried.feature_count == 8 and carried.arrays is None
+    # A card written before the group bonus existed: it is the whole bonus.
+    older = json.loads(path.with_name("model-card.json").read_text())
+    del older["number_model"]["group_bonus"]
+    path.with_name("model-card.json").write_text(json.dumps(older))
+    assert NumberModel(path).group_bonus == 2.0
+    record_number_model(path, saved)
     rows = np.random.default_rng(1).normal(size=(37, 8 + 10 + len(GEOMETRY))).astype(np.float32)
     np.testing.assert_allclose(carried.logits(rows), saved.logits(rows), rtol=1e-5, atol=1e-5)
     # A recognizer reads numbers with the number model its model file carries.
