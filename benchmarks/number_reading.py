@@ -9,8 +9,8 @@ with the number model) and by the box rules alone, for comparison. Numbers
 with separators (``-`` ``:`` ``.`` ``,``, and a stray dot; ``--marks``, a
 separator in each gap with that chance) are right when their digits are read
 and their marks are not; so are those of the file's numbers with separators
-(its ``mixed`` items, all of sources ``hpp`` and ``hpb``: report part only),
-counted apart where they hold a ``/``, which is written as a 1 is. Also: how
+(its ``mixed`` items, all of sources ``hpp`` and ``hpb``), counted apart
+where they hold a ``/``, which is written as a 1 is. Also: how
 often an isolated digit is split into several (of all, and of those the
 classifier reads right as one whole ink, which leaves out the file's few
 "digits" that are two digits or a stray mark), and how long a number takes.
@@ -18,12 +18,13 @@ classifier reads right as one whole ink, which leaves out the file's few
 The parts (``--part``), so that nothing reported was chosen on:
 
 * ``tune``: the numbers of every other writer of source ``sta`` (sorted by
-  name), numbers synthesized from their digits, and the isolated digits of
-  sources ``tos`` and ``imp``; the search's weights were chosen on these
-  (``--whole-bonus``, ``--digit-bonus``, ``--mark-penalty`` try others);
+  name), numbers synthesized from their digits, the numbers with separators
+  of every other writer who wrote some (sorted by name), and the isolated
+  digits of sources ``tos`` and ``imp``; the search's weights were chosen on
+  these (``--whole-bonus``, ``--digit-bonus``, ``--mark-penalty`` try others);
 * ``report``: all other numbers (the other ``sta`` writers, sources ``hpp``
-  and ``hpb``), the synthesized numbers made of those sources' isolated
-  digits, and those digits.
+  and ``hpb``) of the other writers, the synthesized numbers made of those
+  writers' isolated digits, and those digits.
 
 Give ``--model`` a model trained without those sources for held-out figures
 (``train_model.py ... --unipen unipen-dev.jsonl --hold-out-sources
@@ -62,9 +63,11 @@ TUNE_DIGIT_SOURCES = ("tos", "imp")
 
 
 def tuning_writers(items: list[PenItem]) -> set[str]:
-    """Every other writer of ``sta`` with numbers, sorted by name: the tuning part."""
-    writers = sorted({i.writer for i in items if i.source == "sta" and i.kind == "number"})
-    return set(writers[0::2])
+    """The tuning part's writers: every other writer of ``sta`` with numbers, and every
+    other writer with numbers with separators, each sorted by name."""
+    numbers = sorted({i.writer for i in items if i.source == "sta" and i.kind == "number"})
+    separators = sorted({i.writer for i in items if i.kind == "mixed"})
+    return set(numbers[0::2]) | set(separators[0::2])
 
 
 def outcome(read: str | None, truth: str) -> str:
@@ -164,6 +167,8 @@ def main(argv=None) -> int:
         report(name, *read_all(recognizer, [i.ink for i in numbers], [i.label for i in numbers]))
 
     digits = [i for i in chosen if i.kind == "digit"]
+    if args.part == "tune":  # the numbers' writers only: the synthesized ones as before
+        digits = [i for i in digits if i.source == "sta"]
     by_writer: dict[str, list[WrittenDigit]] = {}
     for item in digits:
         by_writer.setdefault(item.writer, []).append(WrittenDigit(int(item.label), item.ink))
