@@ -100,6 +100,24 @@ def test_epoch_set_holds_each_digit_as_written_then_fresh_distorted_copies():
     assert all(np.abs(x[i] - x[0]).max() > 1e-3 for i in (1, 2))
 
 
+def test_the_trajectory_model_learns_from_ink_distorted_as_the_classifiers():
+    # training/trajectory.py restates train_model.py's pen transforms (a package module
+    # cannot import the script); both views must learn from the same kind of ink.
+    import importlib.util
+    from pathlib import Path
+
+    from digitpad.training import trajectory
+
+    path = Path(__file__).resolve().parents[1] / "train_model.py"
+    spec = importlib.util.spec_from_file_location("train_model_recipe", path)
+    assert spec is not None and spec.loader is not None
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    assert trajectory.DISTORTION == recipe.PEN_DISTORTION
+    assert trajectory.STYLE_SETTINGS == recipe.STYLE_SETTINGS
+    assert trajectory.TABLET == recipe.TABLET
+
+
 def test_a_batch_larger_than_a_chunk_reads_as_its_digits_one_by_one():
     from digitpad.predictor import bundled_model_path
     from digitpad.trajectory import CHUNK, TrajectoryModel
