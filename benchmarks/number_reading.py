@@ -50,7 +50,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digitpad.number_model import NumberModel  # noqa: E402
+from digitpad.number_model import WEIGHTS, NumberModel  # noqa: E402
 from digitpad.pendigits import PenItem, read_unipen_jsonl  # noqa: E402
 from digitpad.preprocess import ink_to_input  # noqa: E402
 from digitpad.recognize import Recognizer  # noqa: E402
@@ -121,10 +121,10 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--marks", type=float, default=0.5, help="chance of a separator in each gap (and a dot)"
     )
-    parser.add_argument("--whole-bonus", type=float, help="default: the number model's")
-    parser.add_argument("--group-bonus", type=float, help="default: the number model's")
-    parser.add_argument("--digit-bonus", type=float, help="default: the number model's")
-    parser.add_argument("--mark-penalty", type=float, help="default: the number model's")
+    for weight in WEIGHTS:
+        parser.add_argument(
+            f"--{weight.replace('_', '-')}", type=float, help="default: the number model's"
+        )
     parser.add_argument(
         "--trajectory-model",
         type=Path,
@@ -141,14 +141,9 @@ def main(argv=None) -> int:
     tuning = tuning_writers(items)
     chosen = [i for i in items if (i.writer in tuning) == (args.part == "tune")]
     number_model = NumberModel(args.number_model or args.model)
-    if args.whole_bonus is not None:
-        number_model.whole_bonus = args.whole_bonus
-    if args.group_bonus is not None:
-        number_model.group_bonus = args.group_bonus
-    if args.digit_bonus is not None:
-        number_model.digit_bonus = args.digit_bonus
-    if args.mark_penalty is not None:
-        number_model.mark_penalty = args.mark_penalty
+    for weight in WEIGHTS:
+        if getattr(args, weight) is not None:
+            setattr(number_model, weight, getattr(args, weight))
     trajectory = False if args.no_trajectory else args.trajectory_model
     searching = Recognizer(args.model, number_model=number_model, trajectory_model=trajectory)
     boxes = Recognizer(args.model, number_model=number_model, trajectory_model=trajectory)

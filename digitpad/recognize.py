@@ -44,6 +44,7 @@ from .preprocess import (
 )
 from .profile import Example, Profile, ProfileWarning
 from .segment import (
+    GEOMETRY,
     MAX_SEARCH_PIECES,
     WIDE_BLOB,
     Box,
@@ -218,7 +219,8 @@ class InkSearch:
     candidates: list[Candidate]
     geometry: np.ndarray
     ink: Ink
-    #: Whether the box rules find one digit in the ink (the search's ``group_bonus``).
+    #: Whether the box rules find one digit in the ink (the search's ``group_bonus``;
+    #: False where no candidate is the whole ink).
     one_group: bool = False
 
     def by_box_rules(self) -> DigitInputs:
@@ -237,7 +239,8 @@ class PictureSearch:
     coverage: np.ndarray
     size: tuple[int, int]
     #: Whether the box rules take the picture's blobs, two or more, for one digit
-    #: (:func:`~digitpad.segment.blobs_grouped_as_one`; the search's ``group_bonus``).
+    #: (:func:`~digitpad.segment.blobs_grouped_as_one`; the search's ``group_bonus``;
+    #: False where no candidate is the whole picture).
     one_group: bool = False
 
     def by_box_rules(self) -> DigitInputs:
@@ -780,7 +783,8 @@ def ink_inputs(ink: Ink, by_recognition: bool = True) -> DigitInputs:
                 kept.append(candidate)
         if kept:
             geometry = candidate_geometry(kept, pieces)
-            found = InkSearch(len(pieces), kept, geometry, ink, len(segment_ink(ink)) == 1)
+            one_group = _reads_whole(geometry) and len(segment_ink(ink)) == 1
+            found = InkSearch(len(pieces), kept, geometry, ink, one_group)
             return DigitInputs(inputs, "ink", found)
         return DigitInputs(source="ink")
     segments = [(ink_to_input(s.ink), s) for s in segment_ink(ink)]
@@ -817,12 +821,18 @@ def image_inputs(image, by_recognition: bool = True, wide_blob: float = WIDE_BLO
                     kept.append(candidate)
             if kept:
                 geometry = picture_geometry(kept, pieces)
-                one_group = blobs_grouped_as_one(coverage)
+                one_group = _reads_whole(geometry) and blobs_grouped_as_one(coverage)
                 found = PictureSearch(
                     pieces.count, kept, geometry, coverage, (width, height), one_group
                 )
                 return DigitInputs(inputs, "picture", found)
     return _picture_by_box_rules(coverage, width, height)
+
+
+def _reads_whole(geometry: np.ndarray) -> bool:
+    """Whether a candidate is the whole input: only then do the box rules' groups matter
+    to the search (its ``group_bonus``)."""
+    return bool((geometry[:, GEOMETRY.index("whole ink")] > 0).any())
 
 
 def _picture_by_box_rules(coverage: np.ndarray, width: int, height: int) -> DigitInputs:
